@@ -1,0 +1,184 @@
+"""Chunk stage: a document's text becomes passages (`Chunk`s) that are exact slices of it.
+
+Pure functions only: text in, values out. The structure we honour:
+
+* a Markdown heading (`# ...`) or a separator line (`*****`, `\\*\\*\\*`, `---`) opens a section;
+* blocks of non-blank lines are paragraphs, numbered 1, 2, ... through the document
+  (headings and separators are not numbered);
+* a paragraph that the source breaks mid-sentence across a blank line ("Eighty-four
+  people are" / "acknowledged victims.") is joined back into one paragraph;
+* a passage is one or a few consecutive paragraphs of the same section, packed up to
+  `target_chars`; a paragraph longer than `max_chars` is split between sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_HEADING = re.compile(r"#{1,6}\s+\S")
+_SEPARATOR = re.compile(r"(?:\\?[*\-_][ \t]*){3,}")
+_EMPHASIS = re.compile(r"\*\*|__|(?<!\\)\*|<[^>\n]+>")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+_TERMINAL = set(".!?…:;\"'”’)]")
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How passages are cut; recorded in the index manifest so a change triggers a rebuild."""
+
+    target_chars: int = 600
+    max_chars: int = 1200
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    number: int
+    start: int
+    end: int
+    section_number: int
+
+
+@dataclass(frozen=True)
+class Section:
+    number: int
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: `source_text[start:end] == text`, with where it stands in its document."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    section: str | None
+    section_number: int
+    paragraphs: tuple[int, ...]
+    page: int | None = None
+
+    @property
+    def chunk_id(self) -> str:
+        """Document plus span: stable across rebuilds while the document is unchanged."""
+        return f"{self.doc_id}:{self.start}-{self.end}"
+
+
+def plain_text(markdown: str) -> str:
+    """Markup stripped (emphasis, inline HTML, link targets, escapes), for embedding and matching."""
+    text = _LINK.sub(r"\1", markdown)
+    text = _EMPHASIS.sub("", text)
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!])", r"\1", text)
+    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of runs of non-blank lines, trimmed of surrounding whitespace."""
+    spans = []
+    for match in _BLOCK.finditer(text):
+        raw = match.group()
+        start = match.start() + (len(raw) - len(raw.lstrip()))
+        end = match.end() - (len(raw) - len(raw.rstrip()))
+        spans.append((start, end))
+    return spans
+
+
+def _continues(previous: str, following: str) -> bool:
+    """True when `previous` stops mid-sentence and `following` carries the sentence on."""
+    tail = plain_text(previous)
+    head = plain_text(following)
+    if not tail or not head or tail[-1] in _TERMINAL:
+        return False
+    last_word = re.findall(r"[^\W\d_]+|\S", tail)[-1]
+    return head[0].islower() or tail[-1] in ",-–—(" or last_word.islower()
+
+
+def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
+    """Sections and numbered paragraphs of a document, in order."""
+    sections = [Section(1, None)]
+    paragraphs: list[Paragraph] = []
+    section_has_text = False
+    for start, end in _blocks(text):
+        block = text[start:end]
+        if _HEADING.match(block) and "\n" not in block:
+            title = plain_text(block) or None
+            if section_has_text or sections[-1].title is not None:
+                sections.append(Section(len(sections) + 1, title))
+            else:
+                sections[-1] = Section(sections[-1].number, title)
+            section_has_text = False
+        elif _SEPARATOR.fullmatch(block):
+            if section_has_text or sections[-1].title is not None:
+                sections.append(Section(len(sections) + 1, None))
+            section_has_text = False
+        elif (
+            section_has_text
+            and paragraphs
+            and _continues(text[paragraphs[-1].start : paragraphs[-1].end], block)
+        ):
+            last = paragraphs[-1]
+            paragraphs[-1] = Paragraph(last.number, last.start, end, last.section_number)
+        else:
+            if not section_has_text and sections[-1].title is None and _is_salutation(block):
+                sections[-1] = Section(sections[-1].number, plain_text(block))
+            paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number))
+            section_has_text = True
+    return sections, paragraphs
+
+
+def _is_salutation(block: str) -> bool:
+    """A short, wholly bold line opening a section ("**Dear ladies and gentlemen!**") acts as its title."""
+    lines = [line.strip() for line in block.splitlines()]
+    return len(block) <= 80 and all(re.fullmatch(r"\*\*[^*]+\*\*", line) for line in lines)
+
+
+def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Split the span [start, end) between sentences (or, failing that, words) into pieces <= max_chars."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > max_chars:
+        window = text[start : start + max_chars]
+        cuts = [m.end() for m in _SENTENCE_END.finditer(window) if m.end() < len(window)]
+        if not cuts:
+            cuts = [m.end() for m in re.finditer(r"\s+", window) if m.end() < len(window)]
+        cut = start + (cuts[-1] if cuts else max_chars)
+        piece_end = cut - (len(text[start:cut]) - len(text[start:cut].rstrip()))
+        pieces.append((start, piece_end if piece_end > start else cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
+
+
+def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
+    """Cut a document into passages of whole paragraphs, never across a section boundary."""
+    sections, paragraphs = parse_structure(text)
+    titles = {section.number: section.title for section in sections}
+    chunks: list[Chunk] = []
+    group: list[Paragraph] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        first, last = group[0], group[-1]
+        numbers = tuple(p.number for p in group)
+        for start, end in _split_long(text, first.start, last.end, settings.max_chars):
+            chunks.append(
+                Chunk(doc_id, start, end, text[start:end], titles[first.section_number],
+                      first.section_number, numbers)
+            )
+        group.clear()
+
+    for paragraph in paragraphs:
+        if group and (
+            paragraph.section_number != group[0].section_number
+            or paragraph.end - group[0].start > settings.target_chars
+        ):
+            flush()
+        group.append(paragraph)
+    flush()
+    return chunks
