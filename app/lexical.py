@@ -1,0 +1,88 @@
+"""Lexical ranker: BM25 (bm25s) over folded, number-normalised, stemmed tokens.
+
+Matching folds case and diacritics and writes numbers one way, so a question with
+"1,273" or "1273" finds the speech's "1 273", and "22,000" finds "22 thousand".
+Folding is for matching only; displayed text is always the source's own.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.chunk import plain_text
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Digit groups split by a space, comma, dot or thin space: "1 273", "3,500", "1.000.000".
+_GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+(?![\d]|[.,]\d)")
+_MAGNITUDE = re.compile(r"(?<![\d.,])(\d+)\s+(thousand|million|billion)\b")
+_ZEROS = {"thousand": "000", "million": "000000", "billion": "000000000"}
+_WORD = re.compile(r"\w+")
+K1, B = 1.2, 0.75
+
+
+def fold_for_matching(text: str) -> str:
+    """Lower case without diacritics or markup, grouped numbers joined ("1 273" -> "1273")."""
+    text = unicodedata.normalize("NFKD", plain_text(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = _GROUPED_NUMBER.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+    return _MAGNITUDE.sub(lambda m: f"{m.group(0)} {m.group(1)}{_ZEROS[m.group(2)]}", text)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def analyze(text: str) -> list[str]:
+    """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed."""
+    words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in _stopwords()]
+    return list(_stemmer().stemWords(words))
+
+
+class LexicalIndex:
+    """A bm25s index over passages, saved as plain .npy and JSON files (never pickled)."""
+
+    def __init__(self, retriever: Any) -> None:
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=K1, b=B)
+        retriever.index([analyze(t) or [""] for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for the query (zeros where no term matches)."""
+        vocab = self._retriever.vocab_dict
+        tokens = [t for t in analyze(query) if t in vocab]
+        if not tokens:
+            import numpy as np
+
+            return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
+        return self._retriever.get_scores(tokens)

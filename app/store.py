@@ -1,0 +1,207 @@
+"""Store stage: the index folder on disk, written atomically and checked on load.
+
+Layout of the index folder (a person can open it):
+
+    manifest.json         which generation is current, model, chunking, corpus hashes
+    gen-<id>/vectors.faiss  FAISS inner-product index over normalised vectors
+    gen-<id>/chunks.jsonl   one passage per line, in the FAISS row order
+    gen-<id>/bm25/          the lexical (bm25s) index over the same passages
+
+A build writes a fresh `gen-<id>/` folder, fsyncs it, then replaces `manifest.json`
+in one atomic rename. Until that rename, readers keep the previous generation, so an
+interrupted build leaves the old index intact; stray generations are removed later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.chunk import Chunk
+from app.embed import file_sha256
+from app.errors import IndexStateError
+from app.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+CHUNKS = "chunks.jsonl"
+LEXICAL = "bm25"
+LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index remembers of a document: enough to cite it and to notice a change."""
+
+    doc_id: str
+    path: str
+    sha256: str
+    format: str
+    title: str
+    date: str | None
+    venue: str | None
+    topic: str | None
+    language: str | None
+    source: str | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema_version: int
+    generation: str
+    built_at: str
+    model: dict[str, Any]
+    chunking: dict[str, Any]
+    documents: list[DocumentRecord]
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        documents = [DocumentRecord(**doc) for doc in data["documents"]]
+        return cls(**{**data, "documents": documents})
+
+
+@dataclass
+class StoredIndex:
+    """A loaded index: manifest, passages in row order, the FAISS and the lexical index."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    faiss_index: Any
+    lexical: LexicalIndex
+    folder: Path
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        for doc in self.manifest.documents:
+            if doc.doc_id == doc_id:
+                return doc
+        raise KeyError(doc_id)
+
+
+def chunk_to_json(chunk: Chunk) -> str:
+    data = asdict(chunk)
+    data["paragraphs"] = list(chunk.paragraphs)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def chunk_from_json(line: str) -> Chunk:
+    data = json.loads(line)
+    data["paragraphs"] = tuple(data["paragraphs"])
+    return Chunk(**data)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_generation(
+    folder: Path, generation: str, chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex
+) -> dict[str, str]:
+    """Write a new generation's files (not yet current); returns each file's sha256."""
+    import faiss
+
+    gen_dir = folder / generation
+    gen_dir.mkdir(parents=True, exist_ok=False)
+    index = faiss.IndexFlatIP(int(vectors.shape[1]))
+    index.add(vectors)
+    faiss.write_index(index, str(gen_dir / VECTORS))
+    with (gen_dir / CHUNKS).open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(chunk_to_json(chunk) + "\n")
+    lexical.save(gen_dir / LEXICAL)
+    files = sorted(p for p in gen_dir.rglob("*") if p.is_file())
+    for path in files:
+        _fsync_path(path)
+    _fsync_path(gen_dir / LEXICAL)
+    _fsync_path(gen_dir)
+    return {path.relative_to(gen_dir).as_posix(): file_sha256(path) for path in files}
+
+
+def commit_manifest(folder: Path, manifest: Manifest) -> None:
+    """Make `manifest.generation` current with one atomic rename, then drop older generations."""
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(manifest.to_json())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, folder / MANIFEST)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_path(folder)
+    remove_stale_generations(folder, keep=manifest.generation)
+
+
+def remove_stale_generations(folder: Path, keep: str) -> None:
+    for path in folder.glob("gen-*"):
+        if path.is_dir() and path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob(".manifest-*.tmp"):
+        path.unlink(missing_ok=True)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """The current manifest, or None when no index was ever built here."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise IndexStateError(
+                f"index at {folder} has schema version {data.get('schema_version')!r}, "
+                f"this Verbatim reads version {SCHEMA_VERSION}; run: verbatim index"
+            )
+        return Manifest.from_dict(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise IndexStateError(
+            f"index manifest {path} is corrupt ({exc.__class__.__name__}: {exc}); "
+            "run: verbatim index --rebuild"
+        ) from exc
+
+
+def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
+    """Load the current generation, refusing files that do not match the manifest's hashes."""
+    import faiss
+
+    gen_dir = folder / manifest.generation
+    for name, expected in manifest.files.items():
+        path = gen_dir / name
+        if not path.is_file() or file_sha256(path) != expected:
+            raise IndexStateError(
+                f"index file {path} is missing or corrupt (its hash does not match the manifest); "
+                "run: verbatim index --rebuild"
+            )
+    try:
+        faiss_index = faiss.read_index(str(gen_dir / VECTORS))
+        with (gen_dir / CHUNKS).open(encoding="utf-8") as handle:
+            chunks = [chunk_from_json(line) for line in handle if line.strip()]
+        lexical = LexicalIndex.load(gen_dir / LEXICAL)
+    except (RuntimeError, ValueError, OSError, TypeError) as exc:
+        raise IndexStateError(
+            f"index at {gen_dir} cannot be read ({exc}); run: verbatim index --rebuild"
+        ) from exc
+    if faiss_index.ntotal != len(chunks):
+        raise IndexStateError(
+            f"index at {gen_dir} has {faiss_index.ntotal} vectors for {len(chunks)} passages; "
+            "run: verbatim index --rebuild"
+        )
+    return StoredIndex(manifest, chunks, faiss_index, lexical, folder)
