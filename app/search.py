@@ -1,0 +1,209 @@
+"""Search stage: a question becomes ranked, non-overlapping passages with citations.
+
+`Engine` ties the stages together for the CLI and the UI: it checks the index against
+the corpus (rebuilding when it is missing or stale), loads the model once, and answers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from app.build import BuildReport, build_index, stale_reasons
+from app.chunk import Chunk, ChunkSettings
+from app.documents import read_corpus
+from app.embed import MINILM, Embedder, ModelSpec, SentenceTransformerEmbedder
+from app.errors import IndexStateError, UsageError
+from app.fusion import minmax_fusion, ranks, rrf_fusion
+from app.store import DocumentRecord, StoredIndex, load_index, read_manifest
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 50
+FUSION_METHODS = ("minmax", "rrf", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """How the two rankers are combined and when the search abstains.
+
+    The values are chosen on eval/dev.jsonl, never on the reported eval/speech.jsonl.
+    """
+
+    fusion: str = "minmax"
+    dense_weight: float = 0.7
+    depth: int = 100  # candidates taken from each ranker before fusion
+    # Abstain when no passage reaches this cosine similarity. From `verbatim eval --set
+    # eval/dev.jsonl --calibrate`: the highest cut-off abstaining on <= 3% of answerable items.
+    min_score: float = 0.19
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One returned passage with its rank, score and the document it comes from."""
+
+    rank: int
+    score: float  # the fused score the ranking used
+    chunk: Chunk
+    document: DocumentRecord
+    dense_score: float | None = None  # cosine similarity to the question
+    lexical_score: float | None = None  # BM25
+    dense_rank: int | None = None  # rank among the dense candidates
+    lexical_rank: int | None = None  # rank among the lexical candidates (None: no term matched)
+
+    @property
+    def paragraph_label(self) -> str:
+        numbers = self.chunk.paragraphs
+        if len(numbers) == 1:
+            return f"para. {numbers[0]}"
+        return f"paras. {numbers[0]}–{numbers[-1]}"
+
+    @property
+    def section_label(self) -> str:
+        title = f" “{self.chunk.section}”" if self.chunk.section else ""
+        return f"sec. {self.chunk.section_number}{title}"
+
+    @property
+    def citation(self) -> str:
+        """A citation a student can paste: title, venue, date, section and paragraphs."""
+        doc = self.document
+        parts = [doc.title] + [part for part in (doc.venue, doc.date) if part]
+        parts += [self.section_label, self.paragraph_label]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    abstained: bool
+    hits: list[Hit] = field(default_factory=list)
+    confidence: float = 0.0  # best cosine similarity of any passage; abstention compares it
+
+
+def validate_question(question: str) -> str:
+    text = question.strip()
+    if not text:
+        raise UsageError("the question is empty; type a question such as: How many citizens were killed?")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise UsageError(
+            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
+            "Ask a shorter question."
+        )
+    return text
+
+
+def validate_k(k: int) -> int:
+    if not 1 <= k <= MAX_K:
+        raise UsageError(f"k must be between 1 and {MAX_K}; got {k}")
+    return k
+
+
+def _overlaps(chunk: Chunk, kept: list[Chunk]) -> bool:
+    return any(c.doc_id == chunk.doc_id and c.start < chunk.end and chunk.start < c.end for c in kept)
+
+
+def _top(scores: object, depth: int) -> dict[int, float]:
+    import numpy as np
+
+    values = np.asarray(scores)
+    depth = min(depth, len(values))
+    rows = np.argpartition(-values, depth - 1)[:depth] if depth else []
+    return {int(row): float(values[row]) for row in rows}
+
+
+def rank_passages(
+    index: StoredIndex, question: str, query_vector: object, k: int, settings: RankingSettings
+) -> tuple[float, list[Hit]]:
+    """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one."""
+    import numpy as np
+
+    vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
+    depth = min(index.faiss_index.ntotal, settings.depth)
+    scores, rows = index.faiss_index.search(vector, depth)
+    dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
+    lexical = _top(index.lexical.scores(question), depth) if settings.fusion != "dense" else {}
+    lexical = {row: value for row, value in lexical.items() if value > 0}
+    fused = _fuse(dense, lexical, settings)
+    dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
+    kept: list[Chunk] = []
+    hits: list[Hit] = []
+    for row in sorted(fused, key=lambda key: (-fused[key], key)):
+        if len(hits) == k:
+            break
+        chunk = index.chunks[row]
+        if _overlaps(chunk, kept):
+            continue
+        kept.append(chunk)
+        hits.append(Hit(len(hits) + 1, fused[row], chunk, index.document(chunk.doc_id),
+                        dense_score=dense.get(row), lexical_score=lexical.get(row),
+                        dense_rank=dense_ranks.get(row), lexical_rank=lexical_ranks.get(row)))
+    return max(dense.values(), default=0.0), hits
+
+
+def _fuse(dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings) -> dict[int, float]:
+    if settings.fusion == "dense":
+        return dict(dense)
+    if settings.fusion == "lexical":
+        return dict(lexical) or dict(dense)
+    if settings.fusion == "rrf":
+        return rrf_fusion(dense, lexical)
+    return minmax_fusion(dense, lexical, settings.dense_weight)
+
+
+class Engine:
+    """The index and the model, loaded once and shared by every question."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        make_embedder: Callable[[], Embedder] = SentenceTransformerEmbedder,
+        spec: ModelSpec = MINILM,
+        settings: ChunkSettings = ChunkSettings(),
+        ranking: RankingSettings = RankingSettings(),
+        log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+    ) -> None:
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.make_embedder = make_embedder
+        self.spec = spec
+        self.settings = settings
+        self.ranking = ranking
+        self.log = log
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self.make_embedder()
+
+    def build(self, show_progress: bool = False) -> BuildReport:
+        return build_index(self.corpus_dir, self.index_dir, self.embedder, self.settings, show_progress)
+
+    def stale_reasons(self) -> list[str]:
+        documents = read_corpus(self.corpus_dir)
+        return stale_reasons(read_manifest(self.index_dir), documents, self.spec, self.settings)
+
+    @cached_property
+    def index(self) -> StoredIndex:
+        """The current index, built or refreshed first when it is missing or stale."""
+        reasons = self.stale_reasons()
+        if reasons:
+            self.log(f"building the index in {self.index_dir}: {'; '.join(reasons)}")
+            report = self.build(show_progress=sys.stderr.isatty())
+            self.log(
+                f"indexed {report.passages} passages from {report.documents} document(s) "
+                f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+            )
+        manifest = read_manifest(self.index_dir)
+        if manifest is None:
+            raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")
+        return load_index(self.index_dir, manifest)
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        text = validate_question(question)
+        validate_k(k)
+        index = self.index
+        vector = self.embedder.embed([text])[0]
+        confidence, hits = rank_passages(index, text, vector, k, self.ranking)
+        return Answer(text, confidence < self.ranking.min_score, hits, confidence)
