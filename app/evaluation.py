@@ -1,0 +1,197 @@
+"""Evaluation: question sets with verbatim gold quotes, scored with pytrec_eval.
+
+A question set is JSON Lines: {"id", "question", "quotes": [str], "kind"}. A retrieved
+passage is relevant when, after folding (case, whitespace, Markdown emphasis, typographic
+quotes, diacritics), it contains any of the item's quotes. Labels point at text, never at
+chunk ids, so re-chunking never invalidates a set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.chunk import Chunk
+from app.errors import UsageError
+from app.search import Answer
+
+KINDS = ("factoid", "paraphrase", "keyword", "no-answer")
+DEPTH = 10
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "`": "'"})
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    question: str
+    quotes: tuple[str, ...]
+    kind: str
+    history: tuple[str, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.quotes)
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, float]
+    counts: dict[str, int]
+    misses: list[dict[str, Any]] = field(default_factory=list)
+    label_errors: list[str] = field(default_factory=list)
+    per_question: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": self.metrics,
+            "counts": self.counts,
+            "misses": self.misses,
+            "label_errors": self.label_errors,
+            "per_question": self.per_question,
+        }
+
+
+def fold(text: str) -> str:
+    """Lower-cased, emphasis and diacritics removed, quotes straightened, whitespace collapsed."""
+    text = text.translate(_QUOTES)
+    text = re.sub(r"\*\*|__|\\(?=[*_])|(?<![\w*])\*|\*(?![\w*])", "", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def parse_items(lines: Sequence[str], source: str) -> list[EvalItem]:
+    """Validate and parse a question set; errors name the line and the field."""
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{source}, line {number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}: each line must be a JSON object")
+        item = _item_from(data, where)
+        if item.id in seen:
+            raise UsageError(f"{where}: duplicate id {item.id!r}")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise UsageError(f"{source}: the question set is empty")
+    return items
+
+
+def _item_from(data: dict[str, Any], where: str) -> EvalItem:
+    for key, kind in (("id", str), ("question", str), ("quotes", list), ("kind", str)):
+        if not isinstance(data.get(key), kind):
+            raise UsageError(f"{where}: field {key!r} must be a {kind.__name__}")
+    if data["kind"] not in KINDS:
+        raise UsageError(f"{where}: kind {data['kind']!r} is not one of {', '.join(KINDS)}")
+    quotes = data["quotes"]
+    if not all(isinstance(q, str) and q.strip() for q in quotes):
+        raise UsageError(f"{where}: every quote must be a non-empty string")
+    if (data["kind"] == "no-answer") != (not quotes):
+        raise UsageError(f"{where}: no-answer items, and only they, have an empty quotes list")
+    history = data.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise UsageError(f"{where}: 'history' must be a list of earlier questions")
+    return EvalItem(data["id"], data["question"], tuple(quotes), data["kind"], tuple(history))
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    if not path.is_file():
+        raise UsageError(f"question set {path} does not exist; pass --set eval/FILE.jsonl")
+    return parse_items(path.read_text(encoding="utf-8").splitlines(), str(path))
+
+
+def relevant_chunks(item: EvalItem, chunks: list[Chunk]) -> set[str]:
+    folded = [fold(q) for q in item.quotes]
+    return {c.chunk_id for c in chunks if any(q in fold(c.text) for q in folded)}
+
+
+def label_errors(items: list[EvalItem], texts: list[str], chunks: list[Chunk]) -> list[str]:
+    """Quotes found in no document (a label error) or split across passages (a chunking limit)."""
+    folded_docs = [fold(t) for t in texts]
+    problems = []
+    for item in items:
+        for quote in item.quotes:
+            if not any(fold(quote) in doc for doc in folded_docs):
+                problems.append(f"{item.id}: quote {quote!r} occurs in no document")
+        if item.answerable and not relevant_chunks(item, chunks):
+            problems.append(f"{item.id}: no single passage contains any of its quotes")
+    return problems
+
+
+def choose_threshold(
+    answerable: list[float], unanswerable: list[float], max_false_abstention: float = 0.03
+) -> float:
+    """The highest cut-off whose false-abstention rate on answerable items stays within the limit."""
+    if not answerable:
+        raise UsageError("calibration needs answerable items")
+    ordered = sorted(answerable)
+    allowed = int(max_false_abstention * len(ordered))
+    ceiling = ordered[allowed]  # abstaining below this misses at most `allowed` answerable items
+    below = [s for s in unanswerable if s < ceiling]
+    return round((max(below) + ceiling) / 2, 4) if below else round(ceiling, 4)
+
+
+def evaluate(
+    items: list[EvalItem],
+    answer: Callable[[EvalItem], Answer],
+    chunks: list[Chunk],
+) -> EvalResult:
+    """Run every item through `answer` and score the rankings with pytrec_eval."""
+    import pytrec_eval
+
+    qrels: dict[str, dict[str, int]] = {}
+    run: dict[str, dict[str, float]] = {}
+    abstained: dict[str, bool] = {}
+    per_question = []
+    misses = []
+    for item in items:
+        result = answer(item)
+        abstained[item.id] = result.abstained
+        ranking = [hit.chunk.chunk_id for hit in result.hits[:DEPTH]]
+        gold = relevant_chunks(item, chunks) if item.answerable else set()
+        first = next((i + 1 for i, cid in enumerate(ranking) if cid in gold), None)
+        per_question.append({"id": item.id, "kind": item.kind, "question": item.question,
+                             "abstained": result.abstained, "gold_rank": first,
+                             "confidence": result.confidence})
+        if not item.answerable:
+            continue
+        qrels[item.id] = {cid: 1 for cid in gold} or {"(no passage holds the quote)": 1}
+        run[item.id] = {cid: float(DEPTH - rank) for rank, cid in enumerate(ranking)}
+        if first is None or first > 5:
+            top = result.hits[0].chunk.text[:160] if result.hits else ""
+            misses.append({"id": item.id, "question": item.question, "quotes": list(item.quotes),
+                           "gold_rank": first, "top_passage": top})
+    metrics = _ranking_metrics(pytrec_eval, qrels, run)
+    answerable = [i for i in items if i.answerable]
+    unanswerable = [i for i in items if not i.answerable]
+    if unanswerable:
+        metrics["abstention_accuracy"] = sum(abstained[i.id] for i in unanswerable) / len(unanswerable)
+    if answerable:
+        metrics["false_abstention_rate"] = sum(abstained[i.id] for i in answerable) / len(answerable)
+    counts = {"questions": len(items), "answerable": len(answerable), "no_answer": len(unanswerable)}
+    return EvalResult(metrics, counts, misses, [], per_question)
+
+
+def _ranking_metrics(pytrec_eval: Any, qrels: dict, run: dict) -> dict[str, float]:
+    if not qrels:
+        return {}
+    measures = {"success.1,5,10", "recip_rank", "ndcg_cut.10"}
+    scores = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    names = {"success_1": "recall@1", "success_5": "recall@5", "recip_rank": "mrr@10",
+             "ndcg_cut_10": "ndcg@10"}
+    return {
+        label: sum(per[name] for per in scores.values()) / len(qrels)
+        for name, label in names.items()
+    }
