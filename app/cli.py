@@ -1,0 +1,119 @@
+"""The `verbatim` command: index, ask, serve, eval, bench.
+
+Data goes to stdout (JSON with --json), progress and logs to stderr. Misuse exits 2,
+failure exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app import __version__
+from app.errors import UsageError, VerbatimError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+EXAMPLES = """\
+examples:
+  verbatim index                                   build or refresh the index
+  verbatim ask "How many citizens were killed?"    passages with citations
+  verbatim ask --json -k 3 "Who was Bitayev?"      the same as JSON
+  printf 'Q1\\nQ2\\n' | verbatim ask --json -       one JSON object per line
+  verbatim serve --port 7860                       the web app on 127.0.0.1
+  verbatim eval --set eval/speech.jsonl            retrieval metrics
+  verbatim --corpus my_docs --index my_index ask "..."
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verbatim",
+        description="Answers questions with verbatim, cited passages of your documents.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"verbatim {__version__}")
+    parser.add_argument("--corpus", type=Path, metavar="DIR",
+                        help="documents folder (default: $VERBATIM_CORPUS or the repository's corpus/)")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="index folder (default: $VERBATIM_INDEX or the repository's index/)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or log lines on stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    index = commands.add_parser("index", help="build the index, embedding only new or changed documents")
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+
+    ask = commands.add_parser("ask", help="answer a question with passages and citations",
+                              epilog='QUESTION "-" reads one question per line from stdin.')
+    ask.add_argument("question", metavar="QUESTION", help='the question, or "-" for stdin')
+    ask.add_argument("-k", type=_positive_int, default=5, help="how many passages (1-50, default 5)")
+    ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive_int, default=7860, help="port (default 7860)")
+
+    ev = commands.add_parser("eval", help="measure retrieval quality on a question set")
+    ev.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
+                    metavar="FILE", help="question set in JSON Lines (default eval/speech.jsonl)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--calibrate", action="store_true",
+                    help="also suggest the abstention threshold from this set")
+
+    bench = commands.add_parser("bench", help="print speed and memory figures")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
+                       metavar="FILE", help="questions to time (default eval/speech.jsonl)")
+    return parser
+
+
+def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
+    corpus = args.corpus or Path(os.environ.get("VERBATIM_CORPUS") or REPO_ROOT / "corpus")
+    index = args.index or Path(os.environ.get("VERBATIM_INDEX") or REPO_ROOT / "index")
+    return corpus, index
+
+
+def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from app.search import Engine
+
+    corpus, index = resolve_dirs(args)
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    return Engine(corpus, index, log=log)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except VerbatimError as exc:
+        print(f"verbatim: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("verbatim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from app import commands
+
+    handler = {
+        "index": commands.run_index,
+        "ask": commands.run_ask,
+        "serve": commands.run_serve,
+        "eval": commands.run_eval,
+        "bench": commands.run_bench,
+    }[args.command]
+    return handler(args, make_engine(args))

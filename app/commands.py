@@ -1,0 +1,110 @@
+"""What each `verbatim` subcommand does, given parsed arguments and an `Engine`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from app.errors import UsageError
+from app.search import Engine, validate_k
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def run_index(args: argparse.Namespace, engine: Engine) -> int:
+    if args.rebuild:
+        from app.store import MANIFEST
+
+        (engine.index_dir / MANIFEST).unlink(missing_ok=True)
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty())
+    if not args.quiet:
+        print(
+            f"indexed {report.passages} passages from {report.documents} document(s) into "
+            f"{engine.index_dir} ({report.embedded} embedded, {report.reused} reused, "
+            f"{report.seconds:.1f} s)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def run_ask(args: argparse.Namespace, engine: Engine) -> int:
+    from app.render import answer_to_dict, answer_to_text
+
+    validate_k(args.k)
+    if args.question != "-":
+        answer = engine.ask(args.question, args.k)
+        if args.json:
+            _emit(answer_to_dict(answer))
+        else:
+            sys.stdout.write(answer_to_text(answer))
+        return 0
+    failures = 0
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        try:
+            answer = engine.ask(question, args.k)
+        except UsageError as exc:
+            failures += 1
+            print(f"verbatim: error: {exc}", file=sys.stderr)
+            if args.json:
+                _emit({"question": question[:200], "error": str(exc)})
+            continue
+        if args.json:
+            _emit(answer_to_dict(answer))
+        else:
+            sys.stdout.write(answer_to_text(answer) + "\n")
+    return 1 if failures else 0
+
+
+def run_serve(args: argparse.Namespace, engine: Engine) -> int:
+    from app.ui import serve
+
+    serve(engine, host=args.host, port=args.port)
+    return 0
+
+
+def run_eval(args: argparse.Namespace, engine: Engine) -> int:
+    from app.documents import read_corpus
+    from app.evaluation import choose_threshold, evaluate, label_errors, load_items
+    from app.render import format_eval_report
+
+    items = load_items(args.set_path)
+    index = engine.index
+    result = evaluate(items, lambda item: engine.ask(item.question, 10), index.chunks)
+    texts = [doc.text for doc in read_corpus(engine.corpus_dir)]
+    result.label_errors = label_errors(items, texts, index.chunks)
+    data = result.to_dict()
+    data["set"] = str(args.set_path)
+    data["settings"] = {"min_score": engine.ranking.min_score, "fusion": engine.ranking.fusion,
+                        "dense_weight": engine.ranking.dense_weight}
+    if args.calibrate:
+        scores = {row["id"]: row["confidence"] for row in result.per_question}
+        data["suggested_min_score"] = choose_threshold(
+            [scores[i.id] for i in items if i.answerable],
+            [scores[i.id] for i in items if not i.answerable],
+        )
+    if args.json:
+        _emit(data)
+    else:
+        sys.stdout.write(format_eval_report(data))
+    return 0
+
+
+def run_bench(args: argparse.Namespace, engine: Engine) -> int:
+    from app.bench import run_benchmark
+
+    figures = run_benchmark(engine, args.set_path)
+    if args.json:
+        _emit(figures)
+    else:
+        for key, value in figures.items():
+            print(f"{key:32} {value}")
+    return 0
+
+

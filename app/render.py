@@ -1,0 +1,97 @@
+"""Render stage: answers become JSON, terminal text or Markdown. Nothing here ranks or edits quotes."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from app.search import Answer, Hit
+
+ABSTAIN_NOTE = "The documents do not seem to answer this question. The closest passages are:"
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "doc_id": chunk.doc_id,
+        "title": hit.document.title,
+        "section": chunk.section,
+        "section_number": chunk.section_number,
+        "paragraphs": list(chunk.paragraphs),
+        "page": chunk.page,
+        "start": chunk.start,
+        "end": chunk.end,
+        "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
+        "dense_rank": hit.dense_rank,
+        "lexical_rank": hit.lexical_rank,
+        "text": chunk.text,
+        "citation": hit.citation,
+        "chunk_id": chunk.chunk_id,
+        "date": hit.document.date,
+        "venue": hit.document.venue,
+    }
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The JSON contract of `verbatim ask --json` and the `ask` API."""
+    return {
+        "question": answer.question,
+        "abstained": answer.abstained,
+        "confidence": round(answer.confidence, 6),
+        "passages": [hit_to_dict(hit) for hit in answer.hits],
+    }
+
+
+def answer_to_text(answer: Answer) -> str:
+    """Readable terminal output: each passage quoted as is, under its citation."""
+    lines = [f"Q: {answer.question}", ""]
+    if answer.abstained:
+        lines += [ABSTAIN_NOTE, ""]
+    for hit in answer.hits:
+        lines.append(f"[{hit.rank}] {hit.citation}  (score {hit.score:.3f})")
+        lines += [f"    {line}" if line.strip() else "" for line in hit.chunk.text.splitlines()]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def quote_markdown(text: str) -> str:
+    """A passage as a Markdown block quote: the source's own Markdown emphasis is kept,
+    raw HTML is escaped so it shows as text and never runs."""
+    safe = html.escape(text, quote=False)
+    safe = safe.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in safe.splitlines())
+
+
+def answer_to_markdown(answer: Answer) -> str:
+    """The chat reply: fixed labels, then each passage quoted verbatim with its citation."""
+    parts = []
+    if answer.abstained:
+        parts.append(f"**{ABSTAIN_NOTE}**")
+    for hit in answer.hits:
+        parts.append(f"**[{hit.rank}]** <small>{html.escape(hit.citation)}</small>")
+        parts.append(quote_markdown(hit.chunk.text))
+    return "\n\n".join(parts)
+
+
+def format_eval_report(data: dict[str, Any]) -> str:
+    """`verbatim eval` as text: metrics, then every miss and label problem."""
+    counts = data["counts"]
+    lines = [f"question set: {data['set']} ({counts['questions']} questions: "
+             f"{counts['answerable']} answerable, {counts['no_answer']} no-answer)", ""]
+    for name, value in data["metrics"].items():
+        lines.append(f"  {name:24} {value:.3f}")
+    if "suggested_min_score" in data:
+        lines.append(f"\nsuggested min_score (<= 3% false abstentions): {data['suggested_min_score']}")
+    if data["misses"]:
+        lines.append(f"\nmisses (gold passage not in the top 5): {len(data['misses'])}")
+        for miss in data["misses"]:
+            rank = miss["gold_rank"] or "not in top 10"
+            lines.append(f"  {miss['id']}: {miss['question']}  (gold rank: {rank})")
+            lines.append(f"      expected: {' | '.join(miss['quotes'])}")
+    if data["label_errors"]:
+        lines.append("\nlabel problems:")
+        lines += [f"  {problem}" for problem in data["label_errors"]]
+    return "\n".join(lines) + "\n"

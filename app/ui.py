@@ -1,0 +1,103 @@
+"""The web app: a chat whose replies are the documents' own passages, with citations.
+
+The UI ranks nothing: it calls `Engine.ask` and shows `render.answer_to_markdown`.
+The same search is exposed as the Gradio API endpoint `ask`, returning the CLI's JSON.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from app.errors import VerbatimError
+from app.render import answer_to_dict, answer_to_markdown
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from app.search import Engine
+
+EXAMPLES = [
+    "How many citizens were killed?",
+    "How many people were convicted?",
+    "What measures were taken to prevent torture?",
+    "What happened in Taldykorgan?",
+]
+SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Consolas", "monospace"]
+CSS = """
+.verbatim-chat blockquote { border-left: 4px solid #6b7280; margin: 0.4em 0; padding-left: 0.8em; }
+footer { display: none !important; }
+"""
+
+
+def _as_text(question: str) -> str:
+    """A user's question shown as literal text, never as Markdown or HTML."""
+    escaped = html.escape(question, quote=False)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|>~" else ch for ch in escaped)
+
+
+def chat_reply(engine: Engine, question: str, k: int = 5) -> str:
+    """The assistant's message for a question: passages and citations, or a polite refusal."""
+    try:
+        return answer_to_markdown(engine.ask(question, k))
+    except VerbatimError as exc:
+        return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}"
+
+
+def ask_api(engine: Engine, question: str, k: int = 5) -> dict[str, Any]:
+    import gradio as gr
+
+    try:
+        return answer_to_dict(engine.ask(question, int(k)))
+    except VerbatimError as exc:
+        raise gr.Error(str(exc)) from exc
+
+
+def create_app(engine: Engine) -> gr.Blocks:
+    import gradio as gr
+
+    def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+        if not question.strip():
+            return history, ""
+        reply = chat_reply(engine, question)
+        turns = [{"role": "user", "content": _as_text(question)},
+                 {"role": "assistant", "content": reply}]
+        return history + turns, ""
+
+    def ask(question: str, k: int = 5) -> dict[str, Any]:
+        """Search the documents; returns passages quoted verbatim with citations (CLI's JSON)."""
+        return ask_api(engine, question, k)
+
+    with gr.Blocks(title="Verbatim", analytics_enabled=False) as demo:
+        gr.Markdown("# Verbatim\nAsk a question; the answer is the documents' own passages, "
+                    "quoted exactly, each with a citation.")
+        chatbot = gr.Chatbot(label="Answers", height=560, elem_classes=["verbatim-chat"],
+                             elem_id="chat", feedback_options=None, buttons=["copy"])
+        with gr.Row():
+            box = gr.Textbox(label="Your question", placeholder="e.g. How many citizens were killed?",
+                             scale=5, elem_id="question", autofocus=True, max_lines=3)
+            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+        gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+        box.submit(respond, [box, chatbot], [chatbot, box], api_visibility="private")
+        send.click(respond, [box, chatbot], [chatbot, box], api_visibility="private")
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Build or load the index and the model, then serve until interrupted."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio as gr
+
+    engine.index  # builds on first start, fails early on a corrupt index
+    engine.embedder
+    demo = create_app(engine)
+    demo.queue(default_concurrency_limit=4)
+    print(f"Verbatim is serving on http://{host}:{port}", file=sys.stderr)
+    theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
+    demo.launch(server_name=host, server_port=port, theme=theme, css=CSS, ssr_mode=False,
+                enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
+                quiet=True, show_error=True)
