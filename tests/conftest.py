@@ -1,0 +1,100 @@
+"""Shared fixtures. Tests marked `slow` load the real model; one session-scoped index serves them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+SPEECH = CORPUS / "2023-05-02-cat76-kazakhstan-january-events.md"
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def speech_text() -> str:
+    return SPEECH.read_bytes().decode("utf-8")
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """Three hand-written documents; the expected answers are noted in the tests that use them."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour.md").write_text(
+        "# Harbour report\n\nThe harbour handled 1 200 ships in spring.\n\n"
+        "Fishing boats return at dawn with mackerel.\n\n*****\n\n"
+        "The lighthouse keeper retired in June.\n", encoding="utf-8")
+    (corpus / "orchard.txt").write_text(
+        "Apples ripen in September.\n\nPears need a warmer wall.\n", encoding="utf-8")
+    (corpus / "orchard.txt.meta.json").write_text(
+        '{"title": "Orchard notes", "date": "2024-09-01"}', encoding="utf-8")
+    return corpus
+
+
+def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """The real `verbatim` command in a subprocess, as a user would run it."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "app", *args], input=stdin, capture_output=True,
+                          text=True, cwd=REPO, env=full_env, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the shipped corpus and an index built from it with the real model (slow)."""
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index = root / "index"
+    result = run_cli("--corpus", str(corpus), "--index", str(index), "index")
+    assert result.returncode == 0, result.stderr
+    return corpus, index
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(built_index: tuple[Path, Path]):  # type: ignore[no-untyped-def]
+    """`verbatim serve` on a free loopback port, as a user starts it; yields its URL."""
+    import time
+    import urllib.request
+
+    corpus, index = built_index
+    port = free_port()
+    log = open(index.parent / "serve.log", "w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--corpus", str(corpus), "--index", str(index),
+         "serve", "--port", str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail("server did not start:\n" + (index.parent / "serve.log").read_text())
+        time.sleep(0.5)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

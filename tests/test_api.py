@@ -1,0 +1,27 @@
+"""The served app's API, called with gradio_client as a script would (slow)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_ask_endpoint_takes_the_question_alone(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    answer = client.predict("How many citizens were killed?", api_name="/ask")
+    assert answer["abstained"] is False
+    assert "238 citizens" in answer["passages"][0]["text"]
+    assert answer["passages"][0]["citation"]
+    fewer = client.predict("How many citizens were killed?", 2, api_name="/ask")
+    assert len(fewer["passages"]) == 2
+
+
+def test_ask_endpoint_refuses_an_empty_question(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("  ", api_name="/ask")

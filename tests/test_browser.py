@@ -1,0 +1,81 @@
+"""The served page in Debian's headless Chromium, driven by Playwright (slow).
+
+Chromium comes from Debian (`apt-get install chromium`); no browser is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "eval" / "reports" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must apt-get install chromium")
+        pytest.skip("Debian's chromium is not installed (sudo apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.hosts = set()  # every host the page sends a request to
+    page.on("request", lambda request: page.hosts.add(urlparse(request.url).netloc))
+    page.goto(server)
+    yield page
+    context.close()
+
+
+def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_question_gets_the_238_citizens_passage_with_citation(page, server: str) -> None:
+    ask(page, "How many citizens were killed?")
+    reply = page.locator("#chat .message.bot, #chat [data-testid='bot']").last
+    reply.wait_for(timeout=30_000)
+    page.get_by_text("238 citizens").first.wait_for(timeout=30_000)
+    text = page.locator("#chat").inner_text()
+    first_quote = text.index("[1]")
+    assert "238 citizens" in text[first_quote : text.index("[2]")]
+    assert "76th session of the UN Committee against Torture" in text and "para" in text
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chat.png"))
+    assert page.hosts == {urlparse(server).netloc}, "the page fetched from another host"
+
+
+def test_example_question_can_be_clicked(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="What happened in Taldykorgan?").click()
+    page.get_by_role("button", name="Ask").click()
+    page.get_by_text("steam iron").first.wait_for(timeout=30_000)
+
+
+def test_markup_in_a_question_is_shown_literally_and_runs_nothing(page) -> None:  # type: ignore[no-untyped-def]
+    attack = '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script> [x](javascript:alert(1))'
+    ask(page, attack)
+    page.get_by_text("<script>window.__pwned=2</script>", exact=False).first.wait_for(timeout=30_000)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#chat img[src='x']").count() == 0
+    assert page.locator("#chat a[href^='javascript']").count() == 0

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.documents import doc_id_for, parse_document, read_corpus
+from app.errors import CorpusError
+
+
+def test_shipped_speech_is_read_with_its_sidecar_metadata() -> None:
+    [doc] = read_corpus(Path(__file__).parent.parent / "corpus")
+    assert doc.date == "2023-05-02"
+    assert "Committee against Torture" in (doc.venue or "")
+    assert doc.format == "markdown"
+
+
+def test_doc_id_is_a_slug_of_the_file_name() -> None:
+    assert doc_id_for("2023-05-02 CAT Speech.md") == "2023-05-02-cat-speech"
+
+
+def test_title_falls_back_to_first_heading_then_file_name() -> None:
+    assert parse_document("a.md", b"# My heading\n\nText.", {}).title == "My heading"
+    assert parse_document("notes.txt", b"Text.", {}).title == "notes"
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("a.md", b"", "empty"),
+        ("a.md", b" \n\t\n", "empty"),
+        ("a.md", b"\xff\xfe\x00b", "binary"),
+        ("a.md", b"caf\xe9", "not valid UTF-8"),
+        ("a.pdf", b"%PDF-1.4", "unsupported file type"),
+    ],
+)
+def test_bad_documents_are_refused_with_the_reason(name: str, data: bytes, message: str) -> None:
+    with pytest.raises(CorpusError, match=message) as info:
+        parse_document(name, data, {})
+    assert name in str(info.value)
+
+
+def test_missing_corpus_folder_says_what_to_pass(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist.*--corpus"):
+        read_corpus(tmp_path / "nowhere")
+
+
+def test_empty_corpus_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="holds no documents"):
+        read_corpus(tmp_path)
+
+
+def test_bad_sidecar_is_named(tiny_corpus: Path) -> None:
+    (tiny_corpus / "orchard.txt.meta.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CorpusError, match="orchard.txt.meta.json"):
+        read_corpus(tiny_corpus)

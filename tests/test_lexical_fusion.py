@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from app.fusion import minmax, minmax_fusion, ranks, rrf_fusion
+from app.lexical import LexicalIndex, analyze, fold_for_matching
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**1 273** people", "1273 people"),
+        ("1,273 and 1273", "1273 and 1273"),
+        ("Over 3 500 officers", "over 3500 officers"),
+        ("over 22 thousand cameras", "over 22 thousand 22000 cameras"),
+        ("1.5 billion US dollars", "1.5 billion us dollars"),  # decimals keep their point
+        ("On January 3, 4 and 5", "on january 3, 4 and 5"),  # a list, not a grouped number
+        ("coup d'État", "coup d'etat"),
+    ],
+)
+def test_folding_for_matching(text: str, expected: str) -> None:
+    assert fold_for_matching(text) == expected
+
+
+def test_numbers_written_differently_find_the_same_passage() -> None:
+    texts = ["A total of **1 237** people were arrested.",
+             "A total of **1 273** people were convicted.",
+             "Over 3 500 officers were injured."]
+    index = LexicalIndex.build(texts)
+    for query, best in [("1,273", 1), ("1273 convicted", 1), ("3500", 2), ("1 237", 0)]:
+        scores = index.scores(query)
+        assert int(scores.argmax()) == best, query
+    assert not index.scores("zebra").any()
+
+
+def test_analyze_drops_stop_words_and_stems() -> None:
+    assert analyze("The officers of the convicted") == ["offic", "convict"]  # Lucene stop list
+
+
+def test_minmax_by_hand() -> None:
+    assert minmax({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
+    assert minmax({1: 5.0}) == {1: 1.0}
+
+
+def test_minmax_fusion_by_hand() -> None:
+    dense = {1: 0.9, 2: 0.5, 3: 0.7}  # -> 1.0, 0.0, 0.5
+    lexical = {2: 10.0, 3: 5.0, 4: 0.0}  # zero scores are no match -> 2: 1.0, 3: 0.0
+    fused = minmax_fusion(dense, lexical, dense_weight=0.7)
+    assert fused == pytest.approx({1: 0.7, 2: 0.3, 3: 0.35})
+
+
+def test_rrf_by_hand() -> None:
+    fused = rrf_fusion({1: 0.9, 2: 0.8}, {2: 3.0, 1: 1.0}, k=60)
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
+    assert ranks({7: 1.0, 8: 3.0}) == {8: 1, 7: 2}

@@ -1,0 +1,143 @@
+"""Build, load, staleness, crash safety and ranking, with the tiny deterministic embedder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.build import build_index
+from app.embed import HashingEmbedder
+from app.errors import IndexStateError, UsageError
+from app.search import Engine, RankingSettings, rank_passages
+from app.store import MANIFEST, load_index, read_manifest
+
+
+def make_engine(corpus: Path, index: Path, **ranking: object) -> Engine:
+    return Engine(corpus, index, make_embedder=HashingEmbedder, spec=HashingEmbedder.spec,
+                  ranking=RankingSettings(**ranking), log=lambda message: None)  # type: ignore[arg-type]
+
+
+def test_build_then_answer(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.0)
+    answer = engine.ask("When do fishing boats return with mackerel?", k=3)
+    # "Fishing boats return at dawn with mackerel." is in harbour.md's first section.
+    assert "mackerel" in answer.hits[0].chunk.text
+    assert answer.hits[0].document.title == "Harbour report"
+    for hit in answer.hits:
+        source = (tiny_corpus / hit.document.path).read_text(encoding="utf-8")
+        assert source[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+
+
+def test_citation_names_document_section_and_paragraph(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.0)
+    hit = engine.ask("lighthouse keeper retired", k=1).hits[0]
+    # The lighthouse paragraph is the third paragraph, in section 2 (after *****).
+    assert hit.citation == "Harbour report, sec. 2, para. 3"
+
+
+def test_faiss_ranking_matches_numpy_brute_force(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index", fusion="dense", min_score=0.0)
+    index = engine.index
+    vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    query = HashingEmbedder().embed(["apples in september"])[0]
+    _, hits = rank_passages(index, "apples in september", query, 3, engine.ranking)
+    expected = np.argsort(-(vectors @ query), kind="stable")[:3]
+    assert [index.chunks.index(h.chunk) for h in hits] == list(expected)
+    assert [h.score for h in hits] == pytest.approx(sorted(vectors @ query, reverse=True)[:3])
+
+
+def test_second_build_reuses_all_vectors(tiny_corpus: Path, tmp_path: Path) -> None:
+    first = build_index(tiny_corpus, tmp_path / "index", HashingEmbedder())
+    second = build_index(tiny_corpus, tmp_path / "index", HashingEmbedder())
+    assert first.embedded == first.passages and second.embedded == 0
+    (tiny_corpus / "orchard.txt").write_text("Plums in August.\n", encoding="utf-8")
+    third = build_index(tiny_corpus, tmp_path / "index", HashingEmbedder())
+    assert third.embedded == 1 and third.reused == third.passages - 1
+
+
+def test_stale_index_is_detected_and_rebuilt(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    engine.index
+    assert engine.stale_reasons() == []
+    (tiny_corpus / "orchard.txt").write_text("Plums ripen in August.\n", encoding="utf-8")
+    (tiny_corpus / "new.md").write_text("A new note.\n", encoding="utf-8")
+    (tiny_corpus / "harbour.md").unlink()
+    reasons = engine.stale_reasons()
+    assert reasons == ["document new is new", "document harbour was removed from the corpus",
+                       "document orchard changed"]
+    fresh = make_engine(tiny_corpus, tmp_path / "index", min_score=0.0)
+    assert "Plums" in fresh.ask("plums august").hits[0].chunk.text
+
+
+def test_other_model_makes_index_stale(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    engine.index
+    from app.embed import MINILM
+
+    engine.spec = MINILM
+    assert any("built with model test/hashing" in r for r in engine.stale_reasons())
+
+
+def test_interrupted_build_leaves_previous_index_serving(
+    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, HashingEmbedder())
+    before = read_manifest(index_dir)
+    (tiny_corpus / "orchard.txt").write_text("Plums.\n", encoding="utf-8")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed between writing the files and switching to them")
+
+    monkeypatch.setattr("app.build.commit_manifest", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(tiny_corpus, index_dir, HashingEmbedder())
+    after = read_manifest(index_dir)
+    assert after == before
+    assert len(load_index(index_dir, after).chunks) == len(load_index(index_dir, before).chunks)
+
+
+def test_corrupt_manifest_says_what_to_run(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    engine.index
+    (tmp_path / "index" / MANIFEST).write_text("{ truncated", encoding="utf-8")
+    with pytest.raises(IndexStateError, match="corrupt.*verbatim index --rebuild"):
+        make_engine(tiny_corpus, tmp_path / "index").index
+
+
+def test_corrupt_vectors_file_is_refused(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    engine.index
+    manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
+    vectors = tmp_path / "index" / manifest["generation"] / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:40])
+    with pytest.raises(IndexStateError, match="missing or corrupt"):
+        make_engine(tiny_corpus, tmp_path / "index").index
+
+
+def test_results_never_overlap(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.0)
+    hits = engine.ask("harbour ships apples pears lighthouse", k=10).hits
+    spans = sorted((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits)
+    for (d1, _, e1), (d2, s2, _) in zip(spans, spans[1:]):
+        assert d1 != d2 or e1 <= s2
+
+
+@pytest.mark.parametrize(("question", "k", "message"), [
+    ("   ", 5, "the question is empty"),
+    ("x" * 100_000, 5, "100,000 characters long; the limit is 1,000"),
+    ("ok", 0, "k must be between 1 and 50; got 0"),
+])
+def test_bad_questions_are_refused(tiny_corpus: Path, tmp_path: Path, question: str, k: int,
+                                   message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        make_engine(tiny_corpus, tmp_path / "index").ask(question, k)
+
+
+def test_abstains_below_threshold(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.5)
+    answer = engine.ask("quantum chromodynamics")  # shares no word with any document
+    assert answer.abstained and answer.hits, "passages are listed even when abstaining"
