@@ -1,0 +1,71 @@
+"""`verbatim bench`: speed and memory figures, printed, never asserted.
+
+Cold start runs `verbatim ask` in a fresh process (model and index loaded from disk);
+warm latency times `Engine.ask` over a question set after one warm-up question; the build
+is a full rebuild into a temporary folder with the model already loaded.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.build import build_index
+from app.chunk import plain_text
+from app.evaluation import load_items
+from app.search import Engine
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def _cold_start(engine: Engine, question: str) -> float:
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir),
+         "--index", str(engine.index_dir), "ask", "--json", "-k", "5", question],
+        check=True, capture_output=True,
+    )
+    return time.perf_counter() - began
+
+
+def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, Any]:
+    questions = [item.question for item in load_items(set_path)]
+    index = engine.index  # built now if missing, so the cold start below only loads
+    cold = min(_cold_start(engine, questions[0]) for _ in range(2))
+    engine.ask(questions[0])
+    latencies = []
+    for _ in range(rounds):
+        for question in questions:
+            began = time.perf_counter()
+            engine.ask(question)
+            latencies.append((time.perf_counter() - began) * 1000)
+    texts = [plain_text(chunk.text) for chunk in index.chunks]
+    began = time.perf_counter()
+    engine.embedder.embed(texts)
+    embed_seconds = time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as scratch:
+        report = build_index(engine.corpus_dir, Path(scratch) / "index", engine.embedder,
+                             engine.settings)
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "documents": len(index.manifest.documents),
+        "passages": len(index.chunks),
+        "questions_timed": len(latencies),
+        "cold_start_to_first_answer_s": round(cold, 2),
+        "warm_ask_p50_ms": round(_percentile(latencies, 50), 2),
+        "warm_ask_p95_ms": round(_percentile(latencies, 95), 2),
+        "index_build_s": round(report.seconds, 2),
+        "build_passages_per_s": round(report.passages / report.seconds, 1),
+        "model_only_passages_per_s": round(len(texts) / embed_seconds, 1),
+        "peak_memory_serving_mib": round(peak_self, 1),
+        "peak_memory_cold_ask_mib": round(peak_child, 1),
+    }
