@@ -51,7 +51,8 @@ def answer_to_text(answer: Answer) -> str:
     if answer.abstained:
         lines += [ABSTAIN_NOTE, ""]
     for hit in answer.hits:
-        lines.append(f"[{hit.rank}] {hit.citation}  (score {hit.score:.3f})")
+        similarity = "" if hit.dense_score is None else f"  (similarity {hit.dense_score:.2f})"
+        lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
         lines += [f"    {line}" if line.strip() else "" for line in hit.chunk.text.splitlines()]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

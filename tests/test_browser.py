@@ -62,6 +62,7 @@ def test_question_gets_the_238_citizens_passage_with_citation(page, server: str)
     assert "238 citizens" in text[first_quote : text.index("[2]")]
     assert "76th session of the UN Committee against Torture" in text and "para" in text
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_text("[1]", exact=True).first.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "chat.png"))
     assert page.hosts == {urlparse(server).netloc}, "the page fetched from another host"
 
