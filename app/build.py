@@ -113,15 +113,20 @@ def build_index(
     embedder: Embedder,
     settings: ChunkSettings = ChunkSettings(),
     show_progress: bool = False,
+    reuse: bool = True,
 ) -> BuildReport:
-    """Bring the index in line with the corpus; holds the index lock throughout."""
+    """Bring the index in line with the corpus; holds the index lock throughout.
+
+    With `reuse=False` every passage is embedded again (the current index keeps serving
+    until the new one is complete).
+    """
     from filelock import FileLock
 
     began = time.perf_counter()
     documents = read_corpus(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / LOCK)):
-        previous = _load_previous(index_dir)
+        previous = _load_previous(index_dir) if reuse else None
         reusable = _reusable_vectors(previous, embedder.spec, settings)
         chunks: list[Chunk] = []
         records = []

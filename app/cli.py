@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VerbatimError as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # unwritable index folder, full disk, port already in use, ...
+        print(f"verbatim: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("verbatim: interrupted", file=sys.stderr)
         return 130

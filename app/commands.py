@@ -16,11 +16,7 @@ def _emit(data: Any) -> None:
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
-    if args.rebuild:
-        from app.store import MANIFEST
-
-        (engine.index_dir / MANIFEST).unlink(missing_ok=True)
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty())
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=not args.rebuild)
     if not args.quiet:
         print(
             f"indexed {report.passages} passages from {report.documents} document(s) into "

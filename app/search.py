@@ -177,8 +177,9 @@ class Engine:
     def embedder(self) -> Embedder:
         return self.make_embedder()
 
-    def build(self, show_progress: bool = False) -> BuildReport:
-        return build_index(self.corpus_dir, self.index_dir, self.embedder, self.settings, show_progress)
+    def build(self, show_progress: bool = False, reuse: bool = True) -> BuildReport:
+        return build_index(self.corpus_dir, self.index_dir, self.embedder, self.settings,
+                           show_progress, reuse)
 
     def stale_reasons(self) -> list[str]:
         documents = read_corpus(self.corpus_dir)

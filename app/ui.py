@@ -96,8 +96,11 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     engine.embedder
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=4)
-    print(f"Verbatim is serving on http://{host}:{port}", file=sys.stderr)
+    print(f"starting Verbatim on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-    demo.launch(server_name=host, server_port=port, theme=theme, css=CSS, ssr_mode=False,
-                enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
-                quiet=True, show_error=True)
+    try:
+        demo.launch(server_name=host, server_port=port, theme=theme, css=CSS, ssr_mode=False,
+                    enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
+                    quiet=True, show_error=True)
+    except OSError as exc:
+        raise VerbatimError(f"cannot serve on {host}:{port} ({exc}); pass --port N for another port") from exc

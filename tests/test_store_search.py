@@ -141,3 +141,19 @@ def test_abstains_below_threshold(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.5)
     answer = engine.ask("quantum chromodynamics")  # shares no word with any document
     assert answer.abstained and answer.hits, "passages are listed even when abstaining"
+
+
+def test_rebuild_embeds_everything_and_keeps_old_index_until_done(
+    tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, HashingEmbedder())
+    before = read_manifest(index_dir)
+    report = build_index(tiny_corpus, index_dir, HashingEmbedder(), reuse=False)
+    assert report.embedded == report.passages
+    monkeypatch.setattr("app.build.write_generation", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        build_index(tiny_corpus, index_dir, HashingEmbedder(), reuse=False)
+    current = read_manifest(index_dir)
+    assert current is not None and current != before  # the completed rebuild is still current
+    assert load_index(index_dir, current).chunks
