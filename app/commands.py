@@ -72,7 +72,7 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
 
     items = load_items(args.set_path)
     index = engine.index
-    result = evaluate(items, lambda item: engine.ask(item.question, 10), index.chunks)
+    result = evaluate(items, lambda item: engine.ask(item.question, 10, item.history), index.chunks)
     texts = [doc.text for doc in read_corpus(engine.corpus_dir)]
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()

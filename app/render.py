@@ -41,6 +41,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "abstained": answer.abstained,
         "confidence": round(answer.confidence, 6),
+        "searched_as": answer.searched_as,
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -69,6 +70,8 @@ def quote_markdown(text: str) -> str:
 def answer_to_markdown(answer: Answer) -> str:
     """The chat reply: fixed labels, then each passage quoted verbatim with its citation."""
     parts = []
+    if answer.searched_as and answer.searched_as != answer.question:
+        parts.append(f"<small>Searched with the earlier question: “{html.escape(answer.searched_as)}”</small>")
     if answer.abstained:
         parts.append(f"**{ABSTAIN_NOTE}**")
     for hit in answer.hits:

@@ -7,7 +7,7 @@ the corpus (rebuilding when it is missing or stale), loads the model once, and a
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +17,7 @@ from app.chunk import Chunk, ChunkSettings
 from app.documents import read_corpus
 from app.embed import MINILM, Embedder, ModelSpec, SentenceTransformerEmbedder
 from app.errors import IndexStateError, UsageError
+from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion
 from app.store import DocumentRecord, StoredIndex, load_index, read_manifest
 
@@ -80,6 +81,7 @@ class Answer:
     abstained: bool
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0  # best cosine similarity of any passage; abstention compares it
+    searched_as: str = ""  # the text searched: the question, or an earlier one joined to it
 
 
 def validate_question(question: str) -> str:
@@ -201,10 +203,12 @@ class Engine:
             raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")
         return load_index(self.index_dir, manifest)
 
-    def ask(self, question: str, k: int = 5) -> Answer:
+    def ask(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Answer:
+        """Passages answering `question`; `history` holds the conversation's earlier questions."""
         text = validate_question(question)
         validate_k(k)
+        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history])
         index = self.index
-        vector = self.embedder.embed([text])[0]
-        confidence, hits = rank_passages(index, text, vector, k, self.ranking)
-        return Answer(text, confidence < self.ranking.min_score, hits, confidence)
+        vector = self.embedder.embed([query])[0]
+        confidence, hits = rank_passages(index, query, vector, k, self.ranking)
+        return Answer(text, confidence < self.ranking.min_score, hits, confidence, query)

@@ -39,19 +39,19 @@ def _as_text(question: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|>~" else ch for ch in escaped)
 
 
-def chat_reply(engine: Engine, question: str, k: int = 5) -> str:
+def chat_reply(engine: Engine, question: str, history: list[str], k: int = 5) -> str:
     """The assistant's message for a question: passages and citations, or a polite refusal."""
     try:
-        return answer_to_markdown(engine.ask(question, k))
+        return answer_to_markdown(engine.ask(question, k, history))
     except VerbatimError as exc:
         return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}"
 
 
-def ask_api(engine: Engine, question: str, k: int = 5) -> dict[str, Any]:
+def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
     import gradio as gr
 
     try:
-        return answer_to_dict(engine.ask(question, int(k)))
+        return answer_to_dict(engine.ask(question, int(k), history or []))
     except VerbatimError as exc:
         raise gr.Error(str(exc)) from exc
 
@@ -59,17 +59,21 @@ def ask_api(engine: Engine, question: str, k: int = 5) -> dict[str, Any]:
 def create_app(engine: Engine) -> gr.Blocks:
     import gradio as gr
 
-    def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    def respond(
+        question: str, messages: list[dict[str, Any]], asked: list[str]
+    ) -> tuple[list[dict[str, Any]], str, list[str]]:
         if not question.strip():
-            return history, ""
-        reply = chat_reply(engine, question)
+            return messages, "", asked
+        reply = chat_reply(engine, question, asked)
         turns = [{"role": "user", "content": _as_text(question)},
                  {"role": "assistant", "content": reply}]
-        return history + turns, ""
+        return messages + turns, "", asked + [question]
 
-    def ask(question: str, k: int = 5) -> dict[str, Any]:
-        """Search the documents; returns passages quoted verbatim with citations (CLI's JSON)."""
-        return ask_api(engine, question, k)
+    def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
+        """Search the documents; returns passages quoted verbatim with citations (CLI's JSON).
+
+        `history` lists the conversation's earlier questions, for follow-ups."""
+        return ask_api(engine, question, k, history)
 
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as demo:
         gr.Markdown("# Verbatim\nAsk a question; the answer is the documents' own passages, "
@@ -81,8 +85,10 @@ def create_app(engine: Engine) -> gr.Blocks:
                              scale=5, elem_id="question", autofocus=True, max_lines=3)
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
         gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
-        box.submit(respond, [box, chatbot], [chatbot, box], api_visibility="private")
-        send.click(respond, [box, chatbot], [chatbot, box], api_visibility="private")
+        asked = gr.State([])  # the raw questions of this conversation, for follow-ups
+        chatbot.clear(lambda: [], None, asked, api_visibility="private")
+        box.submit(respond, [box, chatbot, asked], [chatbot, box, asked], api_visibility="private")
+        send.click(respond, [box, chatbot, asked], [chatbot, box, asked], api_visibility="private")
         gr.api(ask, api_name="ask")
     return demo
 

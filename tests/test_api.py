@@ -25,3 +25,13 @@ def test_ask_endpoint_refuses_an_empty_question(server: str) -> None:
     client = Client(server, verbose=False)
     with pytest.raises(Exception, match="the question is empty"):
         client.predict("  ", api_name="/ask")
+
+
+def test_ask_endpoint_accepts_the_conversation_history(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    answer = client.predict("How many of them were ambulances?", 3, ["How many vehicles were burned?"],
+                            api_name="/ask")
+    assert answer["searched_as"].startswith("How many vehicles were burned?")
+    assert "46 of them were ambulances" in answer["passages"][0]["text"]

@@ -80,3 +80,10 @@ def test_markup_in_a_question_is_shown_literally_and_runs_nothing(page) -> None:
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#chat img[src='x']").count() == 0
     assert page.locator("#chat a[href^='javascript']").count() == 0
+
+
+def test_follow_up_question_is_answered_in_context(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "Which musician was shot dead in Almaty?")
+    page.get_by_text("Bitayev").first.wait_for(timeout=30_000)
+    ask(page, "Why was he killed?")
+    page.get_by_text("Searched with the earlier question").first.wait_for(timeout=30_000)
