@@ -26,6 +26,7 @@ examples:
   printf 'Q1\\nQ2\\n' | verbatim ask --json -       one JSON object per line
   verbatim serve --port 7860                       the web app on 127.0.0.1
   verbatim eval --set eval/speech.jsonl            retrieval metrics
+  verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
   verbatim --corpus my_docs --index my_index ask "..."
 """
 
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--calibrate", action="store_true",
                     help="also suggest the abstention threshold from this set")
+    ev.add_argument("--baseline", type=Path, default=REPO_ROOT / "eval" / "baseline.json", metavar="FILE",
+                    help="baseline for --check, --report and --update-baseline (default eval/baseline.json)")
+    ev.add_argument("--check", action="store_true",
+                    help="exit 1, naming what got worse, when a metric drops beyond the baseline's tolerance")
+    ev.add_argument("--update-baseline", action="store_true", help="store this run as the baseline")
+    ev.add_argument("--report", action="store_true",
+                    help="write a Markdown report with a chart to eval/reports/")
 
     bench = commands.add_parser("bench", help="print speed and memory figures")
     bench.add_argument("--json", action="store_true", help="print one JSON object")

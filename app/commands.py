@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
@@ -76,7 +77,7 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     texts = [doc.text for doc in read_corpus(engine.corpus_dir)]
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()
-    data["set"] = str(args.set_path)
+    data["set"] = _display_path(args.set_path)
     data["settings"] = {"min_score": engine.ranking.min_score, "fusion": engine.ranking.fusion,
                         "dense_weight": engine.ranking.dense_weight}
     if args.calibrate:
@@ -89,7 +90,39 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
         _emit(data)
     else:
         sys.stdout.write(format_eval_report(data))
+    return _gate(args, data)
+
+
+def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:
+    from app import gate
+
+    if args.update_baseline:
+        baseline = gate.baseline_from(data)
+        gate.write_atomically(args.baseline, json.dumps(baseline, indent=2, ensure_ascii=False) + "\n")
+        print(f"baseline written to {args.baseline}", file=sys.stderr)
+    if not (args.check or args.report):
+        return 0
+    baseline = gate.read_baseline(args.baseline)
+    if args.report:
+        report = gate.write_report(baseline, data, args.set_path.parent / "reports")
+        print(f"report written to {report}", file=sys.stderr)
+    if args.check:
+        problems = gate.compare(baseline, data)
+        for problem in problems:
+            print(f"gate: {problem}", file=sys.stderr)
+        print("gate: " + ("FAILED" if problems else "passed") + f" (against {args.baseline})",
+              file=sys.stderr)
+        return 1 if problems else 0
     return 0
+
+
+def _display_path(path: Path) -> str:
+    from app.cli import REPO_ROOT
+
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def run_bench(args: argparse.Namespace, engine: Engine) -> int:

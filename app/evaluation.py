@@ -163,6 +163,7 @@ def evaluate(
         gold = relevant_chunks(item, chunks) if item.answerable else set()
         first = next((i + 1 for i, cid in enumerate(ranking) if cid in gold), None)
         per_question.append({"id": item.id, "kind": item.kind, "question": item.question,
+                             "follow_up": bool(item.history),
                              "abstained": result.abstained, "gold_rank": first,
                              "confidence": result.confidence})
         if not item.answerable:
@@ -173,7 +174,9 @@ def evaluate(
             top = result.hits[0].chunk.text[:160] if result.hits else ""
             misses.append({"id": item.id, "question": item.question, "quotes": list(item.quotes),
                            "gold_rank": first, "top_passage": top})
-    metrics = _ranking_metrics(pytrec_eval, qrels, run)
+    metrics, per_query = _ranking_metrics(pytrec_eval, qrels, run)
+    for row in per_question:
+        row.update(per_query.get(row["id"], {}))
     answerable = [i for i in items if i.answerable]
     unanswerable = [i for i in items if not i.answerable]
     if unanswerable:
@@ -184,14 +187,21 @@ def evaluate(
     return EvalResult(metrics, counts, misses, [], per_question)
 
 
-def _ranking_metrics(pytrec_eval: Any, qrels: dict, run: dict) -> dict[str, float]:
+RANKING_METRICS = {"success_1": "recall@1", "success_5": "recall@5", "recip_rank": "mrr@10",
+                   "ndcg_cut_10": "ndcg@10"}
+
+
+def _ranking_metrics(
+    pytrec_eval: Any, qrels: dict, run: dict
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Mean metrics over the answerable items, and each item's own (the run holds the top 10,
+    so reciprocal rank is MRR@10)."""
     if not qrels:
-        return {}
+        return {}, {}
     measures = {"success.1,5,10", "recip_rank", "ndcg_cut.10"}
     scores = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
-    names = {"success_1": "recall@1", "success_5": "recall@5", "recip_rank": "mrr@10",
-             "ndcg_cut_10": "ndcg@10"}
-    return {
-        label: sum(per[name] for per in scores.values()) / len(qrels)
-        for name, label in names.items()
-    }
+    per_query = {qid: {label: per[name] for name, label in RANKING_METRICS.items()}
+                 for qid, per in scores.items()}
+    means = {label: sum(q[label] for q in per_query.values()) / len(qrels)
+             for label in RANKING_METRICS.values()}
+    return means, per_query
