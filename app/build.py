@@ -75,9 +75,12 @@ def _record(doc: Document, chunks: int) -> DocumentRecord:
     )
 
 
+Vectors = tuple["np.ndarray", "np.ndarray"]  # a passage's vector and its sentences' vectors
+
+
 def _reusable_vectors(
     previous: StoredIndex | None, spec: ModelSpec, settings: ChunkSettings
-) -> dict[tuple[str, str], np.ndarray]:
+) -> dict[tuple[str, str], Vectors]:
     """Vectors of the previous generation keyed by (document sha256, chunk id)."""
     if previous is None or previous.manifest.model != asdict(spec):
         return {}
@@ -85,7 +88,20 @@ def _reusable_vectors(
         return {}
     sha = {doc.doc_id: doc.sha256 for doc in previous.manifest.documents}
     vectors = previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
-    return {(sha[c.doc_id], c.chunk_id): vectors[row] for row, c in enumerate(previous.chunks)}
+    sentences, first = previous.sentence_vectors, previous.sentence_rows
+    return {
+        (sha[c.doc_id], c.chunk_id): (vectors[row], sentences[first[row] : first[row] + len(c.sentences)])
+        for row, c in enumerate(previous.chunks)
+    }
+
+
+def _texts_to_embed(chunks: list[Chunk], missing: list[int], text: dict[str, str]) -> list[str]:
+    """Each missing passage's text, then the texts of all its sentences, in order."""
+    texts = [plain_text(chunks[i].text) for i in missing]
+    for i in missing:
+        source = text[chunks[i].doc_id]
+        texts += [plain_text(source[a:b]) for a, b in chunks[i].sentences]
+    return texts
 
 
 def embed_missing(
@@ -96,7 +112,7 @@ def embed_missing(
     from tqdm import tqdm
 
     parts = []
-    with tqdm(total=len(texts), unit="passage", desc="embedding", file=sys.stderr,
+    with tqdm(total=len(texts), unit="text", desc="embedding passages and sentences", file=sys.stderr,
               disable=not show_progress or len(texts) < EMBED_BATCH) as bar:
         for begin in range(0, len(texts), EMBED_BATCH):
             batch = texts[begin : begin + EMBED_BATCH]
@@ -137,11 +153,13 @@ def build_index(
         sha = {doc.doc_id: doc.sha256 for doc in documents}
         keys = [(sha[c.doc_id], c.chunk_id) for c in chunks]
         missing = [i for i, key in enumerate(keys) if key not in reusable]
-        fresh = embed_missing([plain_text(chunks[i].text) for i in missing], embedder, show_progress)
-        vectors = _assemble(keys, reusable, missing, fresh, embedder.spec.dimension)
+        texts = {doc.doc_id: doc.text for doc in documents}
+        fresh = embed_missing(_texts_to_embed(chunks, missing, texts), embedder, show_progress)
+        vectors, sentence_vectors = _assemble(chunks, keys, reusable, missing, fresh,
+                                              embedder.spec.dimension)
         generation = f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         lexical = LexicalIndex.build([c.text for c in chunks])
-        files = write_generation(index_dir, generation, chunks, vectors, lexical)
+        files = write_generation(index_dir, generation, chunks, vectors, lexical, sentence_vectors)
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             generation=generation,
@@ -168,18 +186,32 @@ def _load_previous(index_dir: Path) -> StoredIndex | None:
 
 
 def _assemble(
+    chunks: list[Chunk],
     keys: list[tuple[str, str]],
-    reusable: dict[tuple[str, str], np.ndarray],
+    reusable: dict[tuple[str, str], Vectors],
     missing: list[int],
     fresh: np.ndarray,
     dimension: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage and sentence vectors in chunk order, reused ones and fresh ones merged."""
     import numpy as np
 
-    vectors = np.zeros((len(keys), dimension), dtype=np.float32)
+    passages = np.zeros((len(keys), dimension), dtype=np.float32)
+    sentence_parts: list[np.ndarray] = []
+    fresh_passage = {row: fresh[n] for n, row in enumerate(missing)}
+    cursor = len(missing)  # fresh sentence vectors follow the fresh passage vectors
+    fresh_sentences: dict[int, np.ndarray] = {}
+    for row in missing:
+        count = len(chunks[row].sentences)
+        fresh_sentences[row] = fresh[cursor : cursor + count]
+        cursor += count
     for row, key in enumerate(keys):
-        if key in reusable:
-            vectors[row] = reusable[key]
-    if missing:
-        vectors[missing] = fresh
-    return vectors
+        if row in fresh_passage:
+            passages[row] = fresh_passage[row]
+            sentence_parts.append(fresh_sentences[row])
+        else:
+            passages[row], block = reusable[key]
+            sentence_parts.append(np.asarray(block, dtype=np.float32))
+    sentences = (np.vstack(sentence_parts) if sentence_parts
+                 else np.zeros((0, dimension), dtype=np.float32))
+    return passages, sentences.reshape(-1, dimension)

@@ -62,6 +62,7 @@ class Chunk:
     section_number: int
     paragraphs: tuple[int, ...]
     page: int | None = None
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, in document offsets
 
     @property
     def chunk_id(self) -> str:
@@ -138,6 +139,32 @@ def _is_salutation(block: str) -> bool:
     return len(block) <= 80 and all(re.fullmatch(r"\*\*[^*]+\*\*", line) for line in lines)
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of `text` as (start, end) offsets, never across a blank line, trimmed.
+
+    blingfire finds the boundaries; its offsets are checked against the text, and a
+    paragraph it cannot split cleanly stays one sentence.
+    """
+    import blingfire
+
+    spans: list[tuple[int, int]] = []
+    for start, end in _blocks(text):
+        block = text[start:end]
+        try:
+            found = blingfire.text_to_sentences_and_offsets(block)[1]
+        except Exception:  # noqa: BLE001 - a splitter failure must not lose the paragraph
+            found = []
+        cuts = [(a, b) for a, b in found if 0 <= a < b <= len(block)]
+        ordered = all(b1 <= a2 for (_, b1), (a2, _) in zip(cuts, cuts[1:]))
+        for a, b in cuts if cuts and ordered else [(0, len(block))]:
+            piece = block[a:b]
+            a += len(piece) - len(piece.lstrip())
+            b -= len(piece) - len(piece.rstrip())
+            if b > a and plain_text(block[a:b]):
+                spans.append((start + a, start + b))
+    return spans
+
+
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
     """Split the span [start, end) between sentences (or, failing that, words) into pieces <= max_chars."""
     pieces: list[tuple[int, int]] = []
@@ -167,9 +194,10 @@ def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettin
         first, last = group[0], group[-1]
         numbers = tuple(p.number for p in group)
         for start, end in _split_long(text, first.start, last.end, settings.max_chars):
+            sentences = tuple((start + a, start + b) for a, b in sentence_spans(text[start:end]))
             chunks.append(
                 Chunk(doc_id, start, end, text[start:end], titles[first.section_number],
-                      first.section_number, numbers)
+                      first.section_number, numbers, None, sentences)
             )
         group.clear()
 

@@ -27,6 +27,7 @@ examples:
   verbatim serve --port 7860                       the web app on 127.0.0.1
   verbatim eval --set eval/speech.jsonl            retrieval metrics
   verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
+  verbatim eval --beir ../shared/datasets/beir/scifact --split test
   verbatim --corpus my_docs --index my_index ask "..."
 """
 
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--calibrate", action="store_true",
                     help="also suggest the abstention threshold from this set")
+    ev.add_argument("--beir", type=Path, metavar="DIR",
+                    help="run a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) instead")
+    ev.add_argument("--split", default="test", help="qrels split for --beir (default test)")
     ev.add_argument("--baseline", type=Path, default=REPO_ROOT / "eval" / "baseline.json", metavar="FILE",
                     help="baseline for --check, --report and --update-baseline (default eval/baseline.json)")
     ev.add_argument("--check", action="store_true",

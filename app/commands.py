@@ -37,7 +37,7 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
         if args.json:
             _emit(answer_to_dict(answer))
         else:
-            sys.stdout.write(answer_to_text(answer))
+            sys.stdout.write(answer_to_text(answer, emphasis=sys.stdout.isatty()))
         return 0
     failures = 0
     for line in sys.stdin:
@@ -71,6 +71,8 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     from app.evaluation import choose_threshold, evaluate, label_errors, load_items
     from app.render import format_eval_report
 
+    if args.beir:
+        return _run_beir(args, engine)
     items = load_items(args.set_path)
     index = engine.index
     result = evaluate(items, lambda item: engine.ask(item.question, 10, item.history), index.chunks)
@@ -91,6 +93,29 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     else:
         sys.stdout.write(format_eval_report(data))
     return _gate(args, data)
+
+
+def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
+    from app.beir import evaluate_beir
+    from app.cli import REPO_ROOT
+
+    def make_engine(corpus: Path, index: Path) -> Engine:
+        return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
+                      settings=engine.settings, ranking=engine.ranking, log=engine.log)
+
+    data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
+                         show_progress=not args.quiet and sys.stderr.isatty())
+    if args.json:
+        _emit(data)
+        return 0
+    print(f"{data['dataset']} ({data['split']}): {data['queries']} queries, {data['documents']} documents, "
+          f"{data['passages']} passages")
+    print(f"  {'ranker':14} {'nDCG@10':>8} {'Recall@100':>11} {'MRR@10':>7}")
+    for name, metrics in data["rankers"].items():
+        mark = "  <- used by the app" if name == data["fusion"] else ""
+        print(f"  {name:14} {metrics['ndcg@10']:8.3f} {metrics['recall@100']:11.3f} "
+              f"{metrics['mrr@10']:7.3f}{mark}")
+    return 0
 
 
 def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:

@@ -23,3 +23,7 @@ class IndexStateError(VerbatimError):
 
 class ModelError(VerbatimError):
     """The embedding model is missing or its weights do not match the expected hash."""
+
+
+class IndexSchemaError(IndexStateError):
+    """The index was written by a Verbatim with another on-disk format; rebuilding fixes it."""

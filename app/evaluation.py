@@ -156,6 +156,7 @@ def evaluate(
     abstained: dict[str, bool] = {}
     per_question = []
     misses = []
+    highlighted: list[bool] = []
     for item in items:
         result = answer(item)
         abstained[item.id] = result.abstained
@@ -168,6 +169,9 @@ def evaluate(
                              "confidence": result.confidence})
         if not item.answerable:
             continue
+        if first is not None and first <= 5:
+            highlighted.append(_highlight_holds_quote(result.hits[first - 1], item))
+            per_question[-1]["highlight_holds_quote"] = highlighted[-1]
         qrels[item.id] = {cid: 1 for cid in gold} or {"(no passage holds the quote)": 1}
         run[item.id] = {cid: float(DEPTH - rank) for rank, cid in enumerate(ranking)}
         if first is None or first > 5:
@@ -181,6 +185,8 @@ def evaluate(
     unanswerable = [i for i in items if not i.answerable]
     if unanswerable:
         metrics["abstention_accuracy"] = sum(abstained[i.id] for i in unanswerable) / len(unanswerable)
+    if highlighted:
+        metrics["highlight_accuracy"] = sum(highlighted) / len(highlighted)
     if answerable:
         metrics["false_abstention_rate"] = sum(abstained[i.id] for i in answerable) / len(answerable)
     counts = {"questions": len(items), "answerable": len(answerable), "no_answer": len(unanswerable)}
@@ -189,6 +195,13 @@ def evaluate(
 
 RANKING_METRICS = {"success_1": "recall@1", "success_5": "recall@5", "recip_rank": "mrr@10",
                    "ndcg_cut_10": "ndcg@10"}
+
+
+def _highlight_holds_quote(hit: Any, item: EvalItem) -> bool:
+    """Whether the sentences marked in the first relevant passage contain a gold quote."""
+    chunk = hit.chunk
+    marked = fold(" ".join(chunk.text[a - chunk.start : b - chunk.start] for a, b in hit.highlights))
+    return any(fold(quote) in marked for quote in item.quotes)
 
 
 def _ranking_metrics(

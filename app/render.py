@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from app.search import Answer, Hit
@@ -28,6 +29,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "dense_rank": hit.dense_rank,
         "lexical_rank": hit.lexical_rank,
         "text": chunk.text,
+        "highlights": [list(span) for span in hit.highlights],
         "citation": hit.citation,
         "chunk_id": chunk.chunk_id,
         "date": hit.document.date,
@@ -46,24 +48,43 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     }
 
 
-def answer_to_text(answer: Answer) -> str:
-    """Readable terminal output: each passage quoted as is, under its citation."""
+def marked(
+    hit: Hit, opening: str, closing: str, escape: Callable[[str], str] = lambda text: text
+) -> str:
+    """The passage with `opening`/`closing` around each highlighted slice; other text escaped."""
+    chunk, parts, cursor = hit.chunk, [], 0
+    for start, end in hit.highlights:
+        a, b = start - chunk.start, end - chunk.start
+        parts += [escape(chunk.text[cursor:a]), opening, escape(chunk.text[a:b]), closing]
+        cursor = b
+    parts.append(escape(chunk.text[cursor:]))
+    return "".join(parts)
+
+
+def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
+    """Readable terminal output: each passage quoted as is, under its citation; with
+    `emphasis` (a terminal), the answering sentences are shown in bold."""
     lines = [f"Q: {answer.question}", ""]
     if answer.abstained:
         lines += [ABSTAIN_NOTE, ""]
     for hit in answer.hits:
         similarity = "" if hit.dense_score is None else f"  (similarity {hit.dense_score:.2f})"
         lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
-        lines += [f"    {line}" if line.strip() else "" for line in hit.chunk.text.splitlines()]
+        text = marked(hit, "\x1b[1m", "\x1b[0m") if emphasis else hit.chunk.text
+        lines += [f"    {line}" if line.strip() else "" for line in text.splitlines()]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def quote_markdown(text: str) -> str:
-    """A passage as a Markdown block quote: the source's own Markdown emphasis is kept,
-    raw HTML is escaped so it shows as text and never runs."""
+def _escape_html(text: str) -> str:
     safe = html.escape(text, quote=False)
-    safe = safe.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")
+    return safe.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")
+
+
+def quote_markdown(hit: Hit) -> str:
+    """A passage as a Markdown block quote, answering sentences in <mark>: the source's own
+    Markdown emphasis is kept, raw HTML is escaped so it shows as text and never runs."""
+    safe = marked(hit, "<mark>", "</mark>", _escape_html)
     return "\n".join(f"> {line}" if line.strip() else ">" for line in safe.splitlines())
 
 
@@ -76,7 +97,7 @@ def answer_to_markdown(answer: Answer) -> str:
         parts.append(f"**{ABSTAIN_NOTE}**")
     for hit in answer.hits:
         parts.append(f"**[{hit.rank}]** <small>{html.escape(hit.citation)}</small>")
-        parts.append(quote_markdown(hit.chunk.text))
+        parts.append(quote_markdown(hit))
     return "\n\n".join(parts)
 
 

@@ -16,9 +16,11 @@ from app.build import BuildReport, build_index, stale_reasons
 from app.chunk import Chunk, ChunkSettings
 from app.documents import read_corpus
 from app.embed import MINILM, Embedder, ModelSpec, SentenceTransformerEmbedder
-from app.errors import IndexStateError, UsageError
+from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion
+from app.highlight import pick_highlights, sentence_scores
+from app.lexical import analyze
 from app.store import DocumentRecord, StoredIndex, load_index, read_manifest
 
 MAX_QUESTION_CHARS = 1000
@@ -53,6 +55,7 @@ class Hit:
     lexical_score: float | None = None  # BM25
     dense_rank: int | None = None  # rank among the dense candidates
     lexical_rank: int | None = None  # rank among the lexical candidates (None: no term matched)
+    highlights: tuple[tuple[int, int], ...] = ()  # answering sentences, in document offsets
 
     @property
     def paragraph_label(self) -> str:
@@ -131,6 +134,7 @@ def rank_passages(
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     hits: list[Hit] = []
+    terms = set(analyze(question))
     for row in sorted(fused, key=lambda key: (-fused[key], key)):
         if len(hits) == k:
             break
@@ -140,8 +144,17 @@ def rank_passages(
         kept.append(chunk)
         hits.append(Hit(len(hits) + 1, fused[row], chunk, index.document(chunk.doc_id),
                         dense_score=dense.get(row), lexical_score=lexical.get(row),
-                        dense_rank=dense_ranks.get(row), lexical_rank=lexical_ranks.get(row)))
+                        dense_rank=dense_ranks.get(row), lexical_rank=lexical_ranks.get(row),
+                        highlights=_highlights(index, row, vector[0], terms)))
     return max(dense.values(), default=0.0), hits
+
+
+def _highlights(index: StoredIndex, row: int, query: object, terms: set[str]) -> tuple[tuple[int, int], ...]:
+    chunk = index.chunks[row]
+    first = index.sentence_rows[row]
+    vectors = index.sentence_vectors[first : first + len(chunk.sentences)]
+    texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
+    return pick_highlights(chunk.sentences, sentence_scores(query, terms, vectors, texts))
 
 
 def _fuse(dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings) -> dict[int, float]:
@@ -185,7 +198,11 @@ class Engine:
 
     def stale_reasons(self) -> list[str]:
         documents = read_corpus(self.corpus_dir)
-        return stale_reasons(read_manifest(self.index_dir), documents, self.spec, self.settings)
+        try:
+            manifest = read_manifest(self.index_dir)
+        except IndexSchemaError:
+            return ["it was written in an older format"]
+        return stale_reasons(manifest, documents, self.spec, self.settings)
 
     @cached_property
     def index(self) -> StoredIndex:

@@ -6,6 +6,7 @@ Layout of the index folder (a person can open it):
     gen-<id>/vectors.faiss  FAISS inner-product index over normalised vectors
     gen-<id>/chunks.jsonl   one passage per line, in the FAISS row order
     gen-<id>/bm25/          the lexical (bm25s) index over the same passages
+    gen-<id>/sentences.npy  float16 vectors of every passage's sentences, in order (highlighting)
 
 A build writes a fresh `gen-<id>/` folder, fsyncs it, then replaces `manifest.json`
 in one atomic rename. Until that rename, readers keep the previous generation, so an
@@ -24,17 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from app.chunk import Chunk
 from app.embed import file_sha256
-from app.errors import IndexStateError
+from app.errors import IndexSchemaError, IndexStateError
 from app.lexical import LexicalIndex
 
 if TYPE_CHECKING:
     import numpy as np
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 LEXICAL = "bm25"
+SENTENCES = "sentences.npy"
 LOCK = ".lock"
 
 
@@ -83,6 +85,8 @@ class StoredIndex:
     faiss_index: Any
     lexical: LexicalIndex
     folder: Path
+    sentence_vectors: Any = None  # (sentences, dimension) float16, memory-mapped
+    sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
 
     def document(self, doc_id: str) -> DocumentRecord:
         for doc in self.manifest.documents:
@@ -94,12 +98,14 @@ class StoredIndex:
 def chunk_to_json(chunk: Chunk) -> str:
     data = asdict(chunk)
     data["paragraphs"] = list(chunk.paragraphs)
+    data["sentences"] = [list(span) for span in chunk.sentences]
     return json.dumps(data, ensure_ascii=False)
 
 
 def chunk_from_json(line: str) -> Chunk:
     data = json.loads(line)
     data["paragraphs"] = tuple(data["paragraphs"])
+    data["sentences"] = tuple(tuple(span) for span in data["sentences"])
     return Chunk(**data)
 
 
@@ -112,7 +118,8 @@ def _fsync_path(path: Path) -> None:
 
 
 def write_generation(
-    folder: Path, generation: str, chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex
+    folder: Path, generation: str, chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
+    sentence_vectors: np.ndarray,
 ) -> dict[str, str]:
     """Write a new generation's files (not yet current); returns each file's sha256."""
     import faiss
@@ -126,6 +133,9 @@ def write_generation(
         for chunk in chunks:
             handle.write(chunk_to_json(chunk) + "\n")
     lexical.save(gen_dir / LEXICAL)
+    import numpy as np
+
+    np.save(gen_dir / SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)
     files = sorted(p for p in gen_dir.rglob("*") if p.is_file())
     for path in files:
         _fsync_path(path)
@@ -166,7 +176,7 @@ def read_manifest(folder: Path) -> Manifest | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("schema_version") != SCHEMA_VERSION:
-            raise IndexStateError(
+            raise IndexSchemaError(
                 f"index at {folder} has schema version {data.get('schema_version')!r}, "
                 f"this Verbatim reads version {SCHEMA_VERSION}; run: verbatim index"
             )
@@ -195,6 +205,9 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
         with (gen_dir / CHUNKS).open(encoding="utf-8") as handle:
             chunks = [chunk_from_json(line) for line in handle if line.strip()]
         lexical = LexicalIndex.load(gen_dir / LEXICAL)
+        import numpy as np
+
+        sentence_vectors = np.load(gen_dir / SENTENCES, mmap_mode="r", allow_pickle=False)
     except (RuntimeError, ValueError, OSError, TypeError) as exc:
         raise IndexStateError(
             f"index at {gen_dir} cannot be read ({exc}); run: verbatim index --rebuild"
@@ -204,4 +217,13 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
             f"index at {gen_dir} has {faiss_index.ntotal} vectors for {len(chunks)} passages; "
             "run: verbatim index --rebuild"
         )
-    return StoredIndex(manifest, chunks, faiss_index, lexical, folder)
+    rows, total = [], 0
+    for chunk in chunks:
+        rows.append(total)
+        total += len(chunk.sentences)
+    if sentence_vectors.shape[0] != total:
+        raise IndexStateError(
+            f"index at {gen_dir} has {sentence_vectors.shape[0]} sentence vectors for {total} sentences; "
+            "run: verbatim index --rebuild"
+        )
+    return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows)

@@ -61,6 +61,8 @@ def test_question_gets_the_238_citizens_passage_with_citation(page, server: str)
     first_quote = text.index("[1]")
     assert "238 citizens" in text[first_quote : text.index("[2]")]
     assert "76th session of the UN Committee against Torture" in text and "para" in text
+    marked = page.locator("#chat mark").first.inner_text()  # the answering sentence is highlighted
+    assert "238 citizens" in marked
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_text("[1]", exact=True).first.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "chat.png"))

@@ -15,10 +15,29 @@ def assert_exact_slices(text: str, chunks: list) -> None:
         assert before.end <= after.start, "passages must not overlap"
 
 
+def assert_sentences_inside(chunk) -> None:  # type: ignore[no-untyped-def]
+    cursor = chunk.start
+    for start, end in chunk.sentences:
+        assert cursor <= start < end <= chunk.end, "sentences are ordered, inside the passage"
+        sentence = chunk.text[start - chunk.start : end - chunk.start]
+        assert sentence == sentence.strip() and "\n\n" not in sentence
+        cursor = end
+
+
 def test_every_speech_passage_is_an_exact_slice(speech_text: str) -> None:
     chunks = chunk_document("speech", speech_text)
     assert len(chunks) > 10
     assert_exact_slices(speech_text, chunks)
+    for chunk in chunks:
+        assert chunk.sentences
+        assert_sentences_inside(chunk)
+
+
+def test_speech_sentences_are_split_at_sentence_ends(speech_text: str) -> None:
+    chunk = next(c for c in chunk_document("s", speech_text) if "238 citizens" in c.text)
+    sentences = [speech_text[a:b] for a, b in chunk.sentences]
+    assert "The death toll is **accurate** and cross-checked during investigations." in sentences
+    assert "These figures are shown on the slide." in sentences
 
 
 def test_speech_sections_follow_headings_and_separators(speech_text: str) -> None:
@@ -96,6 +115,7 @@ def test_generated_documents_keep_the_invariant(parts: list[tuple[str, str]], ta
     for chunk in chunks:
         assert chunk.text.strip(), "no empty passages"
         assert len(chunk.text) <= target + 200
+        assert_sentences_inside(chunk)
     # Every non-blank, non-structural line is inside some passage.
     _, paragraphs = parse_structure(text)
     covered = "".join(text[c.start : c.end] for c in chunks)

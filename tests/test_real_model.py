@@ -32,7 +32,7 @@ def test_ask_json_returns_238_citizens_first_as_exact_slices(built_index: tuple[
         assert source[passage["start"] : passage["end"]] == passage["text"]
         assert passage["citation"].startswith(passage["title"])
         assert set(passage) >= {"rank", "doc_id", "title", "section", "paragraphs", "start", "end",
-                                "score", "text", "citation"}
+                                "score", "text", "citation", "highlights"}
 
 
 def test_ask_stdin_answers_each_line_as_json_lines(built_index: tuple[Path, Path]) -> None:

@@ -157,3 +157,14 @@ def test_rebuild_embeds_everything_and_keeps_old_index_until_done(
     current = read_manifest(index_dir)
     assert current is not None and current != before  # the completed rebuild is still current
     assert load_index(index_dir, current).chunks
+
+
+def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) -> None:
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    engine.index
+    manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
+    manifest["schema_version"] = 1
+    (tmp_path / "index" / MANIFEST).write_text(json.dumps(manifest))
+    fresh = make_engine(tiny_corpus, tmp_path / "index")
+    assert fresh.stale_reasons() == ["it was written in an older format"]
+    assert fresh.index.manifest.schema_version == 2
