@@ -128,7 +128,7 @@ def evaluate_beir(folder: Path, split: str, cache: Path, make_engine: Callable[[
         raise UsageError(f"{len(missing)} judged queries are missing from queries.jsonl")
     root, mapping = materialize(folder, cache)
     engine = make_engine(root / "corpus", root / "index")
-    engine.index  # builds (or refreshes) the cached index, embedding only what is new
+    engine.load()  # builds (or refreshes) the cached index, embedding only what is new
     with tqdm(total=len(queries), desc="queries", file=sys.stderr, disable=not show_progress) as bar:
         runs = rank_documents(engine, queries, mapping, engine.ranking,
                               progress=lambda done: bar.update(done - bar.n))

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,13 +157,13 @@ def build_index(
         fresh = embed_missing(_texts_to_embed(chunks, missing, texts), embedder, show_progress)
         vectors, sentence_vectors = _assemble(chunks, keys, reusable, missing, fresh,
                                               embedder.spec.dimension)
-        generation = f"gen-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         lexical = LexicalIndex.build([c.text for c in chunks])
         files = write_generation(index_dir, generation, chunks, vectors, lexical, sentence_vectors)
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,
             generation=generation,
-            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             model=asdict(embedder.spec),
             chunking=settings.as_dict(),
             documents=records,

@@ -7,16 +7,16 @@ failure exits 1.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from app import __version__
-from app.errors import UsageError, VerbatimError
+from app.errors import VerbatimError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+ABSTENTION_RULE = REPO_ROOT / "eval" / "abstention.json"  # fitted by: verbatim eval --calibrate
 
 EXAMPLES = """\
 examples:
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                     metavar="FILE", help="question set in JSON Lines (default eval/speech.jsonl)")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--calibrate", action="store_true",
-                    help="also suggest the abstention threshold from this set")
+                    help="fit the abstention rule on this set and write it to eval/abstention.json "
+                         "(use a tuning set such as eval/dev.jsonl, never the reported one)")
     ev.add_argument("--beir", type=Path, metavar="DIR",
                     help="run a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) instead")
     ev.add_argument("--split", default="test", help="qrels split for --beir (default test)")
@@ -98,11 +99,13 @@ def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from app.abstention import AbstentionRule
     from app.search import Engine
 
     corpus, index = resolve_dirs(args)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    return Engine(corpus, index, log=log)
+    rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
+    return Engine(corpus, index, log=log, abstention=rule)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

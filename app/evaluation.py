@@ -130,19 +130,6 @@ def label_errors(items: list[EvalItem], texts: list[str], chunks: list[Chunk]) -
     return problems
 
 
-def choose_threshold(
-    answerable: list[float], unanswerable: list[float], max_false_abstention: float = 0.03
-) -> float:
-    """The highest cut-off whose false-abstention rate on answerable items stays within the limit."""
-    if not answerable:
-        raise UsageError("calibration needs answerable items")
-    ordered = sorted(answerable)
-    allowed = int(max_false_abstention * len(ordered))
-    ceiling = ordered[allowed]  # abstaining below this misses at most `allowed` answerable items
-    below = [s for s in unanswerable if s < ceiling]
-    return round((max(below) + ceiling) / 2, 4) if below else round(ceiling, 4)
-
-
 def evaluate(
     items: list[EvalItem],
     answer: Callable[[EvalItem], Answer],
@@ -154,7 +141,7 @@ def evaluate(
     qrels: dict[str, dict[str, int]] = {}
     run: dict[str, dict[str, float]] = {}
     abstained: dict[str, bool] = {}
-    per_question = []
+    per_question: list[dict[str, Any]] = []
     misses = []
     highlighted: list[bool] = []
     for item in items:
@@ -180,7 +167,7 @@ def evaluate(
                            "gold_rank": first, "top_passage": top})
     metrics, per_query = _ranking_metrics(pytrec_eval, qrels, run)
     for row in per_question:
-        row.update(per_query.get(row["id"], {}))
+        row.update(per_query.get(str(row["id"]), {}))
     answerable = [i for i in items if i.answerable]
     unanswerable = [i for i in items if not i.answerable]
     if unanswerable:

@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ KIND_METRICS = ("recall@5", "mrr@10")
 def baseline_from(data: dict[str, Any], tolerance: float = TOLERANCE) -> dict[str, Any]:
     return {
         "set": data["set"],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "tolerance": tolerance,
         "metrics": data["metrics"],
         "by_kind": by_kind(data["per_question"]),

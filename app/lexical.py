@@ -7,9 +7,10 @@ Folding is for matching only; displayed text is always the source's own.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,23 @@ class LexicalIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """Each indexed term's inverse document frequency (BM25's formula)."""
+        import numpy as np
+
+        indptr = np.asarray(self._retriever.scores["indptr"])
+        count = int(self._retriever.scores["num_docs"])
+        frequency = {term: int(indptr[i + 1] - indptr[i])
+                     for term, i in self._retriever.vocab_dict.items() if i + 1 < len(indptr) and term}
+        return {term: math.log(1 + (count - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
+
+    @property
+    def unseen_idf(self) -> float:
+        """The IDF of a term that occurs in no passage."""
+        count = int(self._retriever.scores["num_docs"])
+        return math.log(1 + (count + 0.5) / 0.5)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros where no term matches)."""

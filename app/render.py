@@ -44,6 +44,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "abstained": answer.abstained,
         "confidence": round(answer.confidence, 6),
         "searched_as": answer.searched_as,
+        "answerable": None if answer.answerable is None else round(answer.answerable, 6),
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -108,8 +109,12 @@ def format_eval_report(data: dict[str, Any]) -> str:
              f"{counts['answerable']} answerable, {counts['no_answer']} no-answer)", ""]
     for name, value in data["metrics"].items():
         lines.append(f"  {name:24} {value:.3f}")
-    if "suggested_min_score" in data:
-        lines.append(f"\nsuggested min_score (<= 3% false abstentions): {data['suggested_min_score']}")
+    if "calibration" in data:
+        c = data["calibration"]
+        lines.append(f"\ncalibrated abstention rule (written to eval/{c['rule']}): weights {c['weights']}, "
+                     f"bias {c['bias']:.3f}, threshold {c['threshold']:.3f}; on this set it abstains on "
+                     f"{c['abstention_accuracy']:.0%} of no-answer and {c['false_abstention_rate']:.1%} "
+                     "of answerable items")
     if data["misses"]:
         lines.append(f"\nmisses (gold passage not in the top 5): {len(data['misses'])}")
         for miss in data["misses"]:

@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from app.abstention import AbstentionRule, features_for
 from app.build import BuildReport, build_index, stale_reasons
 from app.chunk import Chunk, ChunkSettings
 from app.documents import read_corpus
@@ -38,8 +40,8 @@ class RankingSettings:
     fusion: str = "minmax"
     dense_weight: float = 0.7
     depth: int = 100  # candidates taken from each ranker before fusion
-    # Abstain when no passage reaches this cosine similarity. From `verbatim eval --set
-    # eval/dev.jsonl --calibrate`: the highest cut-off abstaining on <= 3% of answerable items.
+    # Without a fitted abstention rule, abstain when no passage reaches this cosine
+    # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
     min_score: float = 0.19
 
 
@@ -83,8 +85,9 @@ class Answer:
     question: str
     abstained: bool
     hits: list[Hit] = field(default_factory=list)
-    confidence: float = 0.0  # best cosine similarity of any passage; abstention compares it
+    confidence: float = 0.0  # best cosine similarity of any passage
     searched_as: str = ""  # the text searched: the question, or an earlier one joined to it
+    answerable: float | None = None  # the abstention rule's probability that the documents answer
 
 
 def validate_question(question: str) -> str:
@@ -114,7 +117,9 @@ def _top(scores: object, depth: int) -> dict[int, float]:
 
     values = np.asarray(scores)
     depth = min(depth, len(values))
-    rows = np.argpartition(-values, depth - 1)[:depth] if depth else []
+    if not depth:
+        return {}
+    rows = np.argpartition(-values, depth - 1)[:depth]
     return {int(row): float(values[row]) for row in rows}
 
 
@@ -149,7 +154,7 @@ def rank_passages(
     return max(dense.values(), default=0.0), hits
 
 
-def _highlights(index: StoredIndex, row: int, query: object, terms: set[str]) -> tuple[tuple[int, int], ...]:
+def _highlights(index: StoredIndex, row: int, query: Any, terms: set[str]) -> tuple[tuple[int, int], ...]:
     chunk = index.chunks[row]
     first = index.sentence_rows[row]
     vectors = index.sentence_vectors[first : first + len(chunk.sentences)]
@@ -179,13 +184,17 @@ class Engine:
         settings: ChunkSettings = ChunkSettings(),
         ranking: RankingSettings = RankingSettings(),
         log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+        abstention: AbstentionRule | None = None,
     ) -> None:
+        """`abstention` is the calibrated rule; without one, a cosine threshold
+        (`ranking.min_score`) decides."""
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self.make_embedder = make_embedder
         self.spec = spec
         self.settings = settings
         self.ranking = ranking
+        self.abstention = abstention
         self.log = log
 
     @cached_property
@@ -220,6 +229,11 @@ class Engine:
             raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")
         return load_index(self.index_dir, manifest)
 
+    def load(self) -> StoredIndex:
+        """Load (building or refreshing first if needed) the index and the model now."""
+        self.embedder  # noqa: B018 - cached_property: loads the model
+        return self.index
+
     def ask(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Answer:
         """Passages answering `question`; `history` holds the conversation's earlier questions."""
         text = validate_question(question)
@@ -228,4 +242,12 @@ class Engine:
         index = self.index
         vector = self.embedder.embed([query])[0]
         confidence, hits = rank_passages(index, query, vector, k, self.ranking)
-        return Answer(text, confidence < self.ranking.min_score, hits, confidence, query)
+        if self.abstention is None:
+            return Answer(text, confidence < self.ranking.min_score, hits, confidence, query)
+        features = self.features(query, hits, confidence)
+        probability = self.abstention.probability(features)
+        return Answer(text, probability < self.abstention.threshold, hits, confidence, query, probability)
+
+    def features(self, query: str, hits: list[Hit], confidence: float) -> dict[str, float]:
+        best = hits[0].chunk.text if hits else None
+        return features_for(query, best, confidence, self.index.lexical)

@@ -98,8 +98,7 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
 
-    engine.index  # builds on first start, fails early on a corrupt index
-    engine.embedder
+    engine.load()  # builds the index on first start, fails early on a corrupt one
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=4)
     print(f"starting Verbatim on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)

@@ -8,7 +8,6 @@ from app.chunk import ChunkSettings, chunk_document
 from app.errors import UsageError
 from app.evaluation import (
     EvalItem,
-    choose_threshold,
     evaluate,
     fold,
     label_errors,
@@ -78,10 +77,3 @@ def test_metrics_by_hand() -> None:
     assert result.metrics["mrr@10"] == pytest.approx(0.75)
     assert result.metrics["abstention_accuracy"] == 1.0
     assert result.metrics["false_abstention_rate"] == 0.0
-
-
-def test_choose_threshold_respects_false_abstention_limit() -> None:
-    answerable = [0.5, 0.6, 0.7, 0.8]
-    unanswerable = [0.1, 0.3, 0.65]
-    # No answerable item may fall below: the cut sits between 0.3 and 0.5.
-    assert choose_threshold(answerable, unanswerable, 0.0) == pytest.approx(0.4)

@@ -60,7 +60,7 @@ def test_second_build_reuses_all_vectors(tiny_corpus: Path, tmp_path: Path) -> N
 
 def test_stale_index_is_detected_and_rebuilt(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
-    engine.index
+    engine.load()
     assert engine.stale_reasons() == []
     (tiny_corpus / "orchard.txt").write_text("Plums ripen in August.\n", encoding="utf-8")
     (tiny_corpus / "new.md").write_text("A new note.\n", encoding="utf-8")
@@ -74,7 +74,7 @@ def test_stale_index_is_detected_and_rebuilt(tiny_corpus: Path, tmp_path: Path) 
 
 def test_other_model_makes_index_stale(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
-    engine.index
+    engine.load()
     from app.embed import MINILM
 
     engine.spec = MINILM
@@ -102,20 +102,20 @@ def test_interrupted_build_leaves_previous_index_serving(
 
 def test_corrupt_manifest_says_what_to_run(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
-    engine.index
+    engine.load()
     (tmp_path / "index" / MANIFEST).write_text("{ truncated", encoding="utf-8")
     with pytest.raises(IndexStateError, match="corrupt.*verbatim index --rebuild"):
-        make_engine(tiny_corpus, tmp_path / "index").index
+        make_engine(tiny_corpus, tmp_path / "index").load()
 
 
 def test_corrupt_vectors_file_is_refused(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
-    engine.index
+    engine.load()
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     vectors = tmp_path / "index" / manifest["generation"] / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:40])
     with pytest.raises(IndexStateError, match="missing or corrupt"):
-        make_engine(tiny_corpus, tmp_path / "index").index
+        make_engine(tiny_corpus, tmp_path / "index").load()
 
 
 def test_results_never_overlap(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -161,7 +161,7 @@ def test_rebuild_embeds_everything_and_keeps_old_index_until_done(
 
 def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
-    engine.index
+    engine.load()
     manifest = json.loads((tmp_path / "index" / MANIFEST).read_text())
     manifest["schema_version"] = 1
     (tmp_path / "index" / MANIFEST).write_text(json.dumps(manifest))
