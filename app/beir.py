@@ -1,6 +1,6 @@
 """BEIR-layout benchmarks run through the app's own pipeline.
 
-The corpus is written out as one text document per entry (title, blank line, text) in a
+The corpus is written out as one Markdown document per entry (`# title`, then text) in a
 cache folder and indexed by `build_index`, so it is chunked, embedded and stored exactly
 as the app's documents are; a rerun reuses that index. Each query is ranked with the
 app's dense and lexical rankers and fusion; a document scores as its best passage.
@@ -20,8 +20,8 @@ from app.errors import UsageError
 from app.fusion import rrf_fusion
 from app.search import Engine, RankingSettings, _fuse, _top
 
-DEPTH = 1000  # passages taken from each ranker per query
-RANKERS = ("dense", "lexical", "minmax", "rrf")
+DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
+RANKERS = ("dense", "lexical", "scaled", "minmax", "rrf")
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -48,7 +48,7 @@ def materialize(folder: Path, cache: Path) -> tuple[Path, dict[str, str]]:
     """Write the corpus as documents under `cache` (once); returns the folder and doc_id -> BEIR id."""
     corpus_file = folder / "corpus.jsonl"
     digest = hashlib.sha256(corpus_file.read_bytes()).hexdigest()[:12]
-    root = cache / f"{folder.name}-{digest}"
+    root = cache / f"{folder.name}-{digest}-md"
     docs_dir, mapping_file = root / "corpus", root / "ids.json"
     if mapping_file.is_file():
         return root, json.loads(mapping_file.read_text(encoding="utf-8"))
@@ -56,10 +56,11 @@ def materialize(folder: Path, cache: Path) -> tuple[Path, dict[str, str]]:
     mapping: dict[str, str] = {}
     for number, entry in enumerate(_read_jsonl(corpus_file)):
         name = f"d{number:07d}"
-        title, text = (entry.get("title") or "").strip(), (entry.get("text") or "").strip()
-        body = f"{title}\n\n{text}\n" if title else f"{text}\n"
-        if body.strip():
-            (docs_dir / f"{name}.txt").write_text(body, encoding="utf-8")
+        title = " ".join((entry.get("title") or "").split())
+        text = (entry.get("text") or "").strip()
+        body = f"# {title}\n\n{text}\n" if title else f"{text}\n"
+        if text:
+            (docs_dir / f"{name}.md").write_text(body, encoding="utf-8")
             mapping[name] = str(entry["_id"])
     mapping_file.write_text(json.dumps(mapping), encoding="utf-8")
     return root, mapping
@@ -85,6 +86,7 @@ def rank_documents(
         fused = {
             "dense": dense,
             "lexical": lexical,
+            "scaled": _fuse(dense, lexical, replace(settings, fusion="scaled")),
             "minmax": _fuse(dense, lexical, replace(settings, fusion="minmax")),
             "rrf": rrf_fusion(dense, lexical),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,11 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
     from app.cli import REPO_ROOT
 
     def make_engine(corpus: Path, index: Path) -> Engine:
+        # Passages are cut as the app cuts them; sentences (used only for highlighting,
+        # never for ranking) are not split, which halves the embedding work.
+        settings = replace(engine.settings, sentences=False)
         return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
-                      settings=engine.settings, ranking=engine.ranking, log=engine.log)
+                      settings=settings, ranking=engine.ranking, log=engine.log)
 
     data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
                          show_progress=not args.quiet and sys.stderr.isatty())
