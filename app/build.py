@@ -97,7 +97,7 @@ def _reusable_vectors(
 
 def _texts_to_embed(chunks: list[Chunk], missing: list[int], text: dict[str, str]) -> list[str]:
     """Each missing passage's text, then the texts of all its sentences, in order."""
-    texts = [plain_text(chunks[i].text) for i in missing]
+    texts = [chunks[i].ranking_text for i in missing]
     for i in missing:
         source = text[chunks[i].doc_id]
         texts += [plain_text(source[a:b]) for a, b in chunks[i].sentences]
@@ -158,7 +158,7 @@ def build_index(
         vectors, sentence_vectors = _assemble(chunks, keys, reusable, missing, fresh,
                                               embedder.spec.dimension)
         generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        lexical = LexicalIndex.build([c.text for c in chunks])
+        lexical = LexicalIndex.build([c.ranking_text for c in chunks])
         files = write_generation(index_dir, generation, chunks, vectors, lexical, sentence_vectors)
         manifest = Manifest(
             schema_version=SCHEMA_VERSION,

@@ -31,8 +31,9 @@ class ChunkSettings:
 
     target_chars: int = 600
     max_chars: int = 1200
+    sentences: bool = True  # split passages into sentences (for highlighting)
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)
 
 
@@ -48,6 +49,7 @@ class Paragraph:
 class Section:
     number: int
     title: str | None
+    from_heading: bool = False  # a Markdown heading, not a bold opening line
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ class Chunk:
     paragraphs: tuple[int, ...]
     page: int | None = None
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, in document offsets
+    heading: str | None = None  # the Markdown heading the passage stands under
+
+    @property
+    def ranking_text(self) -> str:
+        """What the rankers see: the heading for context, then the passage without markup."""
+        body = plain_text(self.text)
+        return f"{self.heading}\n{body}" if self.heading and self.heading not in body else body
 
     @property
     def chunk_id(self) -> str:
@@ -110,9 +119,9 @@ def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
         if _HEADING.match(block) and "\n" not in block:
             title = plain_text(block) or None
             if section_has_text or sections[-1].title is not None:
-                sections.append(Section(len(sections) + 1, title))
+                sections.append(Section(len(sections) + 1, title, True))
             else:
-                sections[-1] = Section(sections[-1].number, title)
+                sections[-1] = Section(sections[-1].number, title, True)
             section_has_text = False
         elif _SEPARATOR.fullmatch(block):
             if section_has_text or sections[-1].title is not None:
@@ -185,6 +194,7 @@ def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettin
     """Cut a document into passages of whole paragraphs, never across a section boundary."""
     sections, paragraphs = parse_structure(text)
     titles = {section.number: section.title for section in sections}
+    headings = {section.number: section.title for section in sections if section.from_heading}
     chunks: list[Chunk] = []
     group: list[Paragraph] = []
 
@@ -194,10 +204,11 @@ def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettin
         first, last = group[0], group[-1]
         numbers = tuple(p.number for p in group)
         for start, end in _split_long(text, first.start, last.end, settings.max_chars):
-            sentences = tuple((start + a, start + b) for a, b in sentence_spans(text[start:end]))
+            spans = sentence_spans(text[start:end]) if settings.sentences else []
+            sentences = tuple((start + a, start + b) for a, b in spans)
             chunks.append(
                 Chunk(doc_id, start, end, text[start:end], titles[first.section_number],
-                      first.section_number, numbers, None, sentences)
+                      first.section_number, numbers, None, sentences, headings.get(first.section_number))
             )
         group.clear()
 

@@ -1,8 +1,10 @@
 """Fusion of the dense and lexical rankings: pure functions over candidate scores.
 
-Min-max fusion rescales each ranker's candidate scores to [0, 1] and takes a weighted
-sum; reciprocal-rank fusion (RRF) sums 1 / (k + rank). Both are kept so that
-`verbatim eval` can compare them; the app uses the one chosen by measurement.
+- scaled: cosine similarity as it is (already on a fixed scale) plus BM25 divided by
+  the best BM25 score of the query, weighted; the app's choice (see the README);
+- min-max: each ranker's candidate scores rescaled to [0, 1], then weighted;
+- reciprocal-rank fusion (RRF): the sum of 1 / (k + rank).
+All are kept so that `verbatim eval --beir` can compare them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ def minmax_fusion(
     a, b = minmax(dense), minmax({k: v for k, v in lexical.items() if v > 0})
     keys = a.keys() | b.keys()
     return {k: dense_weight * a.get(k, 0.0) + (1 - dense_weight) * b.get(k, 0.0) for k in keys}
+
+
+def scaled_fusion(
+    dense: Mapping[int, float], lexical: Mapping[int, float], dense_weight: float
+) -> dict[int, float]:
+    """Weighted sum of the cosine and of BM25 over its maximum; a missing candidate scores 0 there."""
+    top = max(lexical.values(), default=0.0)
+    scaled = {k: v / top for k, v in lexical.items() if v > 0} if top > 0 else {}
+    keys = dense.keys() | scaled.keys()
+    return {k: dense_weight * dense.get(k, 0.0) + (1 - dense_weight) * scaled.get(k, 0.0) for k in keys}
 
 
 def ranks(scores: Mapping[int, float]) -> dict[int, int]:

@@ -167,4 +167,4 @@ def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) 
     (tmp_path / "index" / MANIFEST).write_text(json.dumps(manifest))
     fresh = make_engine(tiny_corpus, tmp_path / "index")
     assert fresh.stale_reasons() == ["it was written in an older format"]
-    assert fresh.index.manifest.schema_version == 2
+    assert fresh.index.manifest.schema_version == 3
