@@ -16,9 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.abstention import features_for
 from app.errors import UsageError
 from app.fusion import rrf_fusion
-from app.search import Engine, RankingSettings, _fuse, _top
+from app.search import Engine, RankingSettings, fuse_candidates, top_candidates
 
 DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
 RANKERS = ("dense", "lexical", "scaled", "minmax", "rrf")
@@ -69,8 +70,9 @@ def materialize(folder: Path, cache: Path) -> tuple[Path, dict[str, str]]:
 def rank_documents(
     engine: Engine, queries: dict[str, str], mapping: dict[str, str], settings: RankingSettings,
     progress: Callable[[int], None] = lambda done: None,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Runs per ranker: {ranker: {query_id: {beir_doc_id: score}}}, a document scoring as its best passage."""
+) -> tuple[dict[str, dict[str, dict[str, float]]], int]:
+    """Runs per ranker, {ranker: {query_id: {beir_doc_id: score}}}, a document scoring as its best
+    passage; and how many queries the engine's abstention rule (if any) would abstain on."""
     import numpy as np
 
     index = engine.index
@@ -80,16 +82,23 @@ def rank_documents(
     scores, rows = index.faiss_index.search(np.ascontiguousarray(vectors), depth)
     doc_of = [mapping[chunk.doc_id] for chunk in index.chunks]
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in RANKERS}
+    abstained = 0
     for i, query_id in enumerate(ids):
         dense = {int(r): float(s) for s, r in zip(scores[i], rows[i]) if r >= 0}
-        lexical = {r: v for r, v in _top(index.lexical.scores(queries[query_id]), depth).items() if v > 0}
+        lexical = {r: v for r, v in top_candidates(index.lexical.scores(queries[query_id]), depth).items() if v > 0}
         fused = {
             "dense": dense,
             "lexical": lexical,
-            "scaled": _fuse(dense, lexical, replace(settings, fusion="scaled")),
-            "minmax": _fuse(dense, lexical, replace(settings, fusion="minmax")),
+            "scaled": fuse_candidates(dense, lexical, replace(settings, fusion="scaled")),
+            "minmax": fuse_candidates(dense, lexical, replace(settings, fusion="minmax")),
             "rrf": rrf_fusion(dense, lexical),
         }
+        if engine.abstention is not None:
+            used = fused[settings.fusion]
+            top_row = max(used, key=lambda row: used[row], default=None)
+            text = index.chunks[top_row].text if top_row is not None else None
+            features = features_for(queries[query_id], text, max(dense.values(), default=0.0), index.lexical)
+            abstained += engine.abstention.abstains(features)
         for name, passage_scores in fused.items():
             best: dict[str, float] = {}
             for row, value in passage_scores.items():
@@ -98,7 +107,7 @@ def rank_documents(
                     best[doc] = value
             runs[name][query_id] = best
         progress(i + 1)
-    return runs
+    return runs, abstained
 
 
 def score_run(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -132,8 +141,8 @@ def evaluate_beir(folder: Path, split: str, cache: Path, make_engine: Callable[[
     engine = make_engine(root / "corpus", root / "index")
     engine.load()  # builds (or refreshes) the cached index, embedding only what is new
     with tqdm(total=len(queries), desc="queries", file=sys.stderr, disable=not show_progress) as bar:
-        runs = rank_documents(engine, queries, mapping, engine.ranking,
-                              progress=lambda done: bar.update(done - bar.n))
+        runs, abstained = rank_documents(engine, queries, mapping, engine.ranking,
+                                         progress=lambda done: bar.update(done - bar.n))
     rankers = {name: score_run(qrels, run) for name, run in runs.items()}
     used = engine.ranking.fusion
     return {
@@ -142,4 +151,6 @@ def evaluate_beir(folder: Path, split: str, cache: Path, make_engine: Callable[[
         "fusion": used, "dense_weight": engine.ranking.dense_weight,
         **rankers[used],
         "rankers": rankers,
+        # Every judged query has an answer, so each abstention here is a false one.
+        "false_abstention_rate": None if engine.abstention is None else abstained / len(queries),
     }

@@ -126,7 +126,7 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
         # never for ranking) are not split, which halves the embedding work.
         settings = replace(engine.settings, sentences=False)
         return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
-                      settings=settings, ranking=engine.ranking, log=engine.log)
+                      settings=settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention)
 
     data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
                          show_progress=not args.quiet and sys.stderr.isatty())
@@ -140,6 +140,9 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
         mark = "  <- used by the app" if name == data["fusion"] else ""
         print(f"  {name:14} {metrics['ndcg@10']:8.3f} {metrics['recall@100']:11.3f} "
               f"{metrics['mrr@10']:7.3f}{mark}")
+    if data["false_abstention_rate"] is not None:
+        print(f"  abstention rule: abstains on {data['false_abstention_rate']:.1%} of these queries, "
+              "all of which have an answer")
     return 0
 
 

@@ -112,7 +112,8 @@ def _overlaps(chunk: Chunk, kept: list[Chunk]) -> bool:
     return any(c.doc_id == chunk.doc_id and c.start < chunk.end and chunk.start < c.end for c in kept)
 
 
-def _top(scores: object, depth: int) -> dict[int, float]:
+def top_candidates(scores: object, depth: int) -> dict[int, float]:
+    """The `depth` best rows of a score array, as {row: score}."""
     import numpy as np
 
     values = np.asarray(scores)
@@ -133,9 +134,9 @@ def rank_passages(
     depth = min(index.faiss_index.ntotal, settings.depth)
     scores, rows = index.faiss_index.search(vector, depth)
     dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
-    lexical = _top(index.lexical.scores(question), depth) if settings.fusion != "dense" else {}
+    lexical = top_candidates(index.lexical.scores(question), depth) if settings.fusion != "dense" else {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    fused = _fuse(dense, lexical, settings)
+    fused = fuse_candidates(dense, lexical, settings)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     hits: list[Hit] = []
@@ -162,7 +163,10 @@ def _highlights(index: StoredIndex, row: int, query: Any, terms: set[str]) -> tu
     return pick_highlights(chunk.sentences, sentence_scores(query, terms, vectors, texts))
 
 
-def _fuse(dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings) -> dict[int, float]:
+def fuse_candidates(
+    dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings
+) -> dict[int, float]:
+    """The two rankers' candidate scores combined by the settings' fusion method."""
     if settings.fusion == "dense":
         return dict(dense)
     if settings.fusion == "lexical":
