@@ -33,8 +33,14 @@ footer { display: none !important; }
 """
 
 
+SHOWN_QUESTION_CHARS = 300
+EMPTY_REPLY = "**Please type a question first**, for example: How many citizens were killed?"
+
+
 def _as_text(question: str) -> str:
-    """A user's question shown as literal text, never as Markdown or HTML."""
+    """A user's question shown as literal text, never as Markdown or HTML (a very long one cut short)."""
+    if len(question) > SHOWN_QUESTION_CHARS:
+        question = question[:SHOWN_QUESTION_CHARS] + f"… ({len(question):,} characters)"
     escaped = html.escape(question, quote=False)
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|>~" else ch for ch in escaped)
 
@@ -63,7 +69,7 @@ def create_app(engine: Engine) -> gr.Blocks:
         question: str, messages: list[dict[str, Any]], asked: list[str]
     ) -> tuple[list[dict[str, Any]], str, list[str]]:
         if not question.strip():
-            return messages, "", asked
+            return messages + [{"role": "assistant", "content": EMPTY_REPLY}], "", asked
         reply = chat_reply(engine, question, asked)
         turns = [{"role": "user", "content": _as_text(question)},
                  {"role": "assistant", "content": reply}]

@@ -54,6 +54,7 @@ def test_missing_split_lists_the_available_ones(tiny_beir: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.shared
+@pytest.mark.timeout(3000)  # the first run embeds 5,183 abstracts: about 8 minutes on two cores
 def test_scifact_test_split_through_the_cli() -> None:
     scifact = SHARED / "datasets" / "beir" / "scifact"
     if not scifact.is_dir():

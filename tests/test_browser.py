@@ -89,3 +89,11 @@ def test_follow_up_question_is_answered_in_context(page) -> None:  # type: ignor
     page.get_by_text("Bitayev").first.wait_for(timeout=30_000)
     ask(page, "Why was he killed?")
     page.get_by_text("Searched with the earlier question").first.wait_for(timeout=30_000)
+
+
+def test_empty_and_huge_questions_get_a_polite_reply(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Ask").click()
+    page.get_by_text("Please type a question first").first.wait_for(timeout=30_000)
+    ask(page, "x" * 100_000)
+    page.get_by_text("cannot be searched").first.wait_for(timeout=30_000)
+    assert "100,000 characters long; the limit is 1,000" in page.locator("#chat").inner_text()
