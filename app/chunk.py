@@ -88,7 +88,7 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
+def blocks(text: str) -> list[tuple[int, int]]:
     """Spans of runs of non-blank lines, trimmed of surrounding whitespace."""
     spans = []
     for match in _BLOCK.finditer(text):
@@ -109,21 +109,29 @@ def _continues(previous: str, following: str) -> bool:
     return head[0].islower() or tail[-1] in ",-–—(" or last_word.islower()
 
 
+def is_heading(block: str) -> bool:
+    return bool(_HEADING.match(block)) and "\n" not in block
+
+
+def is_separator(block: str) -> bool:
+    return bool(_SEPARATOR.fullmatch(block))
+
+
 def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
     """Sections and numbered paragraphs of a document, in order."""
     sections = [Section(1, None)]
     paragraphs: list[Paragraph] = []
     section_has_text = False
-    for start, end in _blocks(text):
+    for start, end in blocks(text):
         block = text[start:end]
-        if _HEADING.match(block) and "\n" not in block:
+        if is_heading(block):
             title = plain_text(block) or None
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, title, True))
             else:
                 sections[-1] = Section(sections[-1].number, title, True)
             section_has_text = False
-        elif _SEPARATOR.fullmatch(block):
+        elif is_separator(block):
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, None))
             section_has_text = False
@@ -157,7 +165,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     import blingfire
 
     spans: list[tuple[int, int]] = []
-    for start, end in _blocks(text):
+    for start, end in blocks(text):
         block = text[start:end]
         try:
             found = blingfire.text_to_sentences_and_offsets(block)[1]

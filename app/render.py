@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.search import Answer, Hit
+from app.viewer import passage_link
 
 ABSTAIN_NOTE = "The documents do not seem to answer this question. The closest passages are:"
 
@@ -31,6 +32,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "text": chunk.text,
         "highlights": [list(span) for span in hit.highlights],
         "citation": hit.citation,
+        "link": passage_link(chunk.doc_id, hit.document.sha256, chunk.start, chunk.end, hit.highlights),
         "chunk_id": chunk.chunk_id,
         "date": hit.document.date,
         "venue": hit.document.venue,
@@ -97,7 +99,9 @@ def answer_to_markdown(answer: Answer) -> str:
     if answer.abstained:
         parts.append(f"**{ABSTAIN_NOTE}**")
     for hit in answer.hits:
-        parts.append(f"**[{hit.rank}]** <small>{html.escape(hit.citation)}</small>")
+        link = passage_link(hit.chunk.doc_id, hit.document.sha256, hit.chunk.start, hit.chunk.end, hit.highlights)
+        parts.append(f"[**[{hit.rank}]**]({link} \"Open the passage in the document\") "
+                     f"<small>{html.escape(hit.citation)}</small>")
         parts.append(quote_markdown(hit))
     return "\n\n".join(parts)
 

@@ -99,19 +99,80 @@ def create_app(engine: Engine) -> gr.Blocks:
     return demo
 
 
+def document_page(
+    engine: Engine, doc_id: str, start: str | None, end: str | None, version: str | None,
+    marks: str | None, base_url: str,
+) -> tuple[int, str]:
+    """Status and HTML of the reader view for `/doc/{doc_id}?start=&end=&v=&hl=`."""
+    from app.documents import read_document
+    from app.search import Hit
+    from app.viewer import parse_highlights, passage_link, render_page
+
+    index = engine.index
+    try:
+        record = index.document(doc_id)
+        current = read_document(engine.corpus_dir / record.path)
+    except (KeyError, OSError, VerbatimError):
+        return 404, _message_page(f"There is no document {doc_id!r} in this collection (any more).")
+    doc = {"title": record.title, "date": record.date, "venue": record.venue, "source": record.source,
+           "language": record.language}
+    if start is None and end is None:
+        return 200, render_page(doc, current.text, None, [], None, None, None)
+    if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(
+            current.text):
+        return 400, _message_page(f"start and end must be offsets with 0 <= start < end <= {len(current.text)}.")
+    span = (int(start or 0), int(end or 0))
+    if version and not current.sha256.startswith(version):
+        notice = ("This document has changed since the link was made, so the cited passage may have moved; "
+                  "the current document is shown without marking it.")
+        return 200, render_page(doc, current.text, None, [], None, None, notice)
+    highlights = [h for h in parse_highlights(marks) if span[0] <= h[0] and h[1] <= span[1]]
+    chunk = next((c for c in index.chunks if c.doc_id == doc_id and (c.start, c.end) == span), None)
+    link = base_url.rstrip("/") + passage_link(doc_id, current.sha256, span[0], span[1], highlights)
+    label = Hit(0, 0.0, chunk, record).citation if chunk else f"{record.title}, characters {span[0]}–{span[1]}"
+    return 200, render_page(doc, current.text, span, highlights, f"{label}. {link}",
+                            current.text[span[0] : span[1]], None)
+
+
+def _message_page(message: str) -> str:
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Verbatim</title></head>"
+            f"<body><p><a href=\"/\">← Verbatim</a></p><p role=\"alert\">{html.escape(message)}</p></body></html>")
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            message = f"cannot serve on {host}:{port} ({exc.strerror}); pass --port N for another port"
+            raise VerbatimError(message) from exc
+
+
 def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build or load the index and the model, then serve until interrupted."""
+    """Build or load the index and the model, then serve the chat and the reader view until interrupted."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
 
+    _check_port(host, port)
     engine.load()  # builds the index on first start, fails early on a corrupt one
+    server = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @server.get("/doc/{doc_id}", response_class=HTMLResponse)
+    def reader(doc_id: str, start: str | None = None, end: str | None = None, v: str | None = None,
+               hl: str | None = None) -> HTMLResponse:
+        status, page = document_page(engine, doc_id, start, end, v, hl, f"http://{host}:{port}/")
+        return HTMLResponse(page, status_code=status)
+
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=4)
-    print(f"starting Verbatim on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-    try:
-        demo.launch(server_name=host, server_port=port, theme=theme, css=CSS, ssr_mode=False,
-                    enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
-                    quiet=True, show_error=True)
-    except OSError as exc:
-        raise VerbatimError(f"cannot serve on {host}:{port} ({exc}); pass --port N for another port") from exc
+    app = gr.mount_gradio_app(server, demo, path="/", theme=theme, css=CSS, ssr_mode=False,
+                              enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
+                              show_error=True)
+    print(f"Verbatim is serving on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

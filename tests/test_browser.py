@@ -37,7 +37,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, server: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     page.hosts = set()  # every host the page sends a request to
     page.on("request", lambda request: page.hosts.add(urlparse(request.url).netloc))
@@ -97,3 +98,33 @@ def test_empty_and_huge_questions_get_a_polite_reply(page) -> None:  # type: ign
     ask(page, "x" * 100_000)
     page.get_by_text("cannot be searched").first.wait_for(timeout=30_000)
     assert "100,000 characters long; the limit is 1,000" in page.locator("#chat").inner_text()
+
+
+def test_citation_opens_the_document_at_the_passage_and_copies(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "How many citizens were killed?")
+    link = page.locator("#chat a[href*='/doc/']").first
+    link.wait_for(timeout=30_000)
+    with page.context.expect_page() as opened:
+        link.click()
+    viewer = opened.value
+    viewer.on("request", lambda request: page.hosts.add(urlparse(request.url).netloc))
+    viewer.wait_for_load_state()
+    passage = viewer.locator("#passage")
+    assert "238 citizens" in viewer.locator("#passage mark").first.inner_text()
+    box, height = passage.bounding_box(), viewer.viewport_size["height"]
+    assert box is not None and -2 <= box["y"] < height, "the passage is scrolled into view"
+    assert "Committee against Torture" in viewer.locator("h1 + .meta").inner_text()
+    viewer.screenshot(path=str(SCREENSHOTS / "viewer.png"))
+    viewer.get_by_role("button", name="Copy citation").click()
+    viewer.wait_for_function("document.body.dataset.copied !== undefined", timeout=10_000)
+    copied = viewer.evaluate("navigator.clipboard.readText()")
+    assert "paras. 41–46" in copied and "/doc/" in copied
+    assert page.hosts == {urlparse(viewer.url).netloc}
+
+
+def test_passage_link_of_a_changed_document_says_so(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    stale = server.rstrip("/") + "/doc/2023-05-02-cat76-kazakhstan-january-events?start=0&end=10&v=000000000000"
+    page.goto(stale)
+    assert "has changed since the link was made" in page.get_by_role("alert").inner_text()
+    page.goto(server.rstrip("/") + "/doc/no-such-document")
+    assert "no document 'no-such-document'" in page.get_by_role("alert").inner_text()

@@ -1,0 +1,127 @@
+"""The reader view: a whole document as HTML, one passage marked and scrolled to.
+
+Pure rendering: document text, its record and a span in, an HTML page out. Text is
+rendered with markdown-it (raw HTML off, so a document's own `<script>` shows as
+text); the passage's paragraphs are marked and the first carries `id="passage"`, so
+the link's `#passage` fragment scrolls there without any script.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from app.chunk import blocks, is_heading, is_separator, parse_structure, plain_text
+
+OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
+STYLE = """
+body { font-family: ui-sans-serif, system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1rem;
+       line-height: 1.55; color: #1f2937; }
+.meta { color: #4b5563; } .num { color: #6b7280; font-size: 0.8em; margin-right: 0.5em; user-select: none; }
+.in-passage { background: #eff6ff; border-left: 4px solid #2563eb; padding: 0.2em 0.6em; }
+mark { background: #fde047; } .notice { background: #fef3c7; border: 1px solid #d97706; padding: 0.6em; }
+.cite { background: #f3f4f6; padding: 0.6em; border-radius: 6px; position: sticky; bottom: 0;
+        box-shadow: 0 -2px 6px rgba(0,0,0,0.08); } button { margin: 0.3em 0.3em 0 0; }
+"""
+COPY_SCRIPT = """
+for (const b of document.querySelectorAll('button[data-copy]')) {
+  b.addEventListener('click', async () => {
+    const text = document.getElementById(b.dataset.copy).textContent;
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) { const t = document.createElement('textarea'); t.value = text; document.body.append(t);
+                t.select(); document.execCommand('copy'); t.remove(); }
+    b.textContent = 'Copied'; document.body.dataset.copied = text;
+  });
+}
+"""
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def _inline(text: str, start: int, highlights: Sequence[tuple[int, int]]) -> str:
+    """One block's text as inline HTML, with <mark> around the highlighted slices."""
+    marks = sorted([(a - start, OPEN) for a, b in highlights if start <= a < start + len(text)]
+                   + [(b - start, CLOSE) for a, b in highlights if start < b <= start + len(text)],
+                   reverse=True)
+    for offset, mark in marks:
+        text = text[:offset] + mark + text[offset:]
+    rendered = _markdown().renderInline(" ".join(text.split()))
+    rendered = rendered.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")  # the one tag kept
+    return rendered.replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
+
+
+def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]]) -> str:
+    """Headings, separators and numbered paragraphs; paragraphs inside `span` marked."""
+    _, paragraphs = parse_structure(text)
+    parts: list[str] = []
+    anchored = False
+    done = -1
+    for start, end in blocks(text):
+        if start < done:
+            continue  # the rest of a paragraph already rendered whole
+        paragraph = next((p for p in paragraphs if p.start <= start < p.end), None)
+        block = text[start:end]
+        if paragraph is None and is_heading(block):
+            parts.append(f"<h2>{_markdown().renderInline(plain_text(block))}</h2>")
+        elif paragraph is None and is_separator(block):
+            parts.append("<hr>")
+        elif paragraph is not None:
+            inside = span is not None and paragraph.start < span[1] and span[0] < paragraph.end
+            attrs = f' id="para-{paragraph.number}"'
+            if inside and not anchored:
+                attrs = ' id="passage"' + f' data-para="{paragraph.number}"'
+                anchored = True
+            css = ' class="in-passage"' if inside else ""
+            body = _inline(text[paragraph.start : paragraph.end], paragraph.start, highlights)
+            parts.append(f'<p{attrs}{css}><span class="num">{paragraph.number}</span>{body}</p>')
+            done = paragraph.end
+    return "\n".join(parts)
+
+
+def render_page(
+    doc: dict[str, Any], text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]],
+    citation: str | None, quote: str | None, notice: str | None,
+) -> str:
+    """The whole reader page; every value from a document is escaped."""
+    e = html.escape
+    meta = " · ".join(e(str(doc[k])) for k in ("date", "venue", "source") if doc.get(k))
+    cite = ""
+    if citation and quote is not None:
+        cite = (f'<div class="cite"><div id="citation">{e(citation)}</div>'
+                f'<div id="quote" hidden>{e(quote)}</div>'
+                '<button type="button" data-copy="citation">Copy citation</button>'
+                '<button type="button" data-copy="quote">Copy quote</button></div>')
+    banner = f'<p class="notice" role="alert">{e(notice)}</p>' if notice else ""
+    return (
+        f'<!doctype html><html lang="{e(doc.get("language") or "en")}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(doc['title'])} · Verbatim</title><style>{STYLE}</style></head><body>"
+        f'<p><a href="/">← Verbatim</a></p><h1>{e(doc["title"])}</h1><p class="meta">{meta}</p>'
+        f"{banner}<article>{render_body(text, span, highlights)}</article>{cite}"
+        f"<script>{COPY_SCRIPT}</script></body></html>"
+    )
+
+
+def passage_link(doc_id: str, sha256: str, start: int, end: int, highlights: Sequence[tuple[int, int]]) -> str:
+    """A stable link to a passage: document, span, document version and highlights."""
+    marks = ",".join(f"{a}-{b}" for a, b in highlights)
+    query = f"start={start}&end={end}&v={sha256[:12]}" + (f"&hl={marks}" if marks else "")
+    return f"/doc/{doc_id}?{query}#passage"
+
+
+def parse_highlights(value: str | None) -> list[tuple[int, int]]:
+    spans = []
+    for part in (value or "").split(","):
+        a, _, b = part.partition("-")
+        if a.isdigit() and b.isdigit() and int(a) < int(b):
+            spans.append((int(a), int(b)))
+    return spans
+
+
