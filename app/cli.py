@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION", help='the question, or "-" for stdin')
     ask.add_argument("-k", type=_positive_int, default=5, help="how many passages (1-50, default 5)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
+    ask.add_argument("--doc", action="append", default=[], metavar="DOC_ID",
+                     help="search only this document (repeatable)")
+    ask.add_argument("--phrase", action="store_true",
+                     help="only passages containing QUESTION as a phrase (case and accents ignored)")
 
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

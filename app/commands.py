@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.search import Engine, validate_k
+from app.search import Engine, Filters, validate_k
 
 
 def _emit(data: Any) -> None:
@@ -33,8 +33,9 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
     from app.render import answer_to_dict, answer_to_text
 
     validate_k(args.k)
+    filters = Filters(frozenset(args.doc), args.phrase)
     if args.question != "-":
-        answer = engine.ask(args.question, args.k)
+        answer = engine.ask(args.question, args.k, filters=filters)
         if args.json:
             _emit(answer_to_dict(answer))
         else:
@@ -46,7 +47,7 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
         if not question.strip():
             continue
         try:
-            answer = engine.ask(question, args.k)
+            answer = engine.ask(question, args.k, filters=filters)
         except UsageError as exc:
             failures += 1
             print(f"verbatim: error: {exc}", file=sys.stderr)

@@ -129,3 +129,43 @@ def format_eval_report(data: dict[str, Any]) -> str:
         lines.append("\nlabel problems:")
         lines += [f"  {problem}" for problem in data["label_errors"]]
     return "\n".join(lines) + "\n"
+
+
+TABLE_COLUMNS = ["rank", "score", "dense rank", "lexical rank", "cosine", "BM25", "citation", "passage", "link"]
+
+
+def answer_to_rows(answer: Answer) -> list[list[Any]]:
+    """One row a passage for the researchers' table: why it matched, where it stands, what it says."""
+    rows = []
+    for hit in answer.hits:
+        data = hit_to_dict(hit)
+        rows.append([data["rank"], round(hit.score, 4), hit.dense_rank, hit.lexical_rank,
+                     None if hit.dense_score is None else round(hit.dense_score, 4),
+                     None if hit.lexical_score is None else round(hit.lexical_score, 3),
+                     data["citation"], data["text"], data["link"]])
+    return rows
+
+
+def rows_to_csv(rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TABLE_COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def sources_markdown(answer: Answer) -> str:
+    """The sources panel: each cited document once, in order of first citation."""
+    lines, seen = ["### Sources"], set()
+    for hit in answer.hits:
+        doc = hit.document
+        if doc.doc_id in seen:
+            continue
+        seen.add(doc.doc_id)
+        numbers = ", ".join(f"[{h.rank}]" for h in answer.hits if h.document.doc_id == doc.doc_id)
+        details = ", ".join(html.escape(part) for part in (doc.venue, doc.date) if part)
+        lines.append(f"- **{html.escape(doc.title)}**{', ' + details if details else ''} ({numbers})")
+    return "\n".join(lines)

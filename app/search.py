@@ -22,7 +22,7 @@ from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
-from app.lexical import analyze
+from app.lexical import analyze, fold_for_matching
 from app.store import DocumentRecord, StoredIndex, load_index, read_manifest
 
 MAX_QUESTION_CHARS = 1000
@@ -124,18 +124,39 @@ def top_candidates(scores: object, depth: int) -> dict[int, float]:
     return {int(row): float(values[row]) for row in rows}
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions a researcher can put on a search."""
+
+    docs: frozenset[str] = frozenset()  # only these documents (empty: all)
+    phrase: bool = False  # only passages containing the query as a phrase (folded)
+
+    def admits(self, chunk: Chunk, phrase: str) -> bool:
+        if self.docs and chunk.doc_id not in self.docs:
+            return False
+        return not self.phrase or phrase in fold_for_matching(chunk.text)
+
+
 def rank_passages(
-    index: StoredIndex, question: str, query_vector: object, k: int, settings: RankingSettings
+    index: StoredIndex, question: str, query_vector: object, k: int, settings: RankingSettings,
+    filters: Filters = Filters(),
 ) -> tuple[float, list[Hit]]:
     """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one."""
     import numpy as np
 
     vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
     depth = min(index.faiss_index.ntotal, settings.depth)
+    if filters.docs or filters.phrase:
+        depth = index.faiss_index.ntotal  # a filter may leave few candidates: rank them all
     scores, rows = index.faiss_index.search(vector, depth)
     dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
     lexical = top_candidates(index.lexical.scores(question), depth) if settings.fusion != "dense" else {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
+    if filters.docs or filters.phrase:
+        phrase = fold_for_matching(question)
+        admitted = {row for row in dense.keys() | lexical.keys() if filters.admits(index.chunks[row], phrase)}
+        dense = {row: v for row, v in dense.items() if row in admitted}
+        lexical = {row: v for row, v in lexical.items() if row in admitted}
     fused = fuse_candidates(dense, lexical, settings)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
@@ -240,14 +261,18 @@ class Engine:
         self.embedder  # noqa: B018 - cached_property: loads the model
         return self.index
 
-    def ask(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Answer:
+    def ask(self, question: str, k: int = 5, history: Sequence[str] = (), filters: Filters = Filters()) -> Answer:
         """Passages answering `question`; `history` holds the conversation's earlier questions."""
         text = validate_question(question)
         validate_k(k)
-        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history])
         index = self.index
+        unknown = sorted(filters.docs - {doc.doc_id for doc in index.manifest.documents})
+        if unknown:
+            known = ", ".join(doc.doc_id for doc in index.manifest.documents)
+            raise UsageError(f"no document {unknown[0]!r} in the index; documents: {known}")
+        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history])
         vector = self.embedder.embed([query])[0]
-        confidence, hits = rank_passages(index, query, vector, k, self.ranking)
+        confidence, hits = rank_passages(index, query, vector, k, self.ranking, filters)
         if self.abstention is None:
             return Answer(text, confidence < self.ranking.min_score, hits, confidence, query)
         features = self.features(query, hits, confidence)

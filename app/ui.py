@@ -7,12 +7,24 @@ The same search is exposed as the Gradio API endpoint `ask`, returning the CLI's
 from __future__ import annotations
 
 import html
+import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import VerbatimError
-from app.render import answer_to_dict, answer_to_markdown
+from app.render import (
+    TABLE_COLUMNS,
+    answer_to_dict,
+    answer_to_markdown,
+    answer_to_rows,
+    rows_to_csv,
+    sources_markdown,
+)
+from app.search import MAX_QUESTION_CHARS, Filters
+from app.viewer import document_page
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -33,6 +45,8 @@ footer { display: none !important; }
 """
 
 
+RESEARCH_K = 20
+NO_SOURCES = "### Sources\nThe documents cited in the latest answer are listed here."
 SHOWN_QUESTION_CHARS = 300
 EMPTY_REPLY = "**Please type a question first**, for example: How many citizens were killed?"
 
@@ -45,12 +59,13 @@ def _as_text(question: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|>~" else ch for ch in escaped)
 
 
-def chat_reply(engine: Engine, question: str, history: list[str], k: int = 5) -> str:
-    """The assistant's message for a question: passages and citations, or a polite refusal."""
+def chat_turn(engine: Engine, question: str, history: list[str], k: int = 5) -> tuple[str, str | None]:
+    """The assistant's message and the sources panel for a question, or a polite refusal."""
     try:
-        return answer_to_markdown(engine.ask(question, k, history))
+        answer = engine.ask(question, k, history)
     except VerbatimError as exc:
-        return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}"
+        return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}", None
+    return answer_to_markdown(answer), sources_markdown(answer)
 
 
 def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
@@ -62,81 +77,126 @@ def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None
         raise gr.Error(str(exc)) from exc
 
 
+def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -> tuple[list[list[Any]], str, str]:
+    """The search tab: the top passages as table rows, and the same as CSV and JSON files to download."""
+    import gradio as gr
+
+    try:
+        answer = engine.ask(query, RESEARCH_K, filters=Filters(frozenset(docs or ()), bool(phrase)))
+    except VerbatimError as exc:
+        raise gr.Error(str(exc)) from exc
+    rows = answer_to_rows(answer)
+    folder = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
+    (folder / "verbatim-results.csv").write_text(rows_to_csv(rows), encoding="utf-8")
+    (folder / "verbatim-results.json").write_text(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2),
+                                                  encoding="utf-8")
+    return rows, str(folder / "verbatim-results.csv"), str(folder / "verbatim-results.json")
+
+
 def create_app(engine: Engine) -> gr.Blocks:
     import gradio as gr
 
+    documents = [(doc.title, doc.doc_id) for doc in engine.index.manifest.documents]
+
     def respond(
-        question: str, messages: list[dict[str, Any]], asked: list[str]
-    ) -> tuple[list[dict[str, Any]], str, list[str]]:
+        question: str, messages: list[dict[str, Any]], asked: list[str], sources: str
+    ) -> tuple[list[dict[str, Any]], str, list[str], str]:
         if not question.strip():
-            return messages + [{"role": "assistant", "content": EMPTY_REPLY}], "", asked
-        reply = chat_reply(engine, question, asked)
-        turns = [{"role": "user", "content": _as_text(question)},
-                 {"role": "assistant", "content": reply}]
-        return messages + turns, "", asked + [question]
+            return messages + [{"role": "assistant", "content": EMPTY_REPLY}], "", asked, sources
+        reply, cited = chat_turn(engine, question, asked)
+        turns = [{"role": "user", "content": _as_text(question)}, {"role": "assistant", "content": reply}]
+        return messages + turns, "", asked + [question], cited or sources
 
-    def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
-        """Search the documents; returns passages quoted verbatim with citations (CLI's JSON).
+    def search(query: str, docs: list[str] | None, phrase: bool) -> tuple[Any, Any, Any]:
+        rows, csv_path, json_path = research(engine, query, docs, phrase)
+        return (rows, gr.DownloadButton(value=csv_path, interactive=True),
+                gr.DownloadButton(value=json_path, interactive=True))
 
-        `history` lists the conversation's earlier questions, for follow-ups."""
-        return ask_api(engine, question, k, history)
+    def restore(request: gr.Request) -> tuple[Any, ...]:
+        """Reproduce the state a shared URL names: ?q=...&tab=search&doc=ID,ID&phrase=1."""
+        params = request.query_params if request else {}
+        query = (params.get("q") or "")[:MAX_QUESTION_CHARS]
+        known = {doc_id for _, doc_id in documents}
+        docs = [d for d in (params.get("doc") or "").split(",") if d in known]
+        phrase = params.get("phrase") == "1"
+        skip = gr.skip()
+        if params.get("tab") == "search" and query.strip():
+            rows, csv_button, json_button = search(query, docs, phrase)
+            return (gr.Tabs(selected="search"), query, docs, phrase, rows, csv_button, json_button,
+                    skip, skip, skip)
+        if query.strip():
+            messages, _, asked, cited = respond(query, [], [], NO_SOURCES)
+            return (skip, skip, skip, skip, skip, skip, skip, messages, asked, cited)
+        return (skip,) * 10
+
+    # With postponed annotations Gradio cannot resolve "gr.Request" here; give it the class itself.
+    restore.__annotations__["request"] = gr.Request
 
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as demo:
-        gr.Markdown("# Verbatim\nAsk a question; the answer is the documents' own passages, "
-                    "quoted exactly, each with a citation.")
-        chatbot = gr.Chatbot(label="Answers", height=560, elem_classes=["verbatim-chat"],
-                             elem_id="chat", feedback_options=None, buttons=["copy"])
-        with gr.Row():
-            box = gr.Textbox(label="Your question", placeholder="e.g. How many citizens were killed?",
-                             scale=5, elem_id="question", autofocus=True, max_lines=3)
-            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-        gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+        gr.Markdown("# Verbatim\nAsk a question; the answer is the documents' own passages, quoted exactly, "
+                    "each with a citation. Click a citation number to read the passage in its document.")
+        with gr.Tabs(selected="chat") as tabs:
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=300):
+                    chatbot = gr.Chatbot(label="Answers", height=560, elem_classes=["verbatim-chat"],
+                                         elem_id="chat", feedback_options=None, buttons=["copy"])
+                    with gr.Row():
+                        box = gr.Textbox(label="Your question", placeholder="e.g. How many citizens were killed?",
+                                         scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=200)
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
+                    gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+                with gr.Column(scale=1, min_width=220):
+                    sources = gr.Markdown(NO_SOURCES, elem_id="sources")
+            with gr.Tab("Search", id="search"):
+                with gr.Row():
+                    query = gr.Textbox(label="Search the documents", elem_id="search-query", scale=4, min_width=200)
+                    docs = gr.Dropdown(documents, multiselect=True, label="Only these documents", scale=2,
+                                       elem_id="search-docs", min_width=200)
+                    phrase = gr.Checkbox(label="Exact phrase", elem_id="search-phrase", min_width=120)
+                    go = gr.Button("Search", variant="primary", elem_id="search-go", min_width=80)
+                table = gr.Dataframe(headers=TABLE_COLUMNS, elem_id="results", wrap=True, interactive=False,
+                                     label=f"Top {RESEARCH_K} passages: score, each ranker's rank, citation, text")
+                with gr.Row():
+                    csv_button = gr.DownloadButton("Export CSV", interactive=False, elem_id="export-csv")
+                    json_button = gr.DownloadButton("Export JSON", interactive=False, elem_id="export-json")
         asked = gr.State([])  # the raw questions of this conversation, for follow-ups
-        chatbot.clear(lambda: [], None, asked, api_visibility="private")
-        box.submit(respond, [box, chatbot, asked], [chatbot, box, asked], api_visibility="private")
-        send.click(respond, [box, chatbot, asked], [chatbot, box, asked], api_visibility="private")
+        chatbot.clear(lambda: ([], NO_SOURCES), None, [asked, sources], api_visibility="private")
+        chat_io = ([box, chatbot, asked, sources], [chatbot, box, asked, sources])
+        box.submit(respond, *chat_io, api_visibility="private", js=_url_js("chat", 1))
+        send.click(respond, *chat_io, api_visibility="private", js=_url_js("chat", 1))
+        search_io = ([query, docs, phrase], [table, csv_button, json_button])
+        query.submit(search, *search_io, api_visibility="private", js=_url_js("search", 3))
+        go.click(search, *search_io, api_visibility="private", js=_url_js("search", 3))
+        demo.load(restore, None, [tabs, query, docs, phrase, table, csv_button, json_button, chatbot, asked,
+                                  sources], api_visibility="private")
+
+        def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
+            """Search the documents; returns passages quoted verbatim with citations (CLI's JSON).
+
+            `history` lists the conversation's earlier questions, for follow-ups."""
+            return ask_api(engine, question, k, history)
+
         gr.api(ask, api_name="ask")
     return demo
 
 
-def document_page(
-    engine: Engine, doc_id: str, start: str | None, end: str | None, version: str | None,
-    marks: str | None, base_url: str,
-) -> tuple[int, str]:
-    """Status and HTML of the reader view for `/doc/{doc_id}?start=&end=&v=&hl=`."""
-    from app.documents import read_document
-    from app.search import Hit
-    from app.viewer import parse_highlights, passage_link, render_page
-
-    index = engine.index
-    try:
-        record = index.document(doc_id)
-        current = read_document(engine.corpus_dir / record.path)
-    except (KeyError, OSError, VerbatimError):
-        return 404, _message_page(f"There is no document {doc_id!r} in this collection (any more).")
-    doc = {"title": record.title, "date": record.date, "venue": record.venue, "source": record.source,
-           "language": record.language}
-    if start is None and end is None:
-        return 200, render_page(doc, current.text, None, [], None, None, None)
-    if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(
-            current.text):
-        return 400, _message_page(f"start and end must be offsets with 0 <= start < end <= {len(current.text)}.")
-    span = (int(start or 0), int(end or 0))
-    if version and not current.sha256.startswith(version):
-        notice = ("This document has changed since the link was made, so the cited passage may have moved; "
-                  "the current document is shown without marking it.")
-        return 200, render_page(doc, current.text, None, [], None, None, notice)
-    highlights = [h for h in parse_highlights(marks) if span[0] <= h[0] and h[1] <= span[1]]
-    chunk = next((c for c in index.chunks if c.doc_id == doc_id and (c.start, c.end) == span), None)
-    link = base_url.rstrip("/") + passage_link(doc_id, current.sha256, span[0], span[1], highlights)
-    label = Hit(0, 0.0, chunk, record).citation if chunk else f"{record.title}, characters {span[0]}–{span[1]}"
-    return 200, render_page(doc, current.text, span, highlights, f"{label}. {link}",
-                            current.text[span[0] : span[1]], None)
-
-
-def _message_page(message: str) -> str:
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Verbatim</title></head>"
-            f"<body><p><a href=\"/\">← Verbatim</a></p><p role=\"alert\">{html.escape(message)}</p></body></html>")
+def _url_js(tab: str, inputs: int) -> str:
+    """Browser-side: write the search into the address bar (?q=...&tab=...) so the URL can be shared."""
+    names = ["q", "doc", "phrase"][:inputs]
+    return f"""(...args) => {{
+        const url = new URL(window.location.href);
+        const names = {json.dumps(names)};
+        url.search = '';
+        url.searchParams.set('tab', {json.dumps(tab)});
+        names.forEach((name, i) => {{
+            const v = args[i];
+            if (name === 'q' && v) url.searchParams.set('q', v.slice(0, 1000));
+            if (name === 'doc' && v && v.length) url.searchParams.set('doc', v.join(','));
+            if (name === 'phrase' && v) url.searchParams.set('phrase', '1');
+        }});
+        window.history.replaceState(null, '', url);
+        return args;
+    }}"""
 
 
 def _check_port(host: str, port: int) -> None:

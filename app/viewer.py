@@ -11,9 +11,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.chunk import blocks, is_heading, is_separator, parse_structure, plain_text
+from app.errors import VerbatimError
+
+if TYPE_CHECKING:
+    from app.search import Engine
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
 STYLE = """
@@ -125,3 +129,40 @@ def parse_highlights(value: str | None) -> list[tuple[int, int]]:
     return spans
 
 
+def document_page(
+    engine: Engine, doc_id: str, start: str | None, end: str | None, version: str | None,
+    marks: str | None, base_url: str,
+) -> tuple[int, str]:
+    """Status and HTML of the reader view for `/doc/{doc_id}?start=&end=&v=&hl=`."""
+    from app.documents import read_document
+    from app.search import Hit
+
+    index = engine.index
+    try:
+        record = index.document(doc_id)
+        current = read_document(engine.corpus_dir / record.path)
+    except (KeyError, OSError, VerbatimError):
+        return 404, _message_page(f"There is no document {doc_id!r} in this collection (any more).")
+    doc = {"title": record.title, "date": record.date, "venue": record.venue, "source": record.source,
+           "language": record.language}
+    if start is None and end is None:
+        return 200, render_page(doc, current.text, None, [], None, None, None)
+    if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(
+            current.text):
+        return 400, _message_page(f"start and end must be offsets with 0 <= start < end <= {len(current.text)}.")
+    span = (int(start or 0), int(end or 0))
+    if version and not current.sha256.startswith(version):
+        notice = ("This document has changed since the link was made, so the cited passage may have moved; "
+                  "the current document is shown without marking it.")
+        return 200, render_page(doc, current.text, None, [], None, None, notice)
+    highlights = [h for h in parse_highlights(marks) if span[0] <= h[0] and h[1] <= span[1]]
+    chunk = next((c for c in index.chunks if c.doc_id == doc_id and (c.start, c.end) == span), None)
+    link = base_url.rstrip("/") + passage_link(doc_id, current.sha256, span[0], span[1], highlights)
+    label = Hit(0, 0.0, chunk, record).citation if chunk else f"{record.title}, characters {span[0]}–{span[1]}"
+    return 200, render_page(doc, current.text, span, highlights, f"{label}. {link}",
+                            current.text[span[0] : span[1]], None)
+
+
+def _message_page(message: str) -> str:
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Verbatim</title></head>"
+            f"<body><p><a href=\"/\">← Verbatim</a></p><p role=\"alert\">{html.escape(message)}</p></body></html>")

@@ -5,6 +5,7 @@ Chromium comes from Debian (`apt-get install chromium`); no browser is ever down
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -45,6 +46,12 @@ def page(browser, server: str):  # type: ignore[no-untyped-def]
     page.goto(server)
     yield page
     context.close()
+
+
+def wait_for_results(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """The search table's text (its cells may be scrolled out of view) contains `text`."""
+    page.wait_for_function("t => (document.querySelector('#results')?.textContent || '').includes(t)",
+                           arg=text, timeout=30_000)
 
 
 def ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -128,3 +135,56 @@ def test_passage_link_of_a_changed_document_says_so(page, server: str) -> None: 
     assert "has changed since the link was made" in page.get_by_role("alert").inner_text()
     page.goto(server.rstrip("/") + "/doc/no-such-document")
     assert "no document 'no-such-document'" in page.get_by_role("alert").inner_text()
+
+
+def test_search_mode_shows_rankers_filters_and_exports(page, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name="Search").click()
+    box = page.get_by_label("Search the documents")
+    box.fill("video footage")
+    page.get_by_label("Exact phrase").check()
+    page.get_by_role("button", name="Search", exact=True).click()
+    wait_for_results(page, "36 criminal cases of torture")
+    table = page.locator("#results").inner_text()
+    assert "dense rank" in table and "lexical rank" in table
+    assert "This footage shows" not in table  # "footage" alone is not the phrase
+    assert "tab=search" in page.url and "q=video+footage" in page.url and "phrase=1" in page.url
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    saved = tmp_path / "results.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("rank,score,dense rank,lexical rank") and "36 criminal cases" in saved.read_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON").click()
+    download.value.save_as(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["question"] == "video footage" and data["passages"][0]["link"].startswith("/doc/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search.png"))
+    assert page.hosts == {urlparse(server).netloc}
+
+
+def test_a_shared_url_reproduces_the_search(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.rstrip("/") + "/?tab=search&q=Istanbul+Protocol")
+    wait_for_results(page, "based on the Istanbul Protocol")
+    assert page.get_by_label("Search the documents").input_value() == "Istanbul Protocol"
+    page.goto(server.rstrip("/") + "/?q=How+many+citizens+were+killed%3F")
+    page.get_by_text("238 citizens").first.wait_for(timeout=30_000)
+    assert "Speech on the investigation" in page.locator("#sources").inner_text()
+
+
+def test_narrow_window_and_keyboard(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.goto(server)
+    page.get_by_label("Your question").wait_for()
+    for _ in range(40):  # Tab until the question box has the focus
+        if page.evaluate("document.activeElement && document.activeElement.closest('#question') !== null"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("How many citizens were killed?")
+    page.keyboard.press("Enter")
+    page.get_by_text("238 citizens").first.wait_for(timeout=30_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1, "no sideways scrolling"
+    page.screenshot(path=str(SCREENSHOTS / "narrow.png"))
+    context.close()
