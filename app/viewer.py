@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import blocks, is_heading, is_separator, parse_structure, plain_text
+from app.chunk import blocks, is_heading, is_separator, parse_structure
 from app.errors import VerbatimError
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tu
         paragraph = next((p for p in paragraphs if p.start <= start < p.end), None)
         block = text[start:end]
         if paragraph is None and is_heading(block):
-            parts.append(f"<h2>{_markdown().renderInline(plain_text(block))}</h2>")
+            heading = block.lstrip("#").strip()
+            parts.append(f"<h2>{_inline(heading, start + block.index(heading), highlights)}</h2>")
         elif paragraph is None and is_separator(block):
             parts.append("<hr>")
         elif paragraph is not None:

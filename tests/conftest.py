@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,10 +70,16 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server(built_index: tuple[Path, Path]):  # type: ignore[no-untyped-def]
     """`verbatim serve` on a free loopback port, as a user starts it; yields its URL."""
+    with serving(*built_index) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(corpus: Path, index: Path) -> Iterator[str]:
+    """Run `verbatim serve` over a corpus and index until the block ends."""
     import time
     import urllib.request
 
-    corpus, index = built_index
     port = free_port()
     log = open(index.parent / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -91,10 +99,32 @@ def server(built_index: tuple[Path, Path]):  # type: ignore[no-untyped-def]
             log.close()
             pytest.fail("server did not start:\n" + (index.parent / "serve.log").read_text())
         time.sleep(0.5)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium under Playwright; never a downloaded browser."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must apt-get install chromium")
+        pytest.skip("Debian's chromium is not installed (sudo apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
