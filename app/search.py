@@ -44,6 +44,12 @@ class RankingSettings:
     # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
     min_score: float = 0.19
 
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSION_METHODS:
+            raise UsageError(f"fusion {self.fusion!r} is not one of {', '.join(FUSION_METHODS)}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise UsageError(f"dense_weight must be between 0 and 1; got {self.dense_weight}")
+
 
 @dataclass(frozen=True)
 class Hit:

@@ -168,3 +168,10 @@ def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) 
     fresh = make_engine(tiny_corpus, tmp_path / "index")
     assert fresh.stale_reasons() == ["it was written in an older format"]
     assert fresh.index.manifest.schema_version == 3
+
+
+def test_ranking_settings_refuse_unknown_values() -> None:
+    with pytest.raises(UsageError, match="fusion 'sum' is not one of scaled, minmax, rrf, dense, lexical"):
+        RankingSettings(fusion="sum")
+    with pytest.raises(UsageError, match="dense_weight must be between 0 and 1; got 1.5"):
+        RankingSettings(dense_weight=1.5)
