@@ -56,14 +56,20 @@ def test_hostile_document_runs_nothing_in_chat_or_reader(browser, hostile_site) 
         assert hosts == {urlparse(url).netloc}
 
 
+def ask_for_citations(browser, url: str):  # type: ignore[no-untyped-def]
+    """A new page that asked the killed-citizens question and shows its citation links."""
+    page = browser.new_page()
+    page.goto(url)
+    box = page.get_by_label("Your question")
+    box.fill("How many citizens were killed?")
+    box.press("Enter")
+    page.locator("#chat a[href*='/doc/']").first.wait_for(timeout=30_000)
+    return page
+
+
 def test_citations_are_reachable_by_keyboard(browser, hostile_site) -> None:  # type: ignore[no-untyped-def]
     with serving(*hostile_site) as url:
-        page = browser.new_page()
-        page.goto(url)
-        box = page.get_by_label("Your question")
-        box.fill("How many citizens were killed?")
-        box.press("Enter")
-        page.locator("#chat a[href*='/doc/']").first.wait_for(timeout=30_000)
+        page = ask_for_citations(browser, url)
         reached = set()
         for _ in range(80):
             page.keyboard.press("Tab")
@@ -76,14 +82,8 @@ def test_citations_are_reachable_by_keyboard(browser, hostile_site) -> None:  # 
 
 def test_passage_link_survives_a_server_restart(browser, hostile_site) -> None:  # type: ignore[no-untyped-def]
     with serving(*hostile_site) as url:
-        page = browser.new_page()
-        page.goto(url)
-        box = page.get_by_label("Your question")
-        box.fill("How many citizens were killed?")
-        box.press("Enter")
-        link = page.locator("#chat a[href*='/doc/']").first
-        link.wait_for(timeout=30_000)
-        href = link.get_attribute("href")
+        page = ask_for_citations(browser, url)
+        href = page.locator("#chat a[href*='/doc/']").first.get_attribute("href")
         page.context.close()
     assert href and href.startswith("/doc/")
     with serving(*hostile_site) as url:  # a new process, on another port
