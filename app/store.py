@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,11 +89,13 @@ class StoredIndex:
     sentence_vectors: Any = None  # (sentences, dimension) float16, memory-mapped
     sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
 
+    @cached_property
+    def _documents_by_id(self) -> dict[str, DocumentRecord]:
+        return {doc.doc_id: doc for doc in self.manifest.documents}
+
     def document(self, doc_id: str) -> DocumentRecord:
-        for doc in self.manifest.documents:
-            if doc.doc_id == doc_id:
-                return doc
-        raise KeyError(doc_id)
+        """The record of a document; KeyError when the index has none by that id."""
+        return self._documents_by_id[doc_id]
 
 
 def chunk_to_json(chunk: Chunk) -> str:
