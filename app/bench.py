@@ -19,7 +19,6 @@ from typing import Any
 
 from app.build import build_index
 from app.chunk import plain_text
-from app.documents import read_corpus
 from app.evaluation import load_items
 from app.search import Engine
 
@@ -49,7 +48,7 @@ def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, 
             began = time.perf_counter()
             engine.ask(question)
             latencies.append((time.perf_counter() - began) * 1000)
-    sources = {doc.doc_id: doc.text for doc in read_corpus(engine.corpus_dir)}
+    sources = {doc.doc_id: index.text(doc.doc_id) for doc in index.manifest.documents}
     texts = [chunk.ranking_text for chunk in index.chunks]
     texts += [plain_text(sources[c.doc_id][a:b]) for c in index.chunks for a, b in c.sentences]
     began = time.perf_counter()

@@ -1,22 +1,29 @@
-"""Build the index from the corpus: read -> chunk -> embed -> store, embedding only what changed.
+"""Build the index from the corpus: read -> chunk -> embed -> store, doing only what changed.
 
-Vectors of documents whose content, the chunking settings and the model are all unchanged
-are copied from the current generation instead of being embedded again.
+Content hashes decide: a file whose hash, metadata, the chunking settings and the model
+are unchanged keeps its passages and vectors from the current generation (nothing is
+extracted, chunked or embedded again); a new or changed file is extracted, chunked and
+embedded; a file gone from the corpus is dropped. A file that cannot be read is reported
+and left out, and when an earlier version of it is indexed, that version is kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.chunk import Chunk, ChunkSettings, chunk_document, plain_text
-from app.documents import Document, read_corpus
+from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
+from app.errors import CorpusError
+from app.formats import extract
 from app.lexical import LexicalIndex
 from app.store import (
     LOCK,
@@ -27,7 +34,9 @@ from app.store import (
     commit_manifest,
     load_index,
     read_manifest,
+    read_text_entry,
     write_generation,
+    write_text_entry,
 )
 
 if TYPE_CHECKING:
@@ -43,10 +52,32 @@ class BuildReport:
     embedded: int
     reused: int
     seconds: float
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()  # one line per unreadable file: name and reason
+    written: bool = True  # False when the index already matched the corpus
+
+
+@dataclass
+class _Plan:
+    """What a sync does to each document."""
+
+    keep: list[DocumentRecord] = field(default_factory=list)  # passages and vectors reused
+    fresh: list[Document] = field(default_factory=list)  # to chunk and embed
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
+    sidecars: dict[str, dict[str, object]] = field(default_factory=dict)  # of the fresh documents
+
+
+def meta_sha(meta: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(meta, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def stale_reasons(
-    manifest: Manifest | None, documents: list[Document], spec: ModelSpec, settings: ChunkSettings
+    manifest: Manifest | None, files: list[CorpusFile], spec: ModelSpec, settings: ChunkSettings
 ) -> list[str]:
     """Why the index does not match the corpus, model and settings; empty when it is current."""
     if manifest is None:
@@ -56,57 +87,94 @@ def stale_reasons(
         reasons.append(f"it was built with model {manifest.model.get('name')}, not {spec.name}")
     if manifest.chunking != settings.as_dict():
         reasons.append("the chunking settings changed")
-    indexed = {doc.doc_id: doc.sha256 for doc in manifest.documents}
-    current = {doc.doc_id: doc.sha256 for doc in documents}
+    indexed = {doc.doc_id: doc for doc in manifest.documents}
+    current = {f.doc_id: f for f in files}
+    failed = {name: entry.get("sha256") for name, entry in manifest.failures.items()}
     for doc_id in sorted(current.keys() - indexed.keys()):
-        reasons.append(f"document {doc_id} is new")
+        if failed.get(current[doc_id].name) != current[doc_id].sha256:
+            reasons.append(f"document {doc_id} is new")
     for doc_id in sorted(indexed.keys() - current.keys()):
         reasons.append(f"document {doc_id} was removed from the corpus")
     for doc_id in sorted(current.keys() & indexed.keys()):
-        if current[doc_id] != indexed[doc_id]:
+        entry, record = current[doc_id], indexed[doc_id]
+        if entry.sha256 != record.sha256 and failed.get(entry.name) != entry.sha256:
             reasons.append(f"document {doc_id} changed")
+        elif meta_sha(entry.meta) != record.meta_sha256 and entry.sha256 == record.sha256:
+            reasons.append(f"the metadata of {doc_id} changed")
     return reasons
 
 
-def _record(doc: Document, chunks: int) -> DocumentRecord:
+def record_for(doc: Document, chunks: int, meta: dict[str, object]) -> DocumentRecord:
     return DocumentRecord(
-        doc.doc_id, doc.path, doc.sha256, doc.format, doc.title, doc.date,
-        doc.venue, doc.topic, doc.language, doc.source, chunks,
+        doc.doc_id, doc.path, doc.sha256, doc.format, doc.title, doc.date, doc.venue, doc.topic,
+        doc.language, doc.source, chunks, doc.source_url, doc.symbol, doc.pages, meta_sha(meta),
     )
 
 
-Vectors = tuple["np.ndarray", "np.ndarray"]  # a passage's vector and its sentences' vectors
+def _plan(index_dir: Path, files: list[CorpusFile], previous: StoredIndex | None, reusable: bool) -> _Plan:
+    """Sort the corpus files into kept, fresh, failed; extract only what is new or changed."""
+    plan = _Plan()
+    before = {doc.doc_id: doc for doc in previous.manifest.documents} if previous else {}
+    limit = max_file_bytes()
+    for entry in files:
+        old = before.get(entry.doc_id)
+        same_content = old is not None and old.sha256 == entry.sha256 and reusable
+        if same_content and old is not None and old.meta_sha256 == meta_sha(entry.meta):
+            plan.keep.append(old)  # nothing to read at all
+            continue
+        try:
+            extracted = read_text_entry(index_dir, entry.sha256)
+            if extracted is None:
+                extracted = extract(entry.name, entry.path.read_bytes(), limit)
+                write_text_entry(index_dir, entry.sha256, extracted)
+            doc = make_document(entry.name, entry.sha256, extracted, entry.meta)
+        except (CorpusError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, CorpusError) else f"{entry.name}: cannot be read ({exc})"
+            plan.failures[entry.name] = {"sha256": entry.sha256, "reason": reason}
+            if old is not None:  # the version indexed before stays searchable
+                _keep_indexed_version(index_dir, plan, old, reusable)
+            continue
+        if same_content and old is not None:
+            plan.keep.append(record_for(doc, old.chunks, entry.meta))
+            continue
+        plan.fresh.append(doc)
+        plan.sidecars[doc.doc_id] = entry.meta
+        (plan.changed if old is not None else plan.added).append(doc.doc_id)
+    current = {entry.doc_id for entry in files}
+    plan.removed = sorted(set(before) - current)
+    return plan
 
 
-def _reusable_vectors(
-    previous: StoredIndex | None, spec: ModelSpec, settings: ChunkSettings
-) -> dict[tuple[str, str], Vectors]:
-    """Vectors of the previous generation keyed by (document sha256, chunk id)."""
-    if previous is None or previous.manifest.model != asdict(spec):
-        return {}
-    if previous.manifest.chunking != settings.as_dict():
-        return {}
-    sha = {doc.doc_id: doc.sha256 for doc in previous.manifest.documents}
-    vectors = previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
-    sentences, first = previous.sentence_vectors, previous.sentence_rows
-    return {
-        (sha[c.doc_id], c.chunk_id): (vectors[row], sentences[first[row] : first[row] + len(c.sentences)])
-        for row, c in enumerate(previous.chunks)
-    }
+def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reusable: bool) -> None:
+    if reusable:
+        plan.keep.append(old)
+        return
+    stored = read_text_entry(index_dir, old.sha256)  # re-embed the indexed version's stored text
+    if stored is not None:
+        doc = make_document(old.path, old.sha256, stored, {})
+        plan.fresh.append(
+            Document(**{**asdict(doc), **{k: getattr(old, k) for k in ("title", "date", "venue", "topic",
+                                                                         "language", "source", "source_url",
+                                                                         "symbol")}}))
 
 
-def _texts_to_embed(chunks: list[Chunk], missing: list[int], text: dict[str, str]) -> list[str]:
-    """Each missing passage's text, then the texts of all its sentences, in order."""
-    texts = [chunks[i].ranking_text for i in missing]
-    for i in missing:
-        source = text[chunks[i].doc_id]
-        texts += [plain_text(source[a:b]) for a, b in chunks[i].sentences]
+def _previous_by_document(previous: StoredIndex) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks):
+        rows.setdefault(chunk.doc_id, []).append(row)
+    return rows
+
+
+def _texts_to_embed(chunks: list[Chunk], text: dict[str, str]) -> list[str]:
+    """Each passage's text, then the texts of all their sentences, in order."""
+    texts = [chunk.ranking_text for chunk in chunks]
+    for chunk in chunks:
+        source = text[chunk.doc_id]
+        texts += [plain_text(source[a:b]) for a, b in chunk.sentences]
     return texts
 
 
-def embed_missing(
-    texts: list[str], embedder: Embedder, show_progress: bool
-) -> np.ndarray:
+def embed_missing(texts: list[str], embedder: Embedder, show_progress: bool) -> np.ndarray:
     """Embed in batches with a progress bar on stderr."""
     import numpy as np
     from tqdm import tqdm
@@ -119,7 +187,7 @@ def embed_missing(
             parts.append(embedder.embed(batch))
             bar.update(len(batch))
     if not parts:
-        return np.zeros((0, 0), dtype=np.float32)
+        return np.zeros((0, embedder.spec.dimension), dtype=np.float32)
     return np.vstack(parts)
 
 
@@ -133,45 +201,94 @@ def build_index(
 ) -> BuildReport:
     """Bring the index in line with the corpus; holds the index lock throughout.
 
-    With `reuse=False` every passage is embedded again (the current index keeps serving
-    until the new one is complete).
+    With `reuse=False` every passage is chunked and embedded again (the current index keeps
+    serving until the new one is complete); extracted texts are kept by file hash.
     """
     from filelock import FileLock
 
     began = time.perf_counter()
-    documents = read_corpus(corpus_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(index_dir / LOCK)):
-        previous = _load_previous(index_dir) if reuse else None
-        reusable = _reusable_vectors(previous, embedder.spec, settings)
-        chunks: list[Chunk] = []
-        records = []
-        for doc in documents:
-            doc_chunks = chunk_document(doc.doc_id, doc.text, settings)
-            chunks.extend(doc_chunks)
-            records.append(_record(doc, len(doc_chunks)))
-        sha = {doc.doc_id: doc.sha256 for doc in documents}
-        keys = [(sha[c.doc_id], c.chunk_id) for c in chunks]
-        missing = [i for i, key in enumerate(keys) if key not in reusable]
-        texts = {doc.doc_id: doc.text for doc in documents}
-        fresh = embed_missing(_texts_to_embed(chunks, missing, texts), embedder, show_progress)
-        vectors, sentence_vectors = _assemble(chunks, keys, reusable, missing, fresh,
-                                              embedder.spec.dimension)
-        generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        lexical = LexicalIndex.build([c.ranking_text for c in chunks])
-        files = write_generation(index_dir, generation, chunks, vectors, lexical, sentence_vectors)
-        manifest = Manifest(
-            schema_version=SCHEMA_VERSION,
-            generation=generation,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            model=asdict(embedder.spec),
-            chunking=settings.as_dict(),
-            documents=records,
-            files=files,
-        )
-        commit_manifest(index_dir, manifest)
-    return BuildReport(len(documents), len(chunks), len(missing), len(chunks) - len(missing),
-                       time.perf_counter() - began)
+        files = scan_corpus(corpus_dir)
+        previous = _load_previous(index_dir)
+        reusable = (reuse and previous is not None and previous.manifest.model == asdict(embedder.spec)
+                    and previous.manifest.chunking == settings.as_dict())
+        plan = _plan(index_dir, files, previous, reusable)
+        failures = tuple(entry["reason"] for entry in plan.failures.values())
+        if not plan.keep and not plan.fresh:
+            detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
+            raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
+        if previous is not None and reusable and not plan.fresh and not plan.removed and (
+                plan.keep == previous.manifest.documents and plan.failures == previous.manifest.failures):
+            return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
+                               time.perf_counter() - began, failures=failures, written=False)
+        report = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
+    return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
+                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures)
+
+
+def _write(
+    index_dir: Path, plan: _Plan, previous: StoredIndex | None, embedder: Embedder,
+    settings: ChunkSettings, show_progress: bool,
+) -> tuple[int, int, int, int]:
+    """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
+    import numpy as np
+
+    fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
+    new_chunks = [chunk for doc in plan.fresh for chunk in fresh_chunks[doc.doc_id]]
+    texts = {doc.doc_id: doc.text for doc in plan.fresh}
+    vectors = embed_missing(_texts_to_embed(new_chunks, texts), embedder, show_progress)
+    dimension = embedder.spec.dimension
+    fresh_passages = vectors[: len(new_chunks)]
+    fresh_sentences = vectors[len(new_chunks) :]
+
+    old_rows = _previous_by_document(previous) if previous is not None else {}
+    old_vectors = (previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
+                   if previous is not None and previous.faiss_index.ntotal else None)
+    records: list[DocumentRecord] = []
+    chunks: list[Chunk] = []
+    passage_parts: list[np.ndarray] = []
+    sentence_parts: list[np.ndarray] = []
+    cursor_passage = cursor_sentence = 0
+    order = sorted([(r.path, r, None) for r in plan.keep] + [(d.path, None, d) for d in plan.fresh],
+                   key=lambda item: item[0])
+    metas = {doc.doc_id: doc for doc in plan.fresh}
+    for _, kept, doc in order:
+        if kept is not None and previous is not None and old_vectors is not None:
+            rows = old_rows.get(kept.doc_id, [])
+            chunks += [previous.chunks[row] for row in rows]
+            passage_parts.append(old_vectors[rows])
+            for row in rows:
+                first = previous.sentence_rows[row]
+                count = len(previous.chunks[row].sentences)
+                sentence_parts.append(np.asarray(previous.sentence_vectors[first : first + count], dtype=np.float32))
+            records.append(kept)
+        elif doc is not None:
+            doc_chunks = fresh_chunks[doc.doc_id]
+            chunks += doc_chunks
+            passage_parts.append(fresh_passages[cursor_passage : cursor_passage + len(doc_chunks)])
+            cursor_passage += len(doc_chunks)
+            count = sum(len(c.sentences) for c in doc_chunks)
+            sentence_parts.append(fresh_sentences[cursor_sentence : cursor_sentence + count])
+            cursor_sentence += count
+            records.append(record_for(metas[doc.doc_id], len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
+    passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
+    sentences = (np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float32))
+    generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    lexical = LexicalIndex.build([c.ranking_text for c in chunks])
+    files = write_generation(index_dir, generation, chunks, passages, lexical, sentences.reshape(-1, dimension))
+    manifest = Manifest(
+        schema_version=SCHEMA_VERSION,
+        generation=generation,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=asdict(embedder.spec),
+        chunking=settings.as_dict(),
+        documents=records,
+        files=files,
+        failures=plan.failures,
+    )
+    commit_manifest(index_dir, manifest)
+    return len(records), len(chunks), len(new_chunks), len(chunks) - len(new_chunks)
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:
@@ -183,35 +300,3 @@ def _load_previous(index_dir: Path) -> StoredIndex | None:
         return load_index(index_dir, manifest) if manifest else None
     except IndexStateError:
         return None
-
-
-def _assemble(
-    chunks: list[Chunk],
-    keys: list[tuple[str, str]],
-    reusable: dict[tuple[str, str], Vectors],
-    missing: list[int],
-    fresh: np.ndarray,
-    dimension: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Passage and sentence vectors in chunk order, reused ones and fresh ones merged."""
-    import numpy as np
-
-    passages = np.zeros((len(keys), dimension), dtype=np.float32)
-    sentence_parts: list[np.ndarray] = []
-    fresh_passage = {row: fresh[n] for n, row in enumerate(missing)}
-    cursor = len(missing)  # fresh sentence vectors follow the fresh passage vectors
-    fresh_sentences: dict[int, np.ndarray] = {}
-    for row in missing:
-        count = len(chunks[row].sentences)
-        fresh_sentences[row] = fresh[cursor : cursor + count]
-        cursor += count
-    for row, key in enumerate(keys):
-        if row in fresh_passage:
-            passages[row] = fresh_passage[row]
-            sentence_parts.append(fresh_sentences[row])
-        else:
-            passages[row], block = reusable[key]
-            sentence_parts.append(np.asarray(block, dtype=np.float32))
-    sentences = (np.vstack(sentence_parts) if sentence_parts
-                 else np.zeros((0, dimension), dtype=np.float32))
-    return passages, sentences.reshape(-1, dimension)

@@ -7,12 +7,19 @@ Pure functions only: text in, values out. The structure we honour:
   (headings and separators are not numbered);
 * a paragraph that the source breaks mid-sentence across a blank line ("Eighty-four
   people are" / "acknowledged victims.") is joined back into one paragraph;
-* a passage is one or a few consecutive paragraphs of the same section, packed up to
-  `target_chars`; a paragraph longer than `max_chars` is split between sentences.
+* a document's own paragraph numbers ("12.", then "(a)" under it) are kept as labels
+  when it numbers at least three paragraphs; an unnumbered paragraph after a numbered one
+  (the rest of it after a page break, a quotation) carries that number on;
+* a form feed (as PDF text has between pages) starts a new page; pages count from 1;
+* a passage is one or a few consecutive paragraphs of the same section and page, packed
+  up to `target_chars`; a paragraph longer than `max_chars` is split between sentences;
+* in a document with its own numbers, a passage holds one numbered paragraph (with its
+  lettered subparagraphs while they fit), so it is cited exactly as the document is.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass
 
@@ -23,6 +30,9 @@ _EMPHASIS = re.compile(r"\*\*|__|(?<!\\)\*|<[^>\n]+>")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
+_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})\\?\.(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ..."
+_OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
+MIN_OWN_NUMBERS = 3
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,11 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class Paragraph:
-    number: int
+    number: int  # counted: 1, 2, ... through the document
     start: int
     end: int
     section_number: int
+    label: str | None = None  # the document's own number, e.g. "12" or "12(a)"
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,12 @@ class Chunk:
     page: int | None = None
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, in document offsets
     heading: str | None = None  # the Markdown heading the passage stands under
+    labels: tuple[str, ...] = ()  # the document's own paragraph numbers, where it has them
+
+    @property
+    def last_page(self) -> int | None:
+        """The page the passage ends on (a passage may run on over a page break)."""
+        return None if self.page is None else self.page + self.text.count("\f")
 
     @property
     def ranking_text(self) -> str:
@@ -147,7 +164,35 @@ def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
                 sections[-1] = Section(sections[-1].number, plain_text(block))
             paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number))
             section_has_text = True
-    return sections, paragraphs
+    return sections, _with_own_numbers(text, paragraphs)
+
+
+def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]:
+    """Label paragraphs with the document's own numbers when it numbers enough of them."""
+    numbers = [_OWN_NUMBER.match(text, p.start) for p in paragraphs]
+    if sum(1 for m in numbers if m) < MIN_OWN_NUMBERS:
+        return paragraphs
+    labelled, current = [], None
+    for paragraph, number in zip(paragraphs, numbers):
+        letter = _OWN_LETTER.match(text, paragraph.start)
+        if number:
+            current = number.group(1)
+            label = current
+        elif letter and current is not None:
+            label = f"{current.split('(')[0]}({letter.group(1)})"
+        else:
+            label = current
+        labelled.append(Paragraph(paragraph.number, paragraph.start, paragraph.end, paragraph.section_number, label))
+    return labelled
+
+
+def page_starts(text: str) -> list[int]:
+    """Offsets where pages 2, 3, ... begin (after each form feed); empty for an unpaged text."""
+    return [m.end() for m in re.finditer("\f", text)]
+
+
+def page_at(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset) + 1
 
 
 def _is_salutation(block: str) -> bool:
@@ -198,25 +243,37 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     return pieces
 
 
+def _base(label: str | None) -> str | None:
+    """The number a label belongs to: "12(a)" -> "12"; a passage never mixes two numbers."""
+    return label.split("(")[0] if label else None
+
+
 def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
     """Cut a document into passages of whole paragraphs, never across a section boundary."""
     sections, paragraphs = parse_structure(text)
     titles = {section.number: section.title for section in sections}
     headings = {section.number: section.title for section in sections if section.from_heading}
+    starts = page_starts(text)
     chunks: list[Chunk] = []
     group: list[Paragraph] = []
+
+    def page(offset: int) -> int | None:
+        return page_at(starts, offset) if starts else None
 
     def flush() -> None:
         if not group:
             return
         first, last = group[0], group[-1]
-        numbers = tuple(p.number for p in group)
         for start, end in _split_long(text, first.start, last.end, settings.max_chars):
+            inside = [p for p in group if p.start < end and start < p.end]
+            numbers = tuple(p.number for p in inside)
+            labels = tuple(dict.fromkeys(p.label for p in inside if p.label))
             spans = sentence_spans(text[start:end]) if settings.sentences else []
             sentences = tuple((start + a, start + b) for a, b in spans)
             chunks.append(
                 Chunk(doc_id, start, end, text[start:end], titles[first.section_number],
-                      first.section_number, numbers, None, sentences, headings.get(first.section_number))
+                      first.section_number, numbers, page(start), sentences, headings.get(first.section_number),
+                      labels)
             )
         group.clear()
 
@@ -224,6 +281,8 @@ def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettin
         if group and (
             paragraph.section_number != group[0].section_number
             or paragraph.end - group[0].start > settings.target_chars
+            or page(paragraph.start) != page(group[0].start)
+            or _base(paragraph.label) != _base(group[0].label)
         ):
             flush()
         group.append(paragraph)

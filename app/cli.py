@@ -1,4 +1,4 @@
-"""The `verbatim` command: index, ask, serve, eval, bench.
+"""The `verbatim` command: index, add, remove, docs, ask, serve, eval, bench.
 
 Data goes to stdout (JSON with --json), progress and logs to stderr. Misuse exits 2,
 failure exits 1.
@@ -21,6 +21,9 @@ ABSTENTION_RULE = REPO_ROOT / "eval" / "abstention.json"  # fitted by: verbatim 
 EXAMPLES = """\
 examples:
   verbatim index                                   build or refresh the index
+  verbatim add report.pdf --symbol CAT/C/KAZ/CO/4  add a document and index only it
+  verbatim docs                                    what is indexed
+  verbatim remove report                           take a document out
   verbatim ask "How many citizens were killed?"    passages with citations
   verbatim ask --json -k 3 "Who was Bitayev?"      the same as JSON
   printf 'Q1\\nQ2\\n' | verbatim ask --json -       one JSON object per line
@@ -56,6 +59,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index, embedding only new or changed documents")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+
+    add = commands.add_parser(
+        "add", help="copy documents into the corpus and index only them",
+        epilog="Formats: .md .markdown .txt .pdf .html .htm .docx (a folder adds its files). Flags set "
+               "metadata, stored in NAME.meta.json beside the document; they win over the file's own.")
+    add.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="document files or folders")
+    for flag, what in (("title", "title"), ("date", "date, e.g. 2023-05-02"),
+                       ("source-url", "where the document was published"), ("language", "language code, e.g. en"),
+                       ("symbol", "UN document symbol, e.g. CAT/C/KAZ/CO/4"), ("venue", "where it was given")):
+        add.add_argument(f"--{flag}", metavar=flag.split("-")[0].upper(), help=what)
+    add.add_argument("--replace", action="store_true", help="replace a document of the same file name")
+
+    remove = commands.add_parser("remove", help="take documents out of the corpus and the index")
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document id, as `verbatim docs` lists it")
+
+    docs = commands.add_parser("docs", help="list the indexed documents")
+    docs.add_argument("--json", action="store_true", help="print one JSON object per document")
 
     ask = commands.add_parser("ask", help="answer a question with passages and citations",
                               epilog='QUESTION "-" reads one question per line from stdin.')
@@ -133,6 +153,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     handler = {
         "index": commands.run_index,
+        "add": commands.run_add,
+        "remove": commands.run_remove,
+        "docs": commands.run_docs,
         "ask": commands.run_ask,
         "serve": commands.run_serve,
         "eval": commands.run_eval,

@@ -17,15 +17,83 @@ def _emit(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
-def run_index(args: argparse.Namespace, engine: Engine) -> int:
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=not args.rebuild)
+def _log(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(
-            f"indexed {report.passages} passages from {report.documents} document(s) into "
-            f"{engine.index_dir} ({report.embedded} embedded, {report.reused} reused, "
-            f"{report.seconds:.1f} s)",
-            file=sys.stderr,
-        )
+        print(message, file=sys.stderr)
+
+
+def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
+    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read."""
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse)
+    for failure in report.failures:
+        print(f"verbatim: error: {failure}", file=sys.stderr)
+    for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
+        if ids:
+            _log(args, f"{label}: {', '.join(ids)}")
+    if report.written:
+        _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
+                   f"{engine.index_dir} ({report.embedded} embedded, {report.reused} reused, "
+                   f"{report.seconds:.1f} s)")
+    else:
+        _log(args, f"the index already matches the corpus ({report.documents} document(s), "
+                   f"{report.passages} passages)")
+    return 1 if report.failures else 0
+
+
+def run_index(args: argparse.Namespace, engine: Engine) -> int:
+    return _sync(args, engine, reuse=not args.rebuild)
+
+
+def run_add(args: argparse.Namespace, engine: Engine) -> int:
+    from app.library import add_files
+
+    meta = {key: value for key in ("title", "date", "source_url", "language", "symbol", "venue")
+            if (value := getattr(args, key)) is not None}
+    outcome = add_files(engine.corpus_dir, engine.index_dir, args.paths, meta, replace=args.replace)
+    for message in outcome.skipped:
+        _log(args, message)
+    for message in outcome.failed:
+        print(f"verbatim: error: {message}", file=sys.stderr)
+    status = _sync(args, engine) if outcome.added or not outcome.failed else 0
+    if outcome.failed:
+        _log(args, f"{len(outcome.failed)} of {len(outcome.failed) + len(outcome.added) + len(outcome.skipped)} "
+                   "file(s) could not be added; the index still holds everything it held before")
+        return 1
+    return status
+
+
+def run_remove(args: argparse.Namespace, engine: Engine) -> int:
+    from app.library import remove_document
+
+    for doc_id in args.doc_ids:
+        name = remove_document(engine.corpus_dir, doc_id)
+        _log(args, f"removed {name} from {engine.corpus_dir}")
+    return _sync(args, engine)
+
+
+def run_docs(args: argparse.Namespace, engine: Engine) -> int:
+    from dataclasses import asdict
+
+    from app.store import read_manifest
+
+    manifest = read_manifest(engine.index_dir)
+    if manifest is None:
+        raise UsageError(f"no index in {engine.index_dir} yet; run: verbatim index")
+    reasons = engine.stale_reasons()
+    if reasons:
+        _log(args, f"note: the index is not current ({'; '.join(reasons)}); run: verbatim index")
+    if args.json:
+        for doc in manifest.documents:
+            _emit({**asdict(doc), "passages": doc.chunks})
+        return 0
+    header = f"{'DOCUMENT':34} {'DATE':10} {'FORMAT':8} {'PAGES':>5} {'PASSAGES':>8}  {'SHA256':12}  TITLE"
+    print(header)
+    for doc in manifest.documents:
+        pages = str(doc.pages) if doc.pages else "-"
+        print(f"{doc.doc_id[:34]:34} {doc.date or '-':10} {doc.format:8} {pages:>5} {doc.chunks:>8}  "
+              f"{doc.sha256[:12]}  {doc.title}")
+    for name, failure in manifest.failures.items():
+        print(f"{name[:34]:34} (not indexed: {failure['reason']})")
     return 0
 
 
@@ -69,7 +137,6 @@ def run_serve(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_eval(args: argparse.Namespace, engine: Engine) -> int:
-    from app.documents import read_corpus
     from app.evaluation import evaluate, label_errors, load_items
     from app.render import format_eval_report
 
@@ -78,7 +145,7 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     items = load_items(args.set_path)
     index = engine.index
     result = evaluate(items, lambda item: engine.ask(item.question, 10, item.history), index.chunks)
-    texts = [doc.text for doc in read_corpus(engine.corpus_dir)]
+    texts = [index.text(doc.doc_id) for doc in index.manifest.documents]
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()
     data["set"] = _display_path(args.set_path)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -121,6 +122,17 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress and sys.stderr.isatty(),
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class LazyEmbedder:
+    """Creates the real embedder on first use, so work that embeds nothing never loads a model."""
+
+    def __init__(self, spec: ModelSpec, make: Callable[[], Embedder]) -> None:
+        self.spec = spec
+        self._make = make
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        return self._make().embed(texts, progress=progress)
 
 
 class HashingEmbedder:

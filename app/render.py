@@ -36,6 +36,20 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "chunk_id": chunk.chunk_id,
         "date": hit.document.date,
         "venue": hit.document.venue,
+        "symbol": hit.document.symbol,
+        "last_page": chunk.last_page,
+        "own_paragraphs": list(chunk.labels),
+        "also_in": [_twin(twin) for twin in hit.also_in],
+    }
+
+
+def _twin(hit: Hit) -> dict[str, Any]:
+    """A near-identical passage of another document, grouped under the passage it repeats."""
+    chunk = hit.chunk
+    return {
+        "doc_id": chunk.doc_id, "title": hit.document.title, "citation": hit.citation,
+        "start": chunk.start, "end": chunk.end, "text": chunk.text, "chunk_id": chunk.chunk_id,
+        "link": passage_link(chunk.doc_id, hit.document.sha256, chunk.start, chunk.end, hit.highlights),
     }
 
 
@@ -75,6 +89,7 @@ def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
         lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
         text = marked(hit, "\x1b[1m", "\x1b[0m") if emphasis else hit.chunk.text
         lines += [f"    {line}" if line.strip() else "" for line in text.splitlines()]
+        lines += [f"    also in: {twin.citation}" for twin in hit.also_in]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -103,6 +118,12 @@ def answer_to_markdown(answer: Answer) -> str:
         parts.append(f"[**[{hit.rank}]**]({link} \"Open the passage in the document\") "
                      f"<small>{html.escape(hit.citation)}</small>")
         parts.append(quote_markdown(hit))
+        if hit.also_in:
+            twins = "; ".join(
+                f"[{html.escape(twin.citation)}]"
+                f"({passage_link(twin.chunk.doc_id, twin.document.sha256, twin.chunk.start, twin.chunk.end, ())})"
+                for twin in hit.also_in)
+            parts.append(f"<small>Also in: {twins}</small>")
     return "\n\n".join(parts)
 
 
@@ -166,6 +187,6 @@ def sources_markdown(answer: Answer) -> str:
             continue
         seen.add(doc.doc_id)
         numbers = ", ".join(f"[{h.rank}]" for h in answer.hits if h.document.doc_id == doc.doc_id)
-        details = ", ".join(html.escape(part) for part in (doc.venue, doc.date) if part)
+        details = ", ".join(html.escape(part) for part in (doc.symbol, doc.venue, doc.date) if part)
         lines.append(f"- **{html.escape(doc.title)}**{', ' + details if details else ''} ({numbers})")
     return "\n".join(lines)

@@ -16,8 +16,8 @@ from typing import Any
 from app.abstention import AbstentionRule, features_for
 from app.build import BuildReport, build_index, stale_reasons
 from app.chunk import Chunk, ChunkSettings
-from app.documents import read_corpus
-from app.embed import MINILM, Embedder, ModelSpec, SentenceTransformerEmbedder
+from app.documents import scan_corpus
+from app.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion, scaled_fusion
@@ -64,26 +64,44 @@ class Hit:
     dense_rank: int | None = None  # rank among the dense candidates
     lexical_rank: int | None = None  # rank among the lexical candidates (None: no term matched)
     highlights: tuple[tuple[int, int], ...] = ()  # answering sentences, in document offsets
+    also_in: tuple[Hit, ...] = ()  # near-identical passages of other documents, grouped under this one
 
     @property
     def paragraph_label(self) -> str:
-        numbers = self.chunk.paragraphs
+        """The document's own paragraph numbers when it has them, else counted ones."""
+        own = self.chunk.labels
+        numbers: Sequence[object] = own or self.chunk.paragraphs
+        if not numbers:
+            return ""
         if len(numbers) == 1:
             return f"para. {numbers[0]}"
         return f"paras. {numbers[0]}–{numbers[-1]}"
 
     @property
+    def page_label(self) -> str:
+        first, last = self.chunk.page, self.chunk.last_page
+        if first is None:
+            return ""
+        return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+    @property
     def section_label(self) -> str:
         title = f" “{self.chunk.section}”" if self.chunk.section else ""
+        if self.chunk.section_number == 1 and not title:
+            return ""  # a document without sections
         return f"sec. {self.chunk.section_number}{title}"
 
     @property
     def citation(self) -> str:
-        """A citation a student can paste: title, venue, date, section and paragraphs."""
+        """A citation a student can paste: title, symbol, venue, date, page, section, paragraphs.
+
+        A document's own units win: "CAT/C/KAZ/CO/4, p. 7, para. 12" rather than counted paragraphs.
+        """
         doc = self.document
-        parts = [doc.title] + [part for part in (doc.venue, doc.date) if part]
-        parts += [self.section_label, self.paragraph_label]
-        return ", ".join(parts)
+        parts = [doc.title] + [part for part in (doc.symbol, doc.venue, doc.date) if part]
+        section = self.section_label if self.chunk.section != doc.title else ""
+        parts += [self.page_label, section, self.paragraph_label]
+        return ", ".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -166,20 +184,54 @@ def rank_passages(
     fused = fuse_candidates(dense, lexical, settings)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
-    hits: list[Hit] = []
-    terms = set(analyze(question))
+    found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
+    words: dict[int, set[str]] = {}
     for row in sorted(fused, key=lambda key: (-fused[key], key)):
-        if len(hits) == k:
+        if len(found) == k:
             break
         chunk = index.chunks[row]
         if _overlaps(chunk, kept):
             continue
+        twin = next((entry for entry in found if _near_identical(index, entry[0], row, words)), None)
+        if twin is not None:
+            if all(index.chunks[r].doc_id != chunk.doc_id for r in [twin[0], *twin[1]]):
+                twin[1].append(row)
+            continue
         kept.append(chunk)
-        hits.append(Hit(len(hits) + 1, fused[row], chunk, index.document(chunk.doc_id),
-                        dense_score=dense.get(row), lexical_score=lexical.get(row),
-                        dense_rank=dense_ranks.get(row), lexical_rank=lexical_ranks.get(row),
-                        highlights=_highlights(index, row, vector[0], terms)))
+        found.append((row, []))
+    terms = set(analyze(question))
+
+    def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
+        chunk = index.chunks[row]
+        return Hit(rank, fused[row], chunk, index.document(chunk.doc_id), dense_score=dense.get(row),
+                   lexical_score=lexical.get(row), dense_rank=dense_ranks.get(row),
+                   lexical_rank=lexical_ranks.get(row), highlights=_highlights(index, row, vector[0], terms),
+                   also_in=also)
+
+    hits = [hit(rank, row, tuple(hit(rank, other) for other in others))
+            for rank, (row, others) in enumerate(found, start=1)]
     return max(dense.values(), default=0.0), hits
+
+
+NEAR_IDENTICAL = 0.8  # share of the shorter passage's word trigrams found in the other
+
+
+def _shingles(index: StoredIndex, row: int, cache: dict[int, set[str]]) -> set[str]:
+    if row not in cache:
+        tokens = fold_for_matching(index.chunks[row].text).split()
+        tokens = ["".join(ch for ch in token if ch.isalnum()) for token in tokens]
+        tokens = [token for token in tokens if token]
+        cache[row] = {" ".join(tokens[i : i + 3]) for i in range(max(len(tokens) - 2, 1))}
+    return cache[row]
+
+
+def _near_identical(index: StoredIndex, a: int, b: int, cache: dict[int, set[str]]) -> bool:
+    """Passages of two different documents that say the same (a press release quoting a speech)."""
+    if index.chunks[a].doc_id == index.chunks[b].doc_id:
+        return False
+    first, second = _shingles(index, a, cache), _shingles(index, b, cache)
+    smaller = min(len(first), len(second))
+    return smaller > 0 and len(first & second) / smaller >= NEAR_IDENTICAL
 
 
 def _highlights(index: StoredIndex, row: int, query: Any, terms: set[str]) -> tuple[tuple[int, int], ...]:
@@ -235,16 +287,18 @@ class Engine:
         return self.make_embedder()
 
     def build(self, show_progress: bool = False, reuse: bool = True) -> BuildReport:
-        return build_index(self.corpus_dir, self.index_dir, self.embedder, self.settings,
-                           show_progress, reuse)
+        embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
+        report = build_index(self.corpus_dir, self.index_dir, embedder, self.settings, show_progress, reuse)
+        self.__dict__.pop("index", None)  # the next question sees the new generation
+        return report
 
     def stale_reasons(self) -> list[str]:
-        documents = read_corpus(self.corpus_dir)
+        files = scan_corpus(self.corpus_dir)
         try:
             manifest = read_manifest(self.index_dir)
         except IndexSchemaError:
             return ["it was written in an older format"]
-        return stale_reasons(manifest, documents, self.spec, self.settings)
+        return stale_reasons(manifest, files, self.spec, self.settings)
 
     @cached_property
     def index(self) -> StoredIndex:

@@ -7,6 +7,7 @@ Layout of the index folder (a person can open it):
     gen-<id>/chunks.jsonl   one passage per line, in the FAISS row order
     gen-<id>/bm25/          the lexical (bm25s) index over the same passages
     gen-<id>/sentences.npy  float16 vectors of every passage's sentences, in order (highlighting)
+    texts/<sha256>.json   each document's canonical text and own metadata, by the file's hash
 
 A build writes a fresh `gen-<id>/` folder, fsyncs it, then replaces `manifest.json`
 in one atomic rename. Until that rename, readers keep the previous generation, so an
@@ -27,18 +28,20 @@ from typing import TYPE_CHECKING, Any
 from app.chunk import Chunk
 from app.embed import file_sha256
 from app.errors import IndexSchemaError, IndexStateError
+from app.formats import Extracted
 from app.lexical import LexicalIndex
 
 if TYPE_CHECKING:
     import numpy as np
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 LEXICAL = "bm25"
 SENTENCES = "sentences.npy"
 LOCK = ".lock"
+TEXTS = "texts"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class DocumentRecord:
     language: str | None
     source: str | None
     chunks: int
+    source_url: str | None = None
+    symbol: str | None = None
+    pages: int | None = None
+    meta_sha256: str = ""  # of the sidecar metadata, so an edited sidecar is noticed
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,8 @@ class Manifest:
     chunking: dict[str, Any]
     documents: list[DocumentRecord]
     files: dict[str, str] = field(default_factory=dict)
+    # corpus files that could not be read: name -> {"sha256": ..., "reason": ...}; retried when they change
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -97,11 +106,21 @@ class StoredIndex:
         """The record of a document; KeyError when the index has none by that id."""
         return self._documents_by_id[doc_id]
 
+    def text(self, doc_id: str) -> str:
+        """The canonical text of an indexed document (the one its offsets point into)."""
+        entry = read_text_entry(self.folder, self.document(doc_id).sha256)
+        if entry is None:
+            raise IndexStateError(
+                f"the stored text of {doc_id} is missing from {self.folder / TEXTS}; run: verbatim index --rebuild"
+            )
+        return entry.text
+
 
 def chunk_to_json(chunk: Chunk) -> str:
     data = asdict(chunk)
     data["paragraphs"] = list(chunk.paragraphs)
     data["sentences"] = [list(span) for span in chunk.sentences]
+    data["labels"] = list(chunk.labels)
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -109,7 +128,40 @@ def chunk_from_json(line: str) -> Chunk:
     data = json.loads(line)
     data["paragraphs"] = tuple(data["paragraphs"])
     data["sentences"] = tuple(tuple(span) for span in data["sentences"])
+    data["labels"] = tuple(data.get("labels", ()))
     return Chunk(**data)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` so that it is either absent, the old content or all of `data`: temp, fsync, rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_path(path.parent)
+
+
+def write_text_entry(folder: Path, sha256: str, extracted: Extracted) -> None:
+    """Keep a document's canonical text and own metadata, named by its file's hash."""
+    texts = folder / TEXTS
+    texts.mkdir(parents=True, exist_ok=True)
+    data = {"format": extracted.format, "meta": extracted.meta, "pages": extracted.pages, "text": extracted.text}
+    write_atomic(texts / f"{sha256}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def read_text_entry(folder: Path, sha256: str) -> Extracted | None:
+    path = folder / TEXTS / f"{sha256}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Extracted(data["format"], data["text"], data["meta"], data["pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _fsync_path(path: Path) -> None:
@@ -149,26 +201,23 @@ def write_generation(
 
 def commit_manifest(folder: Path, manifest: Manifest) -> None:
     """Make `manifest.generation` current with one atomic rename, then drop older generations."""
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(manifest.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, folder / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_path(folder)
+    write_atomic(folder / MANIFEST, manifest.to_json().encode("utf-8"))
     remove_stale_generations(folder, keep=manifest.generation)
+    remove_stale_texts(folder, keep={doc.sha256 for doc in manifest.documents})
 
 
 def remove_stale_generations(folder: Path, keep: str) -> None:
     for path in folder.glob("gen-*"):
         if path.is_dir() and path.name != keep:
             shutil.rmtree(path, ignore_errors=True)
-    for path in folder.glob(".manifest-*.tmp"):
+    for path in folder.glob(".*.tmp"):
         path.unlink(missing_ok=True)
+
+
+def remove_stale_texts(folder: Path, keep: set[str]) -> None:
+    for path in (folder / TEXTS).glob("*"):
+        if path.name.endswith(".tmp") or path.name.removesuffix(".json") not in keep:
+            path.unlink(missing_ok=True)
 
 
 def read_manifest(folder: Path) -> Manifest | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import blocks, is_heading, is_separator, parse_structure
+from app.chunk import blocks, is_heading, is_separator, page_starts, parse_structure
 from app.errors import VerbatimError
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ body { font-family: ui-sans-serif, system-ui, sans-serif; max-width: 46rem; marg
        line-height: 1.55; color: #1f2937; }
 .meta { color: #4b5563; } .num { color: #6b7280; font-size: 0.8em; margin-right: 0.5em; user-select: none; }
 .in-passage { background: #eff6ff; border-left: 4px solid #2563eb; padding: 0.2em 0.6em; }
-mark { background: #fde047; } .notice { background: #fef3c7; border: 1px solid #d97706; padding: 0.6em; }
+mark { background: #fde047; } .page { color: #6b7280; font-size: 0.8em; border-top: 1px dashed #d1d5db;
+  margin-top: 1em; text-align: right; } .notice { background: #fef3c7; border: 1px solid #d97706; padding: 0.6em; }
 .cite { background: #f3f4f6; padding: 0.6em; border-radius: 6px; position: sticky; bottom: 0;
         box-shadow: 0 -2px 6px rgba(0,0,0,0.08); } button { margin: 0.3em 0.3em 0 0; }
 """
@@ -64,10 +65,15 @@ def _inline(text: str, start: int, highlights: Sequence[tuple[int, int]]) -> str
 def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]]) -> str:
     """Headings, separators and numbered paragraphs; paragraphs inside `span` marked."""
     _, paragraphs = parse_structure(text)
-    parts: list[str] = []
+    starts = page_starts(text)
+    parts: list[str] = ['<div class="page" id="page-1">p. 1</div>'] if starts else []
     anchored = False
     done = -1
+    page = 1
     for start, end in blocks(text):
+        while page <= len(starts) and starts[page - 1] <= start:
+            page += 1
+            parts.append(f'<div class="page" id="page-{page}">p. {page}</div>')
         if start < done:
             continue  # the rest of a paragraph already rendered whole
         paragraph = next((p for p in paragraphs if p.start <= start < p.end), None)
@@ -85,7 +91,8 @@ def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tu
                 anchored = True
             css = ' class="in-passage"' if inside else ""
             body = _inline(text[paragraph.start : paragraph.end], paragraph.start, highlights)
-            parts.append(f'<p{attrs}{css}><span class="num">{paragraph.number}</span>{body}</p>')
+            number = "" if paragraph.label else f'<span class="num">{paragraph.number}</span>'
+            parts.append(f'<p{attrs}{css}>{number}{body}</p>')
             done = paragraph.end
     return "\n".join(parts)
 
@@ -96,7 +103,10 @@ def render_page(
 ) -> str:
     """The whole reader page; every value from a document is escaped."""
     e = html.escape
-    meta = " · ".join(e(str(doc[k])) for k in ("date", "venue", "source") if doc.get(k))
+    meta = " · ".join(e(str(doc[k])) for k in ("symbol", "date", "venue", "source") if doc.get(k))
+    if doc.get("source_url", "").startswith(("https://", "http://")):
+        meta += f' · <a href="{e(doc["source_url"])}" rel="noopener noreferrer">original</a>'
+
     cite = ""
     if citation and quote is not None:
         cite = (f'<div class="cite"><div id="citation">{e(citation)}</div>'
@@ -135,33 +145,30 @@ def document_page(
     marks: str | None, base_url: str,
 ) -> tuple[int, str]:
     """Status and HTML of the reader view for `/doc/{doc_id}?start=&end=&v=&hl=`."""
-    from app.documents import read_document
     from app.search import Hit
 
     index = engine.index
     try:
         record = index.document(doc_id)
-        current = read_document(engine.corpus_dir / record.path)
+        text = index.text(doc_id)
     except (KeyError, OSError, VerbatimError):
         return 404, _message_page(f"There is no document {doc_id!r} in this collection (any more).")
     doc = {"title": record.title, "date": record.date, "venue": record.venue, "source": record.source,
-           "language": record.language}
+           "language": record.language, "symbol": record.symbol, "source_url": record.source_url}
     if start is None and end is None:
-        return 200, render_page(doc, current.text, None, [], None, None, None)
-    if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(
-            current.text):
-        return 400, _message_page(f"start and end must be offsets with 0 <= start < end <= {len(current.text)}.")
+        return 200, render_page(doc, text, None, [], None, None, None)
+    if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(text):
+        return 400, _message_page(f"start and end must be offsets with 0 <= start < end <= {len(text)}.")
     span = (int(start or 0), int(end or 0))
-    if version and not current.sha256.startswith(version):
+    if version and not record.sha256.startswith(version):
         notice = ("This document has changed since the link was made, so the cited passage may have moved; "
                   "the current document is shown without marking it.")
-        return 200, render_page(doc, current.text, None, [], None, None, notice)
+        return 200, render_page(doc, text, None, [], None, None, notice)
     highlights = [h for h in parse_highlights(marks) if span[0] <= h[0] and h[1] <= span[1]]
     chunk = next((c for c in index.chunks if c.doc_id == doc_id and (c.start, c.end) == span), None)
-    link = base_url.rstrip("/") + passage_link(doc_id, current.sha256, span[0], span[1], highlights)
+    link = base_url.rstrip("/") + passage_link(doc_id, record.sha256, span[0], span[1], highlights)
     label = Hit(0, 0.0, chunk, record).citation if chunk else f"{record.title}, characters {span[0]}–{span[1]}"
-    return 200, render_page(doc, current.text, span, highlights, f"{label}. {link}",
-                            current.text[span[0] : span[1]], None)
+    return 200, render_page(doc, text, span, highlights, f"{label}. {link}", text[span[0] : span[1]], None)
 
 
 def _message_page(message: str) -> str:

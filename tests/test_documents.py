@@ -31,7 +31,10 @@ def test_title_falls_back_to_first_heading_then_file_name() -> None:
         ("a.md", b" \n\t\n", "empty"),
         ("a.md", b"\xff\xfe\x00b", "binary"),
         ("a.md", b"caf\xe9", "not valid UTF-8"),
-        ("a.pdf", b"%PDF-1.4", "unsupported file type"),
+        ("a.pdf", b"%PDF-1.4", "corrupt"),
+        ("a.pdf", b"hello", "not a PDF"),
+        ("a.xlsx", b"PK", "unsupported file type"),
+        ("notes", b"text", "no extension"),
     ],
 )
 def test_bad_documents_are_refused_with_the_reason(name: str, data: bytes, message: str) -> None:

@@ -12,7 +12,7 @@ from app.build import build_index
 from app.embed import HashingEmbedder
 from app.errors import IndexStateError, UsageError
 from app.search import Engine, RankingSettings, rank_passages
-from app.store import MANIFEST, load_index, read_manifest
+from app.store import MANIFEST, SCHEMA_VERSION, load_index, read_manifest
 
 
 def make_engine(corpus: Path, index: Path, **ranking: object) -> Engine:
@@ -167,7 +167,7 @@ def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) 
     (tmp_path / "index" / MANIFEST).write_text(json.dumps(manifest))
     fresh = make_engine(tiny_corpus, tmp_path / "index")
     assert fresh.stale_reasons() == ["it was written in an older format"]
-    assert fresh.index.manifest.schema_version == 3
+    assert fresh.index.manifest.schema_version == SCHEMA_VERSION
 
 
 def test_ranking_settings_refuse_unknown_values() -> None:
