@@ -29,7 +29,7 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
         if ids:
-            _log(args, f"{label}: {', '.join(ids)}")
+            _log(args, f"{label}: {', '.join(sorted(ids))}")
     if report.written:
         _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
                    f"{engine.index_dir} ({report.embedded} embedded, {report.reused} reused, "
@@ -149,6 +149,7 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()
     data["set"] = _display_path(args.set_path)
+    data["corpus"] = {doc.doc_id: doc.sha256[:12] for doc in index.manifest.documents}
     data["settings"] = {"fusion": engine.ranking.fusion, "dense_weight": engine.ranking.dense_weight,
                         "abstention": engine.abstention.fitted_on if engine.abstention
                         else f"cosine below {engine.ranking.min_score}"}
@@ -231,6 +232,9 @@ def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:
         problems = gate.compare(baseline, data)
         for problem in problems:
             print(f"gate: {problem}", file=sys.stderr)
+        note = gate.corpus_note(baseline, data)
+        if problems and note:
+            print(f"gate: note: {note}", file=sys.stderr)
         print("gate: " + ("FAILED" if problems else "passed") + f" (against {args.baseline})",
               file=sys.stderr)
         return 1 if problems else 0

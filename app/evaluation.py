@@ -1,6 +1,7 @@
 """Evaluation: question sets with verbatim gold quotes, scored with pytrec_eval.
 
-A question set is JSON Lines: {"id", "question", "quotes": [str], "kind"}. A retrieved
+A question set is JSON Lines: {"id", "question", "quotes": [str], "kind"} with optional
+"history" (earlier questions of a conversation) and "doc" (gold only in that document). A retrieved
 passage is relevant when, after folding (case, whitespace, Markdown emphasis, typographic
 quotes, diacritics), it contains any of the item's quotes. Labels point at text, never at
 chunk ids, so re-chunking never invalidates a set.
@@ -32,6 +33,7 @@ class EvalItem:
     quotes: tuple[str, ...]
     kind: str
     history: tuple[str, ...] = ()
+    doc: str | None = None  # only passages of this document count as gold (a collection repeats itself)
 
     @property
     def answerable(self) -> bool:
@@ -103,7 +105,10 @@ def _item_from(data: dict[str, Any], where: str) -> EvalItem:
     history = data.get("history", [])
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         raise UsageError(f"{where}: 'history' must be a list of earlier questions")
-    return EvalItem(data["id"], data["question"], tuple(quotes), data["kind"], tuple(history))
+    doc = data.get("doc")
+    if doc is not None and not (isinstance(doc, str) and doc):
+        raise UsageError(f"{where}: 'doc' must be a document id such as `verbatim docs` lists")
+    return EvalItem(data["id"], data["question"], tuple(quotes), data["kind"], tuple(history), doc)
 
 
 def load_items(path: Path) -> list[EvalItem]:
@@ -114,7 +119,8 @@ def load_items(path: Path) -> list[EvalItem]:
 
 def relevant_chunks(item: EvalItem, chunks: list[Chunk]) -> set[str]:
     folded = [fold(q) for q in item.quotes]
-    return {c.chunk_id for c in chunks if any(q in fold(c.text) for q in folded)}
+    return {c.chunk_id for c in chunks
+            if (item.doc is None or c.doc_id == item.doc) and any(q in fold(c.text) for q in folded)}
 
 
 def label_errors(items: list[EvalItem], texts: list[str], chunks: list[Chunk]) -> list[str]:
@@ -147,8 +153,10 @@ def evaluate(
     for item in items:
         result = answer(item)
         abstained[item.id] = result.abstained
-        ranking = [hit.chunk.chunk_id for hit in result.hits[:DEPTH]]
         gold = relevant_chunks(item, chunks) if item.answerable else set()
+        # A passage shown once for several documents (near-identical twins) counts for any of them.
+        ranking = [next((t.chunk.chunk_id for t in (hit, *hit.also_in) if t.chunk.chunk_id in gold),
+                        hit.chunk.chunk_id) for hit in result.hits[:DEPTH]]
         first = next((i + 1 for i, cid in enumerate(ranking) if cid in gold), None)
         per_question.append({"id": item.id, "kind": item.kind, "question": item.question,
                              "follow_up": bool(item.history),

@@ -27,6 +27,7 @@ def baseline_from(data: dict[str, Any], tolerance: float = TOLERANCE) -> dict[st
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "tolerance": tolerance,
         "metrics": data["metrics"],
+        "corpus": data.get("corpus", {}),
         "by_kind": by_kind(data["per_question"]),
         "gold_ranks": {row["id"]: row["gold_rank"] for row in data["per_question"]},
     }
@@ -66,6 +67,21 @@ def compare(baseline: dict[str, Any], data: dict[str, Any]) -> list[str]:
             where = "not in the top 10" if now is None else f"rank {now}"
             problems.append(f"{row['id']} lost its gold passage (rank {before} -> {where}): {row['question']}")
     return problems
+
+
+def corpus_note(baseline: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """Which documents differ from those the baseline was measured on, or None."""
+    before, now = baseline.get("corpus"), data.get("corpus")
+    if not before or not now or before == now:
+        return None
+    parts = []
+    for label, ids in (("added", sorted(now.keys() - before.keys())),
+                       ("removed", sorted(before.keys() - now.keys())),
+                       ("changed", sorted(k for k in now.keys() & before.keys() if now[k] != before[k]))):
+        if ids:
+            parts.append(f"{label} {', '.join(ids)}")
+    return ("the collection differs from the baseline's (" + "; ".join(parts) + "): new documents compete "
+            "for the same questions. If the change is intended, record it with: verbatim eval --update-baseline")
 
 
 def read_baseline(path: Path) -> dict[str, Any]:
