@@ -74,3 +74,72 @@ def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, 
         "peak_memory_serving_mib": round(peak_self, 1),
         "peak_memory_cold_ask_mib": round(peak_child, 1),
     }
+
+
+def materialize_ungdc(source: Path, folder: Path, count: int) -> list[Path]:
+    """`count` statements spread evenly over the UN General Debate corpus, one .txt each,
+    paragraphs separated by blank lines (the corpus separates them by single newlines)."""
+    import gzip
+    import json
+
+    with gzip.open(source, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    step = max(len(rows) // count, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for row in rows[::step][:count]:
+        path = folder / f"{row['doc_id']}.txt"
+        path.write_text("\n\n".join(p.strip() for p in row["text"].splitlines() if p.strip()) + "\n",
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str, Any]:
+    """Full build of `count` statements, then adding one and removing one: the incremental
+    paths must cost a small fraction of the full build (issue: under 5%)."""
+    from app.library import add_files, remove_document
+
+    if not source.is_file():
+        from app.errors import UsageError
+
+        raise UsageError(f"no UN General Debate corpus at {source}; pass --ungdc PATH to ungdc-1946-2024.jsonl.gz")
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        files = materialize_ungdc(source, root / "pool", count + 1)
+        corpus, index = root / "corpus", root / "index"
+        corpus.mkdir()
+        for path in files[:count]:
+            path.rename(corpus / path.name)
+        engine.embedder  # noqa: B018 - load the model before timing
+        began = time.perf_counter()
+        full = build_index(corpus, index, engine.embedder, engine.settings, show_progress=sys.stderr.isatty())
+        full_s = time.perf_counter() - began
+        began = time.perf_counter()
+        noop = build_index(corpus, index, engine.embedder, engine.settings)
+        noop_s = time.perf_counter() - began
+        began = time.perf_counter()
+        add_files(corpus, index, [files[count]], {})
+        added = build_index(corpus, index, engine.embedder, engine.settings)
+        add_s = time.perf_counter() - began
+        began = time.perf_counter()
+        remove_document(corpus, files[0].stem.lower().replace("_", "-"))
+        removed = build_index(corpus, index, engine.embedder, engine.settings)
+        remove_s = time.perf_counter() - began
+        size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+    return {
+        "documents": full.documents,
+        "passages": full.passages,
+        "texts_embedded_full": full.embedded,
+        "full_build_s": round(full_s, 2),
+        "sync_unchanged_s": round(noop_s, 2),
+        "add_one_s": round(add_s, 2),
+        "add_one_embedded_passages": added.embedded,
+        "add_one_vs_full": round(add_s / full_s, 4),
+        "remove_one_s": round(remove_s, 2),
+        "remove_one_embedded": removed.embedded,
+        "remove_one_vs_full": round(remove_s / full_s, 4),
+        "index_size_mib": round(size / 1048576, 1),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "noop_written": noop.written,
+    }

@@ -42,7 +42,7 @@ from app.store import (
 if TYPE_CHECKING:
     import numpy as np
 
-EMBED_BATCH = 64
+EMBED_BATCH = 1024  # texts per encode call: sentence-transformers sorts each call by length
 
 
 @dataclass(frozen=True)

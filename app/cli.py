@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
                        metavar="FILE", help="questions to time (default eval/speech.jsonl)")
+    bench.add_argument("--library", type=_positive_int, metavar="N",
+                       help="instead: build N UN General Debate statements, then time adding and removing one")
+    bench.add_argument("--ungdc", type=Path, metavar="PATH",
+                       default=REPO_ROOT.parent / "shared" / "datasets" / "ungdc" / "ungdc-1946-2024.jsonl.gz",
+                       help="the UNGDC .jsonl.gz for --library (default ../shared/datasets/ungdc/...)")
     return parser
 
 

@@ -251,9 +251,12 @@ def _display_path(path: Path) -> str:
 
 
 def run_bench(args: argparse.Namespace, engine: Engine) -> int:
-    from app.bench import run_benchmark
+    from app.bench import run_benchmark, run_library_benchmark
 
-    figures = run_benchmark(engine, args.set_path)
+    if args.library:
+        figures = run_library_benchmark(engine, args.ungdc, args.library)
+    else:
+        figures = run_benchmark(engine, args.set_path)
     if args.json:
         _emit(figures)
     else:
