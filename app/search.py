@@ -7,6 +7,7 @@ the corpus (rebuilding when it is missing or stale), loads the model once, and a
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
 from app.lexical import analyze, fold_for_matching
-from app.store import DocumentRecord, StoredIndex, load_index, read_manifest
+from app.store import MANIFEST, DocumentRecord, StoredIndex, load_index, read_manifest
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
@@ -281,6 +282,9 @@ class Engine:
         self.ranking = ranking
         self.abstention = abstention
         self.log = log
+        self._index: StoredIndex | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._index_lock = threading.RLock()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -289,7 +293,7 @@ class Engine:
     def build(self, show_progress: bool = False, reuse: bool = True) -> BuildReport:
         embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
         report = build_index(self.corpus_dir, self.index_dir, embedder, self.settings, show_progress, reuse)
-        self.__dict__.pop("index", None)  # the next question sees the new generation
+        self._index = None  # the next question loads the new generation
         return report
 
     def stale_reasons(self) -> list[str]:
@@ -300,9 +304,42 @@ class Engine:
             return ["it was written in an older format"]
         return stale_reasons(manifest, files, self.spec, self.settings)
 
-    @cached_property
+    @property
     def index(self) -> StoredIndex:
-        """The current index, built or refreshed first when it is missing or stale."""
+        """The current index, built or refreshed first when it is missing or stale.
+
+        Once loaded, a newer generation (written by `verbatim add`, `remove` or `index` while
+        this process serves) is picked up at the next question: one stat of the manifest.
+        """
+        with self._index_lock:
+            if self._index is None:
+                self._index = self._open()
+                self._stamp = self._manifest_stamp()
+            elif self._manifest_stamp() != self._stamp:
+                self._reload()
+            return self._index
+
+    def _manifest_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_ino
+
+    def _reload(self) -> None:
+        stamp = self._manifest_stamp()
+        try:
+            manifest = read_manifest(self.index_dir)
+            if manifest is not None:
+                self._index = load_index(self.index_dir, manifest)
+                self.log(f"loaded the new index generation {manifest.generation} "
+                         f"({len(manifest.documents)} document(s))")
+        except IndexStateError as exc:  # mid-way through another writer's commit: keep serving, retry later
+            self.log(f"kept the loaded index: {exc}")
+            return
+        self._stamp = stamp
+
+    def _open(self) -> StoredIndex:
         reasons = self.stale_reasons()
         if reasons:
             self.log(f"building the index in {self.index_dir}: {'; '.join(reasons)}")
@@ -311,6 +348,8 @@ class Engine:
                 f"indexed {report.passages} passages from {report.documents} document(s) "
                 f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
             )
+            for failure in report.failures:
+                self.log(f"not indexed: {failure}")
         manifest = read_manifest(self.index_dir)
         if manifest is None:
             raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")

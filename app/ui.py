@@ -59,20 +59,22 @@ def _as_text(question: str) -> str:
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|>~" else ch for ch in escaped)
 
 
-def chat_turn(engine: Engine, question: str, history: list[str], k: int = 5) -> tuple[str, str | None]:
+def chat_turn(engine: Engine, question: str, history: list[str], k: int = 5,
+              docs: list[str] | None = None) -> tuple[str, str | None]:
     """The assistant's message and the sources panel for a question, or a polite refusal."""
     try:
-        answer = engine.ask(question, k, history)
+        answer = engine.ask(question, k, history, Filters(frozenset(docs or ())))
     except VerbatimError as exc:
         return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}", None
     return answer_to_markdown(answer), sources_markdown(answer)
 
 
-def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
+def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None = None,
+            docs: list[str] | None = None) -> dict[str, Any]:
     import gradio as gr
 
     try:
-        return answer_to_dict(engine.ask(question, int(k), history or []))
+        return answer_to_dict(engine.ask(question, int(k), history or [], Filters(frozenset(docs or ()))))
     except VerbatimError as exc:
         raise gr.Error(str(exc)) from exc
 
@@ -96,14 +98,16 @@ def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -
 def create_app(engine: Engine) -> gr.Blocks:
     import gradio as gr
 
-    documents = [(doc.title, doc.doc_id) for doc in engine.index.manifest.documents]
+    def documents() -> list[tuple[str, str]]:
+        """(label, id) of every indexed document, read afresh: `verbatim add` may have added some."""
+        return [(f"{doc.title} ({doc.doc_id})", doc.doc_id) for doc in engine.index.manifest.documents]
 
     def respond(
-        question: str, messages: list[dict[str, Any]], asked: list[str], sources: str
+        question: str, only: list[str] | None, messages: list[dict[str, Any]], asked: list[str], sources: str
     ) -> tuple[list[dict[str, Any]], str, list[str], str]:
         if not question.strip():
             return messages + [{"role": "assistant", "content": EMPTY_REPLY}], "", asked, sources
-        reply, cited = chat_turn(engine, question, asked)
+        reply, cited = chat_turn(engine, question, asked, docs=only)
         turns = [{"role": "user", "content": _as_text(question)}, {"role": "assistant", "content": reply}]
         return messages + turns, "", asked + [question], cited or sources
 
@@ -116,18 +120,23 @@ def create_app(engine: Engine) -> gr.Blocks:
         """Reproduce the state a shared URL names: ?q=...&tab=search&doc=ID,ID&phrase=1."""
         params = request.query_params if request else {}
         query = (params.get("q") or "")[:MAX_QUESTION_CHARS]
-        known = {doc_id for _, doc_id in documents}
+        choices = documents()
+        known = {doc_id for _, doc_id in choices}
         docs = [d for d in (params.get("doc") or "").split(",") if d in known]
         phrase = params.get("phrase") == "1"
         skip = gr.skip()
+        search_docs = gr.Dropdown(choices=choices, value=docs)
+        chat_docs = gr.Dropdown(choices=choices, value=docs)
         if params.get("tab") == "search" and query.strip():
             rows, csv_button, json_button = search(query, docs, phrase)
-            return (gr.Tabs(selected="search"), query, docs, phrase, rows, csv_button, json_button,
-                    skip, skip, skip)
+            return (gr.Tabs(selected="search"), query, search_docs, phrase, rows, csv_button, json_button,
+                    skip, skip, skip, gr.Dropdown(choices=choices))
         if query.strip():
-            messages, _, asked, cited = respond(query, [], [], NO_SOURCES)
-            return (skip, skip, skip, skip, skip, skip, skip, messages, asked, cited)
-        return (skip,) * 10
+            messages, _, asked, cited = respond(query, docs, [], [], NO_SOURCES)
+            return (skip, skip, gr.Dropdown(choices=choices), skip, skip, skip, skip, messages, asked, cited,
+                    chat_docs)
+        return (skip, skip, gr.Dropdown(choices=choices), skip, skip, skip, skip, skip, skip, skip,
+                gr.Dropdown(choices=choices))
 
     # With postponed annotations Gradio cannot resolve "gr.Request" here; give it the class itself.
     restore.__annotations__["request"] = gr.Request
@@ -146,11 +155,13 @@ def create_app(engine: Engine) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                     gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
                 with gr.Column(scale=1, min_width=220):
+                    only = gr.Dropdown(documents(), multiselect=True, label="Search only these documents",
+                                       elem_id="chat-docs", info="Empty: all documents")
                     sources = gr.Markdown(NO_SOURCES, elem_id="sources")
             with gr.Tab("Search", id="search"):
                 with gr.Row():
                     query = gr.Textbox(label="Search the documents", elem_id="search-query", scale=4, min_width=200)
-                    docs = gr.Dropdown(documents, multiselect=True, label="Only these documents", scale=2,
+                    docs = gr.Dropdown(documents(), multiselect=True, label="Only these documents", scale=2,
                                        elem_id="search-docs", min_width=200)
                     phrase = gr.Checkbox(label="Exact phrase", elem_id="search-phrase", min_width=120)
                     go = gr.Button("Search", variant="primary", elem_id="search-go", min_width=80)
@@ -161,20 +172,22 @@ def create_app(engine: Engine) -> gr.Blocks:
                     json_button = gr.DownloadButton("Export JSON", interactive=False, elem_id="export-json")
         asked = gr.State([])  # the raw questions of this conversation, for follow-ups
         chatbot.clear(lambda: ([], NO_SOURCES), None, [asked, sources], api_visibility="private")
-        chat_io = ([box, chatbot, asked, sources], [chatbot, box, asked, sources])
-        box.submit(respond, *chat_io, api_visibility="private", js=_url_js("chat", 1))
-        send.click(respond, *chat_io, api_visibility="private", js=_url_js("chat", 1))
+        chat_io = ([box, only, chatbot, asked, sources], [chatbot, box, asked, sources])
+        box.submit(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
+        send.click(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
         search_io = ([query, docs, phrase], [table, csv_button, json_button])
         query.submit(search, *search_io, api_visibility="private", js=_url_js("search", 3))
         go.click(search, *search_io, api_visibility="private", js=_url_js("search", 3))
         demo.load(restore, None, [tabs, query, docs, phrase, table, csv_button, json_button, chatbot, asked,
-                                  sources], api_visibility="private")
+                                  sources, only], api_visibility="private")
 
-        def ask(question: str, k: int = 5, history: list[str] | None = None) -> dict[str, Any]:
+        def ask(question: str, k: int = 5, history: list[str] | None = None,
+                docs: list[str] | None = None) -> dict[str, Any]:
             """Search the documents; returns passages quoted verbatim with citations (CLI's JSON).
 
-            `history` lists the conversation's earlier questions, for follow-ups."""
-            return ask_api(engine, question, k, history)
+            `history` lists the conversation's earlier questions, for follow-ups; `docs` restricts
+            the search to these document ids (empty: all)."""
+            return ask_api(engine, question, k, history, docs)
 
         gr.api(ask, api_name="ask")
     return demo

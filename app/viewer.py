@@ -104,7 +104,7 @@ def render_page(
     """The whole reader page; every value from a document is escaped."""
     e = html.escape
     meta = " · ".join(e(str(doc[k])) for k in ("symbol", "date", "venue", "source") if doc.get(k))
-    if doc.get("source_url", "").startswith(("https://", "http://")):
+    if (doc.get("source_url") or "").startswith(("https://", "http://")):
         meta += f' · <a href="{e(doc["source_url"])}" rel="noopener noreferrer">original</a>'
 
     cite = ""

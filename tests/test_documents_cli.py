@@ -224,3 +224,18 @@ def test_an_add_killed_at_a_random_moment_never_breaks_the_index(
     assert result.returncode == 0, result.stderr
     assert _indexed(library[1]) == {p.stem for p in library[0].iterdir()
                                     if not p.name.endswith(".json") and not p.name.startswith(".")}
+
+
+def test_a_running_server_serves_a_document_added_meanwhile(built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from tests.conftest import serving
+
+    library = copy_library(built_index, tmp_path)
+    with serving(*library) as url:
+        client = Client(url, verbose=False)
+        path = write_html(tmp_path / "xyz-news.html", make_report(pages=4, needle_page=2))
+        assert cli(library, "add", str(path)).returncode == 0
+        answer = client.predict(QUESTION, 3, [], ["xyz-news"], api_name="/ask")
+        assert answer["passages"][0]["doc_id"] == "xyz-news" and "Ridder" in answer["passages"][0]["text"]
+        assert answer["passages"][0]["citation"].endswith("para. 5")

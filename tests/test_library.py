@@ -174,3 +174,13 @@ def test_flags_become_the_sidecar_and_title_needs_one_file(library: Engine, fixt
     assert sidecar == meta
     with pytest.raises(UsageError, match="--title names one document but 2 files"):
         add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"], fixtures["docx"]], {"title": "X"})
+
+
+def test_a_serving_engine_picks_up_a_document_added_by_another_process(
+        library: Engine, fixtures: dict[str, Path]) -> None:
+    serving = make_engine(library.corpus_dir, library.index_dir)
+    assert "xyz-co4" not in {doc.doc_id for doc in serving.index.manifest.documents}
+    add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"]], {})
+    make_engine(library.corpus_dir, library.index_dir).build()  # as `verbatim add` in another process would
+    answer = serving.ask(QUESTION, k=1, filters=Filters(frozenset({"xyz-co4"})))
+    assert answer.hits[0].chunk.doc_id == "xyz-co4"

@@ -39,3 +39,19 @@ def test_links_carry_document_version_and_highlights() -> None:
     link = passage_link("doc", "abcdef0123456789", 5, 40, [(5, 12), (20, 30)])
     assert link == "/doc/doc?start=5&end=40&v=abcdef012345&hl=5-12,20-30#passage"
     assert parse_highlights("5-12,20-30,bad,9-3") == [(5, 12), (20, 30)]
+
+
+def test_pages_are_marked_and_own_numbers_replace_counted_ones() -> None:
+    text = "1. First page text here.\n\n2. More text.\n\f\n3. Second page text.\n"
+    body = render_body(text, None, [])
+    assert '<div class="page" id="page-1">p. 1</div>' in body and '<div class="page" id="page-2">p. 2</div>' in body
+    assert body.index("page-2") > body.index("2. More text.")
+    assert '<span class="num">' not in body  # the document's own numbers are in its text
+
+
+def test_reader_page_with_symbol_and_source_link() -> None:
+    doc = {**DOC, "symbol": "CAT/C/XYZ/CO/4", "source_url": "https://example.org/co4"}
+    page = render_page(doc, "Text.", None, [], None, None, None)
+    assert "CAT/C/XYZ/CO/4" in page and 'href="https://example.org/co4"' in page
+    assert "javascript:" not in render_page({**doc, "source_url": "javascript:alert(1)"}, "T.", None, [], None,
+                                            None, None)
