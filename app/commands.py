@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.errors import UsageError
+from app.errors import UsageError, VerbatimError
 from app.search import Engine, Filters, validate_k
 
 
@@ -79,21 +79,24 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     manifest = read_manifest(engine.index_dir)
     if manifest is None:
         raise UsageError(f"no index in {engine.index_dir} yet; run: verbatim index")
-    reasons = engine.stale_reasons()
+    try:
+        reasons = engine.stale_reasons()
+    except VerbatimError as exc:
+        reasons = [str(exc)]
     if reasons:
         _log(args, f"note: the index is not current ({'; '.join(reasons)}); run: verbatim index")
     if args.json:
         for doc in manifest.documents:
             _emit({**asdict(doc), "passages": doc.chunks})
         return 0
-    header = f"{'DOCUMENT':34} {'DATE':10} {'FORMAT':8} {'PAGES':>5} {'PASSAGES':>8}  {'SHA256':12}  TITLE"
-    print(header)
+    width = max([len("DOCUMENT")] + [len(doc.doc_id) for doc in manifest.documents])
+    print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  TITLE")
     for doc in manifest.documents:
         pages = str(doc.pages) if doc.pages else "-"
-        print(f"{doc.doc_id[:34]:34} {doc.date or '-':10} {doc.format:8} {pages:>5} {doc.chunks:>8}  "
+        print(f"{doc.doc_id:{width}}  {doc.date or '-':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
               f"{doc.sha256[:12]}  {doc.title}")
-    for name, failure in manifest.failures.items():
-        print(f"{name[:34]:34} (not indexed: {failure['reason']})")
+    for failure in manifest.failures.values():
+        print(f"not indexed: {failure['reason']}")
     return 0
 
 
