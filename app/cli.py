@@ -1,4 +1,4 @@
-"""The `verbatim` command: index, add, remove, docs, ask, serve, eval, bench.
+"""The `verbatim` command: index, add, remove, docs, ask, serve, eval, bench, loadtest.
 
 Data goes to stdout (JSON with --json), progress and logs to stderr. Misuse exits 2,
 failure exits 1.
@@ -31,6 +31,7 @@ examples:
   verbatim eval --set eval/speech.jsonl            retrieval metrics
   verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
   verbatim eval --beir ../shared/datasets/beir/scifact --split test
+  verbatim loadtest --clients 20 --questions 50    concurrent readers through the API
   verbatim --corpus my_docs --index my_index ask "..."
 """
 
@@ -118,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--ungdc", type=Path, metavar="PATH",
                        default=REPO_ROOT.parent / "shared" / "datasets" / "ungdc" / "ungdc-1946-2024.jsonl.gz",
                        help="the UNGDC .jsonl.gz for --library (default ../shared/datasets/ungdc/...)")
+
+    load = commands.add_parser("loadtest", help="many concurrent clients against the web app's API")
+    load.add_argument("--url", help="a running app (default: start `verbatim serve` on a free port)")
+    load.add_argument("--clients", type=_positive_int, default=20, help="concurrent clients (default 20)")
+    load.add_argument("--questions", type=_positive_int, default=50, help="questions per client (default 50)")
+    load.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
+                      metavar="FILE", help="where the questions come from (default eval/speech.jsonl)")
+    load.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -165,5 +174,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         "serve": commands.run_serve,
         "eval": commands.run_eval,
         "bench": commands.run_bench,
+        "loadtest": commands.run_loadtest,
     }[args.command]
     return handler(args, make_engine(args))

@@ -268,3 +268,25 @@ def run_bench(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
+
+
+def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
+    from contextlib import nullcontext
+
+    from app.evaluation import load_items
+    from app.loadtest import run_load, started_server
+
+    if args.clients > 200:
+        raise UsageError(f"--clients must be at most 200; got {args.clients}")
+    questions = [item.question for item in load_items(args.set_path)]
+    engine.index  # noqa: B018 - build or refresh before timing, so the server only loads
+    server = nullcontext(args.url) if args.url else started_server(engine.corpus_dir, engine.index_dir)
+    with server as url:
+        _log(args, f"{args.clients} clients x {args.questions} questions against {url}")
+        figures = run_load(url, questions, args.clients, args.questions)
+    if args.json:
+        _emit(figures)
+    else:
+        for key, value in figures.items():
+            print(f"{key:24} {value}")
+    return 1 if figures["errors"] else 0

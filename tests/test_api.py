@@ -35,3 +35,11 @@ def test_ask_endpoint_accepts_the_conversation_history(server: str) -> None:
                             api_name="/ask")
     assert answer["searched_as"].startswith("How many vehicles were burned?")
     assert "46 of them were ambulances" in answer["passages"][0]["text"]
+
+
+def test_the_load_test_drives_concurrent_clients_without_errors(server: str) -> None:
+    from app.loadtest import run_load
+
+    figures = run_load(server, ["How many citizens were killed?", "Who was Bitayev?"], clients=3, per_client=2)
+    assert (figures["answered"], figures["errors"]) == (6, 0)
+    assert figures["latency_p50_ms"] > 0 and figures["throughput_per_s"] > 0

@@ -1,0 +1,120 @@
+"""`verbatim loadtest`: many concurrent readers against the web app's API, figures printed.
+
+Each simulated client is a thread with its own `gradio_client.Client`, asking its share of
+questions from a question set through `/ask`, one after another, as a student clicking
+"Ask" would. Without `--url` the command starts `verbatim serve` on a free loopback port
+for the run and stops it afterwards. Throughput, latency percentiles and errors are
+printed; nothing is asserted (this is a script, not a test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from app.errors import VerbatimError
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def started_server(corpus: Path, index: Path, timeout_s: float = 300) -> Iterator[str]:
+    """`verbatim serve` in a child process on a free port, until the block ends."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index), "serve",
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = process.stderr.read() if process.stderr and process.poll() is not None else ""
+                    raise VerbatimError(f"the server did not start on {url}: {log.strip()[-500:]}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def run_load(url: str, questions: list[str], clients: int, per_client: int) -> dict[str, Any]:
+    """Drive `clients` concurrent clients, `per_client` questions each; latencies in ms."""
+    from gradio_client import Client
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+
+    def client(number: int) -> None:
+        try:
+            api = Client(url, verbose=False)
+        except Exception as exc:  # noqa: BLE001 - a client that cannot connect is an error to report
+            with lock:
+                errors.append(f"client {number}: cannot connect ({exc})")
+            ready.wait()
+            return
+        ready.wait()
+        for turn in range(per_client):
+            question = questions[(number * per_client + turn) % len(questions)]
+            began = time.perf_counter()
+            try:
+                answer = api.predict(question, 5, [], [], api_name="/ask")
+                if not answer.get("passages"):
+                    raise ValueError("no passages")
+            except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+                with lock:
+                    errors.append(f"client {number}, question {turn}: {exc.__class__.__name__}: {exc}"[:300])
+                continue
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+
+    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    return {
+        "clients": clients,
+        "questions_per_client": per_client,
+        "requests": clients * per_client,
+        "answered": len(latencies),
+        "errors": len(errors),
+        "seconds": round(seconds, 2),
+        "throughput_per_s": round(len(latencies) / seconds, 2) if seconds else None,
+        "latency_p50_ms": round(_percentile(latencies, 50), 1),
+        "latency_p95_ms": round(_percentile(latencies, 95), 1),
+        "latency_p99_ms": round(_percentile(latencies, 99), 1),
+        "latency_max_ms": round(max(latencies), 1) if latencies else None,
+        "first_errors": errors[:5],
+    }
