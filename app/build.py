@@ -14,7 +14,7 @@ import json
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,10 +152,8 @@ def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reu
     stored = read_text_entry(index_dir, old.sha256)  # re-embed the indexed version's stored text
     if stored is not None:
         doc = make_document(old.path, old.sha256, stored, {})
-        plan.fresh.append(
-            Document(**{**asdict(doc), **{k: getattr(old, k) for k in ("title", "date", "venue", "topic",
-                                                                         "language", "source", "source_url",
-                                                                         "symbol")}}))
+        kept_meta = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
+        plan.fresh.append(replace(doc, **{key: getattr(old, key) for key in kept_meta}))
 
 
 def _previous_by_document(previous: StoredIndex) -> dict[str, list[int]]:
@@ -252,16 +250,15 @@ def _write(
     cursor_passage = cursor_sentence = 0
     order = sorted([(r.path, r, None) for r in plan.keep] + [(d.path, None, d) for d in plan.fresh],
                    key=lambda item: item[0])
-    metas = {doc.doc_id: doc for doc in plan.fresh}
     for _, kept, doc in order:
         if kept is not None and previous is not None and old_vectors is not None:
-            rows = old_rows.get(kept.doc_id, [])
+            rows = old_rows.get(kept.doc_id, [])  # a document's passages are consecutive rows
             chunks += [previous.chunks[row] for row in rows]
             passage_parts.append(old_vectors[rows])
-            for row in rows:
-                first = previous.sentence_rows[row]
-                count = len(previous.chunks[row].sentences)
-                sentence_parts.append(np.asarray(previous.sentence_vectors[first : first + count], dtype=np.float32))
+            if rows:
+                first = previous.sentence_rows[rows[0]]
+                last = previous.sentence_rows[rows[-1]] + len(previous.chunks[rows[-1]].sentences)
+                sentence_parts.append(np.asarray(previous.sentence_vectors[first:last], dtype=np.float16))
             records.append(kept)
         elif doc is not None:
             doc_chunks = fresh_chunks[doc.doc_id]
@@ -269,11 +266,11 @@ def _write(
             passage_parts.append(fresh_passages[cursor_passage : cursor_passage + len(doc_chunks)])
             cursor_passage += len(doc_chunks)
             count = sum(len(c.sentences) for c in doc_chunks)
-            sentence_parts.append(fresh_sentences[cursor_sentence : cursor_sentence + count])
+            sentence_parts.append(fresh_sentences[cursor_sentence : cursor_sentence + count].astype(np.float16))
             cursor_sentence += count
-            records.append(record_for(metas[doc.doc_id], len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
+            records.append(record_for(doc, len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
     passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
-    sentences = (np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float32))
+    sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     lexical = LexicalIndex.build([c.ranking_text for c in chunks])
     files = write_generation(index_dir, generation, chunks, passages, lexical, sentences.reshape(-1, dimension))
