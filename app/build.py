@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
@@ -19,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app import resume
 from app.chunk import Chunk, ChunkSettings, chunk_document, plain_text
 from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
 from app.errors import CorpusError
 from app.formats import extract
 from app.lexical import LexicalIndex
+from app.resume import Job, embed_jobs
 from app.store import (
     LOCK,
     SCHEMA_VERSION,
@@ -41,9 +42,6 @@ from app.store import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-EMBED_BATCH = 1024  # texts per encode call: sentence-transformers sorts each call by length
-
 
 @dataclass(frozen=True)
 class BuildReport:
@@ -163,30 +161,11 @@ def _previous_by_document(previous: StoredIndex) -> dict[str, list[int]]:
     return rows
 
 
-def _texts_to_embed(chunks: list[Chunk], text: dict[str, str]) -> list[str]:
-    """Each passage's text, then the texts of all their sentences, in order."""
+def _job(doc: Document, chunks: list[Chunk]) -> Job:
+    """A document's passages' texts, then the texts of all their sentences, in order."""
     texts = [chunk.ranking_text for chunk in chunks]
-    for chunk in chunks:
-        source = text[chunk.doc_id]
-        texts += [plain_text(source[a:b]) for a, b in chunk.sentences]
-    return texts
-
-
-def embed_missing(texts: list[str], embedder: Embedder, show_progress: bool) -> np.ndarray:
-    """Embed in batches with a progress bar on stderr."""
-    import numpy as np
-    from tqdm import tqdm
-
-    parts = []
-    with tqdm(total=len(texts), unit="text", desc="embedding passages and sentences", file=sys.stderr,
-              disable=not show_progress or len(texts) < EMBED_BATCH) as bar:
-        for begin in range(0, len(texts), EMBED_BATCH):
-            batch = texts[begin : begin + EMBED_BATCH]
-            parts.append(embedder.embed(batch))
-            bar.update(len(batch))
-    if not parts:
-        return np.zeros((0, embedder.spec.dimension), dtype=np.float32)
-    return np.vstack(parts)
+    texts += [plain_text(doc.text[a:b]) for chunk in chunks for a, b in chunk.sentences]
+    return Job(doc.doc_id, texts, len(chunks))
 
 
 def build_index(
@@ -233,12 +212,9 @@ def _write(
     import numpy as np
 
     fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
-    new_chunks = [chunk for doc in plan.fresh for chunk in fresh_chunks[doc.doc_id]]
-    texts = {doc.doc_id: doc.text for doc in plan.fresh}
-    vectors = embed_missing(_texts_to_embed(new_chunks, texts), embedder, show_progress)
+    jobs = [_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
+    fresh_vectors = embed_jobs(index_dir, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
-    fresh_passages = vectors[: len(new_chunks)]
-    fresh_sentences = vectors[len(new_chunks) :]
 
     old_rows = _previous_by_document(previous) if previous is not None else {}
     old_vectors = (previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
@@ -247,7 +223,6 @@ def _write(
     chunks: list[Chunk] = []
     passage_parts: list[np.ndarray] = []
     sentence_parts: list[np.ndarray] = []
-    cursor_passage = cursor_sentence = 0
     order = sorted([(r.path, r, None) for r in plan.keep] + [(d.path, None, d) for d in plan.fresh],
                    key=lambda item: item[0])
     for _, kept, doc in order:
@@ -263,11 +238,8 @@ def _write(
         elif doc is not None:
             doc_chunks = fresh_chunks[doc.doc_id]
             chunks += doc_chunks
-            passage_parts.append(fresh_passages[cursor_passage : cursor_passage + len(doc_chunks)])
-            cursor_passage += len(doc_chunks)
-            count = sum(len(c.sentences) for c in doc_chunks)
-            sentence_parts.append(fresh_sentences[cursor_sentence : cursor_sentence + count].astype(np.float16))
-            cursor_sentence += count
+            passage_parts.append(fresh_vectors[doc.doc_id].passages)
+            sentence_parts.append(fresh_vectors[doc.doc_id].sentences)
             records.append(record_for(doc, len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
     passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
@@ -285,7 +257,9 @@ def _write(
         failures=plan.failures,
     )
     commit_manifest(index_dir, manifest)
-    return len(records), len(chunks), len(new_chunks), len(chunks) - len(new_chunks)
+    resume.clear(index_dir)
+    fresh = sum(job.passages for job in jobs)
+    return len(records), len(chunks), fresh, len(chunks) - fresh
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

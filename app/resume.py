@@ -1,0 +1,138 @@
+"""Resumable embedding: a document's vectors are kept on disk as soon as they exist.
+
+A build embeds the new documents a group at a time and writes each document's vectors to
+`index/partial/<key>.npz` (temp file, fsync, rename) before going on. When the build is
+interrupted (killed, Ctrl-C, a full disk), the next build finds those files and embeds only
+the rest. The key is the sha256 of the model and of exactly the texts embedded, so a
+changed document, chunking or model never reuses stale vectors. A committed build clears
+the folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.embed import Embedder, ModelSpec
+from app.store import write_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
+
+PARTIAL = "partial"
+GROUP_TEXTS = 1024  # texts per encode call: sentence-transformers sorts each call by length
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document to embed: its passages' texts first, then its sentences' texts."""
+
+    doc_id: str
+    texts: list[str]
+    passages: int
+
+
+@dataclass(frozen=True)
+class Vectors:
+    passages: np.ndarray  # float32, one row per passage
+    sentences: np.ndarray  # float16, one row per sentence, in passage order
+
+
+def job_key(spec: ModelSpec, job: Job) -> str:
+    digest = hashlib.sha256(f"{spec.name}\0{spec.weights_sha256}\0{job.passages}".encode())
+    for text in job.texts:
+        digest.update(b"\0" + text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _load(path: Path, job: Job, dimension: int) -> Vectors | None:
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            passages, sentences = data["passages"], data["sentences"]
+    except (OSError, ValueError, KeyError):
+        return None  # a torn or foreign file is embedded again
+    if passages.shape != (job.passages, dimension) or sentences.shape != (len(job.texts) - job.passages, dimension):
+        return None
+    return Vectors(passages.astype(np.float32), sentences.astype(np.float16))
+
+
+def _save(path: Path, vectors: Vectors) -> None:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, passages=vectors.passages, sentences=vectors.sentences)
+    write_atomic(path, buffer.getvalue())
+
+
+def embed_jobs(index_dir: Path, jobs: list[Job], embedder: Embedder, show_progress: bool) -> dict[str, Vectors]:
+    """Every job's vectors: from an interrupted build's files where they match, else embedded now.
+
+    The progress bar counts passages still to embed, so its rate (passages/s) and the time
+    left are those of this run.
+    """
+    from tqdm import tqdm
+
+    folder = index_dir / PARTIAL
+    dimension = embedder.spec.dimension
+    done: dict[str, Vectors] = {}
+    todo: list[tuple[Job, Path]] = []
+    for job in jobs:
+        path = folder / f"{job_key(embedder.spec, job)}.npz"
+        saved = _load(path, job, dimension) if path.is_file() else None
+        if saved is not None:
+            done[job.doc_id] = saved
+        else:
+            todo.append((job, path))
+    if done and show_progress:
+        print(f"resuming: {len(done)} document(s) already embedded by an interrupted build", file=sys.stderr)
+    if todo:
+        folder.mkdir(parents=True, exist_ok=True)
+    remaining = sum(job.passages for job, _ in todo)
+    with tqdm(total=remaining, unit="passage", desc="embedding", file=sys.stderr, smoothing=0.1,
+              disable=not show_progress or not todo) as bar:
+        for group in _groups(todo):
+            done.update(_embed_group(group, embedder))
+            bar.update(sum(job.passages for job, _ in group))
+    return done
+
+
+def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:
+    group: list[tuple[Job, Path]] = []
+    size = 0
+    for item in todo:
+        group.append(item)
+        size += len(item[0].texts)
+        if size >= GROUP_TEXTS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def _embed_group(group: list[tuple[Job, Path]], embedder: Embedder) -> dict[str, Vectors]:
+    import numpy as np
+
+    texts = [text for job, _ in group for text in job.texts]
+    vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.spec.dimension), np.float32)
+    out: dict[str, Vectors] = {}
+    cursor = 0
+    for job, path in group:
+        rows = vectors[cursor : cursor + len(job.texts)]
+        cursor += len(job.texts)
+        out[job.doc_id] = Vectors(np.ascontiguousarray(rows[: job.passages], dtype=np.float32),
+                                  rows[job.passages :].astype(np.float16))
+        _save(path, out[job.doc_id])
+    return out
+
+
+def clear(index_dir: Path) -> None:
+    """Drop the interrupted build's files once a build has been committed."""
+    shutil.rmtree(index_dir / PARTIAL, ignore_errors=True)
