@@ -154,13 +154,6 @@ def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reu
         plan.fresh.append(replace(doc, **{key: getattr(old, key) for key in kept_meta}))
 
 
-def _previous_by_document(previous: StoredIndex) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for row, chunk in enumerate(previous.chunks):
-        rows.setdefault(chunk.doc_id, []).append(row)
-    return rows
-
-
 def _job(doc: Document, chunks: list[Chunk]) -> Job:
     """A document's passages' texts, then the texts of all their sentences, in order."""
     texts = [chunk.ranking_text for chunk in chunks]
@@ -216,7 +209,7 @@ def _write(
     fresh_vectors = embed_jobs(index_dir, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
 
-    old_rows = _previous_by_document(previous) if previous is not None else {}
+    old_rows = previous.rows_by_document if previous is not None else {}
     old_vectors = (previous.faiss_index.reconstruct_n(0, previous.faiss_index.ntotal)
                    if previous is not None and previous.faiss_index.ntotal else None)
     records: list[DocumentRecord] = []
@@ -245,7 +238,8 @@ def _write(
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     lexical = LexicalIndex.build([c.ranking_text for c in chunks])
-    files = write_generation(index_dir, generation, chunks, passages, lexical, sentences.reshape(-1, dimension))
+    files, vector_index = write_generation(index_dir, generation, chunks, passages, lexical,
+                                           sentences.reshape(-1, dimension))
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         generation=generation,
@@ -255,6 +249,7 @@ def _write(
         documents=records,
         files=files,
         failures=plan.failures,
+        vectors=vector_index,
     )
     commit_manifest(index_dir, manifest)
     resume.clear(index_dir)

@@ -76,7 +76,7 @@ class LexicalIndex:
     def load(cls, folder: Path) -> LexicalIndex:
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0))
 
     @cached_property
     def idf(self) -> dict[str, float]:

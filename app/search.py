@@ -171,17 +171,18 @@ def rank_passages(
 
     vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
     depth = min(index.faiss_index.ntotal, settings.depth)
-    if filters.docs or filters.phrase:
-        depth = index.faiss_index.ntotal  # a filter may leave few candidates: rank them all
-    scores, rows = index.faiss_index.search(vector, depth)
-    dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
-    lexical = top_candidates(index.lexical.scores(question), depth) if settings.fusion != "dense" else {}
+    all_lexical = index.lexical.scores(question) if settings.fusion != "dense" or filters.phrase else None
+    if filters.docs or filters.phrase:  # a filter may leave few candidates: score all it admits, exactly
+        admitted = _admitted_rows(index, question, filters, all_lexical)
+        dense = _exact_scores(index, vector[0], admitted)
+        lexical = {row: float(all_lexical[row]) for row in admitted} if all_lexical is not None else {}
+    else:
+        scores, rows = index.faiss_index.search(vector, depth)
+        dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
+        lexical = top_candidates(all_lexical, depth) if all_lexical is not None else {}
+    if settings.fusion == "dense":
+        lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    if filters.docs or filters.phrase:
-        phrase = fold_for_matching(question)
-        admitted = {row for row in dense.keys() | lexical.keys() if filters.admits(index.chunks[row], phrase)}
-        dense = {row: v for row, v in dense.items() if row in admitted}
-        lexical = {row: v for row, v in lexical.items() if row in admitted}
     fused = fuse_candidates(dense, lexical, settings)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
@@ -212,6 +213,32 @@ def rank_passages(
     hits = [hit(rank, row, tuple(hit(rank, other) for other in others))
             for rank, (row, others) in enumerate(found, start=1)]
     return max(dense.values(), default=0.0), hits
+
+
+def _admitted_rows(index: StoredIndex, question: str, filters: Filters, lexical: object) -> list[int]:
+    """The rows a filter lets through: a phrase's passages contain all its indexed words."""
+    import numpy as np
+
+    rows: Sequence[int] = range(len(index.chunks))
+    if filters.docs:
+        rows = [row for doc in sorted(filters.docs) for row in index.rows_by_document.get(doc, [])]
+    if filters.phrase:
+        values = np.asarray(lexical)
+        if values.any():
+            rows = [row for row in rows if values[row] > 0]
+        phrase = fold_for_matching(question)
+        rows = [row for row in rows if filters.admits(index.chunks[row], phrase)]
+    return list(rows)
+
+
+def _exact_scores(index: StoredIndex, vector: object, rows: list[int]) -> dict[int, float]:
+    """Cosine of the question to each given passage, read from the vector index (any type)."""
+    import numpy as np
+
+    if not rows:
+        return {}
+    vectors = np.vstack([index.faiss_index.reconstruct(row) for row in rows])
+    return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
 
 
 NEAR_IDENTICAL = 0.8  # share of the shorter passage's word trigrams found in the other

@@ -3,7 +3,7 @@
 Layout of the index folder (a person can open it):
 
     manifest.json         which generation is current, model, chunking, corpus hashes
-    gen-<id>/vectors.faiss  FAISS inner-product index over normalised vectors
+    gen-<id>/vectors.faiss  FAISS inner-product index over normalised vectors (exact, or HNSW when large)
     gen-<id>/chunks.jsonl   one passage per line, in the FAISS row order
     gen-<id>/bm25/          the lexical (bm25s) index over the same passages
     gen-<id>/sentences.npy  float16 vectors of every passage's sentences, in order (highlighting)
@@ -76,6 +76,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     # corpus files that could not be read: name -> {"sha256": ..., "reason": ...}; retried when they change
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
+    vectors: dict[str, Any] = field(default_factory=lambda: {"type": "exact"})  # FAISS index type (app.ann)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -101,6 +102,14 @@ class StoredIndex:
     @cached_property
     def _documents_by_id(self) -> dict[str, DocumentRecord]:
         return {doc.doc_id: doc for doc in self.manifest.documents}
+
+    @cached_property
+    def rows_by_document(self) -> dict[str, list[int]]:
+        """Each document's passage rows (consecutive, in document order)."""
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.doc_id, []).append(row)
+        return rows
 
     def document(self, doc_id: str) -> DocumentRecord:
         """The record of a document; KeyError when the index has none by that id."""
@@ -175,14 +184,15 @@ def _fsync_path(path: Path) -> None:
 def write_generation(
     folder: Path, generation: str, chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
     sentence_vectors: np.ndarray,
-) -> dict[str, str]:
-    """Write a new generation's files (not yet current); returns each file's sha256."""
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Write a new generation's files (not yet current); returns each file's sha256 and the vector index kind."""
     import faiss
+
+    from app.ann import build_vector_index
 
     gen_dir = folder / generation
     gen_dir.mkdir(parents=True, exist_ok=False)
-    index = faiss.IndexFlatIP(int(vectors.shape[1]))
-    index.add(vectors)
+    index, description = build_vector_index(vectors, sentence_vectors)
     faiss.write_index(index, str(gen_dir / VECTORS))
     with (gen_dir / CHUNKS).open("w", encoding="utf-8") as handle:
         for chunk in chunks:
@@ -196,7 +206,7 @@ def write_generation(
         _fsync_path(path)
     _fsync_path(gen_dir / LEXICAL)
     _fsync_path(gen_dir)
-    return {path.relative_to(gen_dir).as_posix(): file_sha256(path) for path in files}
+    return {path.relative_to(gen_dir).as_posix(): file_sha256(path) for path in files}, description
 
 
 def commit_manifest(folder: Path, manifest: Manifest) -> None:
@@ -242,7 +252,7 @@ def read_manifest(folder: Path) -> Manifest | None:
 
 def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
     """Load the current generation, refusing files that do not match the manifest's hashes."""
-    import faiss
+    from app.ann import read_vector_index
 
     gen_dir = folder / manifest.generation
     for name, expected in manifest.files.items():
@@ -253,7 +263,7 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
                 "run: verbatim index --rebuild"
             )
     try:
-        faiss_index = faiss.read_index(str(gen_dir / VECTORS))
+        faiss_index = read_vector_index(str(gen_dir / VECTORS), manifest.vectors)
         with (gen_dir / CHUNKS).open(encoding="utf-8") as handle:
             chunks = [chunk_from_json(line) for line in handle if line.strip()]
         lexical = LexicalIndex.load(gen_dir / LEXICAL)

@@ -1,0 +1,55 @@
+"""The vector index type follows the collection's size; approximate search reports a measured recall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import ann
+from app.build import build_index
+from app.embed import HashingEmbedder
+from app.store import load_index, read_manifest
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), dtype=np.float32)
+
+
+def test_small_collections_use_exact_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VERBATIM_APPROXIMATE_FROM", raising=False)
+    vectors = _unit(np.random.default_rng(1).normal(size=(500, 32)))
+    index, description = ann.build_vector_index(vectors, vectors[:50])
+    assert description == {"type": "exact"} and type(index).__name__ == "IndexFlatIP"
+
+
+def test_large_collections_use_hnsw_with_the_recall_it_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERBATIM_APPROXIMATE_FROM", "1000")
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(40, 48))
+    vectors = _unit(centres[rng.integers(0, 40, 4000)] + 0.6 * rng.normal(size=(4000, 48)))
+    probes = _unit(centres[rng.integers(0, 40, 300)] + 0.6 * rng.normal(size=(300, 48)))
+    index, description = ann.build_vector_index(vectors, probes)
+    assert description["type"] == "hnsw" and type(index).__name__ == "IndexHNSWFlat"
+    assert description["recall@10"] >= ann.TARGET_RECALL
+
+    fresh = _unit(centres[rng.integers(0, 40, 200)] + 0.6 * rng.normal(size=(200, 48)))  # not the probes
+    exact = vectors @ fresh.T
+    truth = np.argsort(-exact, axis=0)[:10].T
+    _, found = index.search(fresh, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth.tolist(), found.tolist())])
+    assert abs(recall - description["recall@10"]) < 0.05  # the reported figure holds on other questions
+
+
+def test_an_approximate_index_is_written_described_and_loaded(
+        tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERBATIM_APPROXIMATE_FROM", "2")
+    build_index(tiny_corpus, tmp_path / "index", HashingEmbedder())
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None and manifest.vectors["type"] == "hnsw"
+    index = load_index(tmp_path / "index", manifest)
+    assert index.faiss_index.hnsw.efSearch == manifest.vectors["ef_search"]
+    query = HashingEmbedder().embed(["apples ripen in September"])
+    _, rows = index.faiss_index.search(query, 1)
+    assert "Apples ripen" in index.chunks[int(rows[0][0])].text
