@@ -55,6 +55,7 @@ class BuildReport:
     removed: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()  # one line per unreadable file: name and reason
     written: bool = True  # False when the index already matched the corpus
+    resumed: int = 0  # passages whose vectors an interrupted build had saved (counted in `embedded`)
 
 
 @dataclass
@@ -194,19 +195,19 @@ def build_index(
                                time.perf_counter() - began, failures=failures, written=False)
         report = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
     return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
-                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures)
+                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, resumed=report[4])
 
 
 def _write(
     index_dir: Path, plan: _Plan, previous: StoredIndex | None, embedder: Embedder,
     settings: ChunkSettings, show_progress: bool,
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, int]:
     """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
     import numpy as np
 
     fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
     jobs = [_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
-    fresh_vectors = embed_jobs(index_dir, jobs, embedder, show_progress)
+    fresh_vectors, resumed = embed_jobs(index_dir, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
 
     old_rows = previous.rows_by_document if previous is not None else {}
@@ -254,7 +255,7 @@ def _write(
     commit_manifest(index_dir, manifest)
     resume.clear(index_dir)
     fresh = sum(job.passages for job in jobs)
-    return len(records), len(chunks), fresh, len(chunks) - fresh
+    return len(records), len(chunks), fresh, len(chunks) - fresh, resumed
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

@@ -118,7 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="instead: build N UN General Debate statements, then time adding and removing one")
     bench.add_argument("--ungdc", type=Path, metavar="PATH",
                        default=REPO_ROOT.parent / "shared" / "datasets" / "ungdc" / "ungdc-1946-2024.jsonl.gz",
-                       help="the UNGDC .jsonl.gz for --library (default ../shared/datasets/ungdc/...)")
+                       help="the UNGDC .jsonl.gz for --library and --sizes (default ../shared/datasets/ungdc/...)")
+    bench.add_argument("--sizes", metavar="LIST",
+                       help="instead: the scale table for these collection sizes, e.g. 1,1000,all "
+                            "(1 = the shipped corpus, N = N UN General Debate statements, all = 10,952)")
+    bench.add_argument("--one-size", help=argparse.SUPPRESS)
 
     load = commands.add_parser("loadtest", help="many concurrent clients against the web app's API")
     load.add_argument("--url", help="a running app (default: start `verbatim serve` on a free port)")

@@ -31,8 +31,9 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
         if ids:
             _log(args, f"{label}: {', '.join(sorted(ids))}")
     if report.written:
+        resumed = f" ({report.resumed} saved by an interrupted build)" if report.resumed else ""
         _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
-                   f"{engine.index_dir} ({report.embedded} embedded, {report.reused} reused, "
+                   f"{engine.index_dir} ({report.embedded} embedded{resumed}, {report.reused} reused, "
                    f"{report.seconds:.1f} s)")
     else:
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
@@ -256,6 +257,20 @@ def _display_path(path: Path) -> str:
 def run_bench(args: argparse.Namespace, engine: Engine) -> int:
     from app.bench import run_benchmark, run_library_benchmark
 
+    if args.one_size:  # one row of --sizes, in its own process
+        from app.scale import measure_size
+
+        _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path))
+        return 0
+    if args.sizes:
+        from app.scale import parse_sizes, run_sizes, table
+
+        results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path)
+        if args.json:
+            _emit({"sizes": results})
+        else:
+            print(table(results))
+        return 0
     if args.library:
         figures = run_library_benchmark(engine, args.ungdc, args.library)
     else:

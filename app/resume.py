@@ -72,8 +72,10 @@ def _save(path: Path, vectors: Vectors) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def embed_jobs(index_dir: Path, jobs: list[Job], embedder: Embedder, show_progress: bool) -> dict[str, Vectors]:
-    """Every job's vectors: from an interrupted build's files where they match, else embedded now.
+def embed_jobs(
+    index_dir: Path, jobs: list[Job], embedder: Embedder, show_progress: bool
+) -> tuple[dict[str, Vectors], int]:
+    """Every job's vectors, and how many passages came from an interrupted build's files.
 
     The progress bar counts passages still to embed, so its rate (passages/s) and the time
     left are those of this run.
@@ -91,8 +93,10 @@ def embed_jobs(index_dir: Path, jobs: list[Job], embedder: Embedder, show_progre
             done[job.doc_id] = saved
         else:
             todo.append((job, path))
+    resumed = sum(job.passages for job in jobs if job.doc_id in done)
     if done and show_progress:
-        print(f"resuming: {len(done)} document(s) already embedded by an interrupted build", file=sys.stderr)
+        print(f"resuming: {len(done)} document(s) ({resumed} passages) already embedded by an interrupted build",
+              file=sys.stderr)
     if todo:
         folder.mkdir(parents=True, exist_ok=True)
     remaining = sum(job.passages for job, _ in todo)
@@ -101,7 +105,7 @@ def embed_jobs(index_dir: Path, jobs: list[Job], embedder: Embedder, show_progre
         for group in _groups(todo):
             done.update(_embed_group(group, embedder))
             bar.update(sum(job.passages for job, _ in group))
-    return done
+    return done, resumed
 
 
 def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:

@@ -53,3 +53,13 @@ def test_an_approximate_index_is_written_described_and_loaded(
     query = HashingEmbedder().embed(["apples ripen in September"])
     _, rows = index.faiss_index.search(query, 1)
     assert "Apples ripen" in index.chunks[int(rows[0][0])].text
+
+
+def test_bench_sizes_are_checked_before_anything_runs() -> None:
+    from app.errors import UsageError
+    from app.scale import parse_sizes
+
+    assert parse_sizes("1, 1000,ALL") == ["1", "1000", "all"]
+    for bad in ("", "0", "ten", "1;1000", "-5"):
+        with pytest.raises(UsageError, match="--sizes takes numbers"):
+            parse_sizes(bad)

@@ -73,7 +73,8 @@ def test_an_interrupted_build_resumes_without_embedding_finished_documents(corpu
 
     rest = CountingEmbedder()
     report = build_index(corpus, index_dir, rest)
-    assert report.documents == len(TOPICS)
+    assert report.documents == len(TOPICS) and report.embedded == report.passages
+    assert 0 < report.resumed < report.passages
     assert 0 < rest.texts < whole.texts  # only what the first run had not finished
     assert rest.calls == whole.calls - 3
     assert not (index_dir / resume.PARTIAL).exists()  # cleared once the build is committed

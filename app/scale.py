@@ -1,0 +1,179 @@
+"""`verbatim bench --sizes 1,1000,all`: the same figures for collections of growing size.
+
+Size 1 is the shipped corpus (the speech); a number N is N UN General Debate statements
+spread evenly over the years; `all` is every statement. Each size runs in its own process,
+so its peak memory is its own, and builds into a scratch folder that is removed after.
+For each: build throughput (passages/s) next to the model's own throughput on a random
+sample of the same texts, index size, peak memory, cold start to the first answer, warm
+latency per stage (query embedding, dense search, lexical search, the whole fused ask with
+highlighting), and the approximate index's recall@10 against exact search (measured on a
+graph built for the purpose when the collection is small enough to search exactly).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from app.bench import _percentile, materialize_ungdc
+from app.build import build_index
+from app.chunk import plain_text
+from app.evaluation import load_items
+from app.search import Engine
+
+MODEL_SAMPLE = 2000  # texts the model embeds alone, for the floor it sets on build throughput
+
+
+def parse_sizes(text: str) -> list[str]:
+    from app.errors import UsageError
+
+    sizes = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not sizes or any(not (s == "all" or (s.isdigit() and int(s) > 0)) for s in sizes):
+        raise UsageError(f"--sizes takes numbers of documents and 'all', comma-separated "
+                         f"(e.g. 1,1000,all); got {text!r}")
+    return sizes
+
+
+def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path) -> list[dict[str, Any]]:
+    """Each size measured in a fresh `verbatim bench --one-size` process."""
+    results = []
+    for size in sizes:
+        command = [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), "bench",
+                   "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+        if done.returncode != 0:
+            from app.errors import VerbatimError
+
+            raise VerbatimError(f"the benchmark of size {size} failed (exit {done.returncode}); see the lines above")
+        results.append(json.loads(done.stdout))
+    return results
+
+
+def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path) -> dict[str, Any]:
+    questions = [item.question for item in load_items(set_path)]
+    with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as scratch:
+        root = Path(scratch)
+        corpus = engine.corpus_dir if size == "1" else root / "corpus"
+        if size != "1":
+            if not ungdc.is_file():
+                from app.errors import UsageError
+
+                raise UsageError(f"no UN General Debate corpus at {ungdc}; pass --ungdc PATH")
+            materialize_ungdc(ungdc, corpus, 10**9 if size == "all" else int(size))
+        embedder = engine.embedder
+        embedder.embed(["warm up"])
+        began = time.perf_counter()
+        report = build_index(corpus, root / "index", embedder, engine.settings, show_progress=sys.stderr.isatty())
+        build_s = time.perf_counter() - began
+        local = Engine(corpus, root / "index", make_embedder=lambda: embedder, spec=engine.spec,
+                       settings=engine.settings, ranking=engine.ranking, abstention=engine.abstention,
+                       log=lambda message: None)
+        index = local.index
+        texts = _build_texts(local)
+        sample = random.Random(0).sample(texts, min(MODEL_SAMPLE, len(texts)))
+        began = time.perf_counter()
+        embedder.embed(sample)
+        model_rate = len(sample) / (time.perf_counter() - began)
+        build_rate = len(texts) / build_s
+        figures: dict[str, Any] = {
+            "size": size, "documents": report.documents, "passages": report.passages,
+            "texts_embedded": len(texts), "build_s": round(build_s, 1),
+            "build_passages_per_s": round(report.passages / build_s, 1),
+            "build_texts_per_s": round(build_rate, 1), "model_texts_per_s": round(model_rate, 1),
+            "build_vs_model": round(build_rate / model_rate, 3),
+            "index_mib": round(sum(p.stat().st_size for p in (root / "index").rglob("*") if p.is_file()) / 2**20, 1),
+            "vector_index": index.manifest.vectors,
+        }
+        figures |= _latencies(local, questions)
+        figures |= _approximate(index)
+        figures["cold_start_s"] = round(_cold_start(corpus, root / "index", questions[0]), 2)
+    figures["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return figures
+
+
+def _build_texts(engine: Engine) -> list[str]:
+    index = engine.index
+    texts = [chunk.ranking_text for chunk in index.chunks]
+    for doc_id, rows in index.rows_by_document.items():
+        source = index.text(doc_id)
+        texts += [plain_text(source[a:b]) for row in rows for a, b in index.chunks[row].sentences]
+    return texts
+
+
+def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:
+    import numpy as np
+
+    index = engine.index
+    engine.ask(questions[0])
+    timings: dict[str, list[float]] = {"query_embedding": [], "dense": [], "lexical": [], "ask_fused_highlighted": []}
+    depth = min(index.faiss_index.ntotal, engine.ranking.depth)
+    for _ in range(2):
+        for question in questions:
+            began = time.perf_counter()
+            vector = engine.embedder.embed([question])
+            timings["query_embedding"].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            index.faiss_index.search(np.ascontiguousarray(vector), depth)
+            timings["dense"].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            scores = index.lexical.scores(question)
+            np.argpartition(-scores, min(depth, len(scores)) - 1)
+            timings["lexical"].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            engine.ask(question)
+            timings["ask_fused_highlighted"].append(time.perf_counter() - began)
+    out = {}
+    for name, values in timings.items():
+        ms = [value * 1000 for value in values]
+        out[f"{name}_p50_ms"] = round(_percentile(ms, 50), 2)
+        out[f"{name}_p95_ms"] = round(_percentile(ms, 95), 2)
+    return out
+
+
+def _approximate(index: Any) -> dict[str, Any]:
+    """The HNSW graph's recall@10 and search time, on the index itself or on one built to measure."""
+    import numpy as np
+
+    from app import ann
+
+    if index.manifest.vectors.get("type") == "hnsw":
+        return {"ann_recall@10": index.manifest.vectors["recall@10"], "ann_built_to_measure": False}
+    if index.faiss_index.ntotal < 1000:
+        return {"ann_recall@10": None, "ann_built_to_measure": False}
+    vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    os.environ["VERBATIM_APPROXIMATE_FROM"] = "1"
+    try:
+        graph, description = ann.build_vector_index(vectors, np.asarray(index.sentence_vectors))
+    finally:
+        del os.environ["VERBATIM_APPROXIMATE_FROM"]
+    return {"ann_recall@10": description["recall@10"], "ann_ef_search": description["ef_search"],
+            "ann_built_to_measure": True}
+
+
+def _cold_start(corpus: Path, index_dir: Path, question: str) -> float:
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index_dir),
+                    "ask", "--json", "-k", "5", question], check=True, capture_output=True)
+    return time.perf_counter() - began
+
+
+COLUMNS = [("size", "size"), ("passages", "passages"), ("build_passages_per_s", "passages/s"),
+           ("build_vs_model", "vs model"), ("index_mib", "index MiB"), ("peak_memory_mib", "peak MiB"),
+           ("cold_start_s", "cold s"), ("dense_p50_ms", "dense ms"), ("lexical_p50_ms", "lexical ms"),
+           ("ask_fused_highlighted_p50_ms", "ask p50"), ("ask_fused_highlighted_p95_ms", "ask p95"),
+           ("ann_recall@10", "ANN recall@10")]
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    rows = [[title for _, title in COLUMNS]]
+    rows += [["-" if r.get(key) is None else str(r.get(key)) for key, _ in COLUMNS] for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows)
