@@ -147,7 +147,10 @@ def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     corpus, index = resolve_dirs(args)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
-    return Engine(corpus, index, log=log, abstention=rule)
+    from app.embed import configured_backend
+
+    spec, make_embedder = configured_backend()
+    return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -135,6 +135,21 @@ class LazyEmbedder:
         return self._make().embed(texts, progress=progress)
 
 
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def configured_backend() -> tuple[ModelSpec, Callable[[], Embedder]]:
+    """The model backend VERBATIM_BACKEND names (default torch: PyTorch, CUDA when present)."""
+    name = os.environ.get("VERBATIM_BACKEND", "").strip().lower() or "torch"
+    if name == "torch":
+        return MINILM, SentenceTransformerEmbedder
+    if name in BACKENDS:
+        from app.onnx_backend import SPECS, OnnxEmbedder
+
+        return SPECS[name], lambda: OnnxEmbedder(name)
+    raise ModelError(f"VERBATIM_BACKEND={name!r} is not a backend; use one of: {', '.join(BACKENDS)}")
+
+
 class HashingEmbedder:
     """Deterministic bag-of-words vectors (feature hashing): shared words give similar vectors.
 

@@ -84,7 +84,7 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path) -> dict
         model_rate = len(sample) / (time.perf_counter() - began)
         build_rate = len(texts) / build_s
         figures: dict[str, Any] = {
-            "size": size, "documents": report.documents, "passages": report.passages,
+            "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
             "texts_embedded": len(texts), "build_s": round(build_s, 1),
             "build_passages_per_s": round(report.passages / build_s, 1),
             "build_texts_per_s": round(build_rate, 1), "model_texts_per_s": round(model_rate, 1),

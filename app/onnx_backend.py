@@ -1,0 +1,130 @@
+"""ONNX Runtime backend of the same model, chosen with VERBATIM_BACKEND=onnx or onnx-int8.
+
+sentence-transformers' own ONNX backend needs `optimum-onnx`, whose only release pins
+transformers < 4.58, which gradio 6 cannot live with; so the verified weights are exported
+here with PyTorch's exporter (once, into a cache folder, atomically) and, for `onnx-int8`,
+quantised with ONNX Runtime's dynamic int8 quantisation. Inference mirrors the
+sentence-transformers pipeline of all-MiniLM-L6-v2: tokenise (max 256 tokens), mean-pool
+the token embeddings over the attention mask, L2-normalise.
+
+The vectors differ slightly from PyTorch's, so each backend has its own ModelSpec: an
+index built with one backend is rebuilt, not mixed, when another is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.embed import MINILM, ModelSpec, model_dir, verify_weights
+from app.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BATCH = 64
+SPECS = {"onnx": replace(MINILM, name=f"{MINILM.name} (onnx)"),
+         "onnx-int8": replace(MINILM, name=f"{MINILM.name} (onnx-int8)")}
+
+
+def cache_folder() -> Path:
+    root = os.environ.get("VERBATIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "verbatim")
+    return Path(root) / "onnx" / MINILM.weights_sha256[:16]
+
+
+def exported_model(quantized: bool) -> Path:
+    """The ONNX file for the verified weights, exported (and quantised) on first use."""
+    from filelock import FileLock
+
+    folder = cache_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / ("model-int8.onnx" if quantized else "model.onnx")
+    with FileLock(str(folder / ".lock")):
+        plain = folder / "model.onnx"
+        if not plain.is_file():
+            _export(plain)
+        if quantized and not target.is_file():
+            import logging
+
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            partial = target.with_suffix(".onnx.tmp")
+            logging.disable(logging.WARNING)  # its advice to pre-process applies to image models
+            try:
+                quantize_dynamic(str(plain), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+            finally:
+                logging.disable(logging.NOTSET)
+            os.replace(partial, target)
+    return target
+
+
+def _export(target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    directory = model_dir()
+    verify_weights(directory)
+    model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    sample = torch.ones((2, 8), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    partial = target.with_suffix(".onnx.tmp")
+    axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "tokens"]}
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on shapes fixed by the sample; checked against PyTorch
+        torch.onnx.export(Encoder(), (sample, sample, sample * 0), str(partial), input_names=names,
+                          output_names=["tokens"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    os.replace(partial, target)
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 through ONNX Runtime (its CUDA provider when installed and a GPU is present)."""
+
+    def __init__(self, backend: str = "onnx-int8") -> None:
+        if backend not in SPECS:
+            raise ModelError(f"unknown ONNX backend {backend!r}; choose one of: {', '.join(SPECS)}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise ModelError("onnxruntime is not installed; run: scripts/setup") from exc
+        from transformers import AutoTokenizer
+
+        self.spec: ModelSpec = SPECS[backend]
+        directory = model_dir()
+        self._max_tokens = int(json.loads((directory / "sentence_bert_config.json").read_text())["max_seq_length"])
+        self._tokenizer = AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+        path = exported_model(quantized=backend.endswith("int8"))
+        providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                     if p in onnxruntime.get_available_providers()]
+        self._session = onnxruntime.InferenceSession(str(path), providers=providers)
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        import numpy as np
+
+        out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
+        for begin in range(0, len(order), BATCH):
+            rows = order[begin : begin + BATCH]
+            encoded = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                      max_length=self._max_tokens, return_tensors="np")
+            feed = {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
+            tokens = self._session.run(None, feed)[0]
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return out
