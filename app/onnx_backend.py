@@ -64,7 +64,9 @@ def exported_model(quantized: bool) -> Path:
 def _export(target: Path) -> None:
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     directory = model_dir()
     verify_weights(directory)
     model = AutoModel.from_pretrained(str(directory), local_files_only=True).eval()
