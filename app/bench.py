@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.build import build_index
-from app.chunk import plain_text
+from app.build import build_index, texts_to_embed
 from app.evaluation import load_items
 from app.search import Engine
 
@@ -48,9 +47,8 @@ def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, 
             began = time.perf_counter()
             engine.ask(question)
             latencies.append((time.perf_counter() - began) * 1000)
-    sources = {doc.doc_id: index.text(doc.doc_id) for doc in index.manifest.documents}
-    texts = [chunk.ranking_text for chunk in index.chunks]
-    texts += [plain_text(sources[c.doc_id][a:b]) for c in index.chunks for a, b in c.sentences]
+    texts = [text for doc_id, rows in index.rows_by_document.items()
+             for text in texts_to_embed(index.text(doc_id), [index.chunks[row] for row in rows])]
     began = time.perf_counter()
     engine.embedder.embed(texts)
     embed_seconds = time.perf_counter() - began

@@ -155,11 +155,14 @@ def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reu
         plan.fresh.append(replace(doc, **{key: getattr(old, key) for key in kept_meta}))
 
 
+def texts_to_embed(text: str, chunks: list[Chunk]) -> list[str]:
+    """What a build embeds for a document: its passages' texts, then all their sentences, in order."""
+    return [chunk.ranking_text for chunk in chunks] + [
+        plain_text(text[a:b]) for chunk in chunks for a, b in chunk.sentences]
+
+
 def _job(doc: Document, chunks: list[Chunk]) -> Job:
-    """A document's passages' texts, then the texts of all their sentences, in order."""
-    texts = [chunk.ranking_text for chunk in chunks]
-    texts += [plain_text(doc.text[a:b]) for chunk in chunks for a, b in chunk.sentences]
-    return Job(doc.doc_id, texts, len(chunks))
+    return Job(doc.doc_id, texts_to_embed(doc.text, chunks), len(chunks))
 
 
 def build_index(

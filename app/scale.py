@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bench import _percentile, materialize_ungdc
-from app.build import build_index
-from app.chunk import plain_text
+from app.build import build_index, texts_to_embed
 from app.evaluation import load_items
 from app.search import Engine
 
@@ -101,11 +100,8 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path) -> dict
 
 def _build_texts(engine: Engine) -> list[str]:
     index = engine.index
-    texts = [chunk.ranking_text for chunk in index.chunks]
-    for doc_id, rows in index.rows_by_document.items():
-        source = index.text(doc_id)
-        texts += [plain_text(source[a:b]) for row in rows for a, b in index.chunks[row].sentences]
-    return texts
+    return [text for doc_id, rows in index.rows_by_document.items()
+            for text in texts_to_embed(index.text(doc_id), [index.chunks[row] for row in rows])]
 
 
 def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:

@@ -237,7 +237,7 @@ def _exact_scores(index: StoredIndex, vector: object, rows: list[int]) -> dict[i
 
     if not rows:
         return {}
-    vectors = np.vstack([index.faiss_index.reconstruct(row) for row in rows])
+    vectors = index.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
     return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
 
 
