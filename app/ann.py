@@ -31,15 +31,19 @@ def approximate_from() -> int:
     return int(value) if value.strip().isdigit() else APPROXIMATE_FROM
 
 
-def build_vector_index(vectors: np.ndarray, probes: np.ndarray) -> tuple[Any, dict[str, Any]]:
-    """The FAISS index for these normalised vectors, and a description for the manifest."""
+def build_vector_index(
+    vectors: np.ndarray, probes: np.ndarray, threshold: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The FAISS index for these normalised vectors, and a description for the manifest.
+
+    `threshold`: passages from which a graph is built (default: the setting; 1 forces one)."""
     import faiss
     import numpy as np
 
     dimension = int(vectors.shape[1])
     exact = faiss.IndexFlatIP(dimension)
     exact.add(vectors)
-    threshold = approximate_from()
+    threshold = approximate_from() if threshold is None else threshold
     if not threshold or len(vectors) < threshold:
         return exact, {"type": "exact"}
     graph = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
