@@ -122,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--sizes", metavar="LIST",
                        help="instead: the scale table for these collection sizes, e.g. 1,1000,all "
                             "(1 = the shipped corpus, N = N UN General Debate statements, all = 10,952)")
+    bench.add_argument("--workdir", type=Path, metavar="DIR",
+                       help="with --sizes: build in DIR/size-N and keep it, so an interrupted build resumes "
+                            "there (default: a scratch folder, removed after)")
     bench.add_argument("--one-size", help=argparse.SUPPRESS)
+    bench.add_argument("--serving", action="store_true", help=argparse.SUPPRESS)
 
     load = commands.add_parser("loadtest", help="many concurrent clients against the web app's API")
     load.add_argument("--url", help="a running app (default: start `verbatim serve` on a free port)")

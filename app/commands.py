@@ -260,12 +260,17 @@ def run_bench(args: argparse.Namespace, engine: Engine) -> int:
     if args.one_size:  # one row of --sizes, in its own process
         from app.scale import measure_size
 
-        _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path))
+        _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path, args.workdir))
+        return 0
+    if args.serving:  # latencies and memory of a process that only serves a built index
+        from app.scale import measure_serving
+
+        _emit(measure_serving(engine, args.set_path))
         return 0
     if args.sizes:
         from app.scale import parse_sizes, run_sizes, table
 
-        results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path)
+        results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path, args.workdir)
         if args.json:
             _emit({"sizes": results})
         else:

@@ -2,7 +2,9 @@
 
 Size 1 is the shipped corpus (the speech); a number N is N UN General Debate statements
 spread evenly over the years; `all` is every statement. Each size runs in its own process,
-so its peak memory is its own, and builds into a scratch folder that is removed after.
+so its peak memory is its own, and builds into a scratch folder that is removed after, or
+into `--workdir DIR`, kept, so that an interrupted build of a large size resumes there.
+Latencies and serving memory come from a third process that only loads the built index.
 For each: build throughput (passages/s) next to the model's own throughput on a random
 sample of the same texts, index size, peak memory, cold start to the first answer, warm
 latency per stage (query embedding, dense search, lexical search, the whole fused ask with
@@ -14,15 +16,16 @@ from __future__ import annotations
 
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.bench import _percentile, materialize_ungdc
+from app.bench import _percentile, materialize_ungdc, peak_memory_mib
 from app.build import build_index, texts_to_embed
 from app.evaluation import load_items
 from app.search import Engine
@@ -40,60 +43,110 @@ def parse_sizes(text: str) -> list[str]:
     return sizes
 
 
-def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path) -> list[dict[str, Any]]:
+def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path,
+              workdir: Path | None = None) -> list[dict[str, Any]]:
     """Each size measured in a fresh `verbatim bench --one-size` process."""
     results = []
     for size in sizes:
         command = [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), "bench",
                    "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
-        done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
-        if done.returncode != 0:
-            from app.errors import VerbatimError
-
-            raise VerbatimError(f"the benchmark of size {size} failed (exit {done.returncode}); see the lines above")
-        results.append(json.loads(done.stdout))
+        if workdir is not None:
+            command += ["--workdir", str(workdir)]
+        results.append(_json_of(command, f"the benchmark of size {size}"))
     return results
 
 
-def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path) -> dict[str, Any]:
-    questions = [item.question for item in load_items(set_path)]
-    with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as scratch:
-        root = Path(scratch)
+def _json_of(command: list[str], what: str) -> dict[str, Any]:
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        from app.errors import VerbatimError
+
+        raise VerbatimError(f"{what} failed (exit {done.returncode}); see the lines above")
+    return json.loads(done.stdout)
+
+
+@contextmanager
+def _folder(workdir: Path | None, size: str) -> Iterator[Path]:
+    """A scratch folder removed after, or `workdir/size-N`, kept so an interrupted build resumes."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="verbatim-bench-") as scratch:
+            yield Path(scratch)
+    else:
+        root = workdir / f"size-{size}"
+        root.mkdir(parents=True, exist_ok=True)
+        yield root
+
+
+def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
+                 workdir: Path | None = None) -> dict[str, Any]:
+    first_question = load_items(set_path)[0].question
+    with _folder(workdir, size) as root:
         corpus = engine.corpus_dir if size == "1" else root / "corpus"
-        if size != "1":
+        if size != "1" and not (corpus / ".materialized").is_file():
             if not ungdc.is_file():
                 from app.errors import UsageError
 
                 raise UsageError(f"no UN General Debate corpus at {ungdc}; pass --ungdc PATH")
             materialize_ungdc(ungdc, corpus, 10**9 if size == "all" else int(size))
+            (corpus / ".materialized").touch()
         embedder = engine.embedder
         embedder.embed(["warm up"])
         began = time.perf_counter()
         report = build_index(corpus, root / "index", embedder, engine.settings, show_progress=sys.stderr.isatty())
-        build_s = time.perf_counter() - began
+        build = _build_figures(root, report, time.perf_counter() - began)
         local = Engine(corpus, root / "index", make_embedder=lambda: embedder, spec=engine.spec,
                        settings=engine.settings, ranking=engine.ranking, abstention=engine.abstention,
                        log=lambda message: None)
-        index = local.index
         texts = _build_texts(local)
         sample = random.Random(0).sample(texts, min(MODEL_SAMPLE, len(texts)))
         began = time.perf_counter()
         embedder.embed(sample)
         model_rate = len(sample) / (time.perf_counter() - began)
-        build_rate = len(texts) / build_s
         figures: dict[str, Any] = {
             "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
-            "texts_embedded": len(texts), "build_s": round(build_s, 1),
-            "build_passages_per_s": round(report.passages / build_s, 1),
-            "build_texts_per_s": round(build_rate, 1), "model_texts_per_s": round(model_rate, 1),
-            "build_vs_model": round(build_rate / model_rate, 3),
+            "texts_embedded": len(texts), **build, "model_texts_per_s": round(model_rate, 1),
             "index_mib": round(sum(p.stat().st_size for p in (root / "index").rglob("*") if p.is_file()) / 2**20, 1),
-            "vector_index": index.manifest.vectors,
+            "vector_index": local.index.manifest.vectors,
         }
-        figures |= _latencies(local, questions)
-        figures |= _approximate(index)
-        figures["cold_start_s"] = round(_cold_start(corpus, root / "index", questions[0]), 2)
-    figures["peak_memory_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if build.get("build_passages_per_s"):
+            texts_this_run = len(texts) * build["build_embedded_passages"] / report.passages
+            figures["build_texts_per_s"] = round(texts_this_run / build["build_s"], 1)
+            figures["build_vs_model"] = round(figures["build_texts_per_s"] / model_rate, 3)
+        figures |= _approximate(local.index)
+        del local
+        figures["peak_memory_build_mib"] = peak_memory_mib()
+        figures["cold_start_s"] = round(_cold_start(corpus, root / "index", first_question), 2)
+        figures |= _json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index",
+                             str(root / "index"), "bench", "--serving", "--set", str(set_path)],
+                            f"the serving measurement of size {size}")
+    figures["peak_memory_mib"] = max(figures["peak_memory_build_mib"], figures["peak_memory_serving_mib"])
+    return figures
+
+
+def _build_figures(root: Path, report: Any, seconds: float) -> dict[str, Any]:
+    """This run's build figures; when the index was already complete (a kept --workdir), those
+    of the run that completed it, as recorded in builds.jsonl beside it."""
+    log = root / "builds.jsonl"
+    fresh = report.embedded - report.resumed
+    if report.written:
+        entry = {"build_s": round(seconds, 1), "build_embedded_passages": fresh,
+                 "build_resumed_passages": report.resumed,
+                 "build_passages_per_s": round(fresh / seconds, 1) if fresh else None}
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+        return entry
+    if log.is_file():
+        lines = log.read_text(encoding="utf-8").splitlines()
+        return json.loads(lines[-1]) | {"build_from_earlier_run": True}
+    return {"build_s": None, "build_passages_per_s": None, "build_from_earlier_run": True}
+
+
+def measure_serving(engine: Engine, set_path: Path) -> dict[str, Any]:
+    """In a process that only loads the index and answers: warm latency per stage and the
+    process's peak memory, which is what a server of this index holds."""
+    questions = [item.question for item in load_items(set_path)]
+    figures = _latencies(engine, questions)
+    figures["peak_memory_serving_mib"] = peak_memory_mib()
     return figures
 
 
@@ -157,7 +210,8 @@ def _cold_start(corpus: Path, index_dir: Path, question: str) -> float:
 
 
 COLUMNS = [("size", "size"), ("passages", "passages"), ("build_passages_per_s", "passages/s"),
-           ("build_vs_model", "vs model"), ("index_mib", "index MiB"), ("peak_memory_mib", "peak MiB"),
+           ("build_vs_model", "vs model"), ("index_mib", "index MiB"), ("peak_memory_build_mib", "build MiB"),
+           ("peak_memory_serving_mib", "serving MiB"),
            ("cold_start_s", "cold s"), ("dense_p50_ms", "dense ms"), ("lexical_p50_ms", "lexical ms"),
            ("ask_fused_highlighted_p50_ms", "ask p50"), ("ask_fused_highlighted_p95_ms", "ask p95"),
            ("ann_recall@10", "ANN recall@10")]
