@@ -137,6 +137,66 @@ class LazyEmbedder:
         return self._make().embed(texts, progress=progress)
 
 
+class _Request:
+    __slots__ = ("texts", "vectors", "error")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.vectors: np.ndarray | None = None
+        self.error: BaseException | None = None
+
+
+class CoalescingEmbedder:
+    """Questions asked at the same moment embedded in one model call (group commit).
+
+    Model calls run one at a time. A caller queues its texts and waits its turn; when it
+    comes, it embeds every text queued by then, its own and those of callers still waiting,
+    who find their vectors ready and return. A lone caller waits for nothing, so this adds
+    no delay; under load, one forward pass serves many questions, which costs little more
+    than one (short inputs are dominated by per-call overhead). Long lists (index builds)
+    pass straight through.
+    """
+
+    def __init__(self, inner: Embedder, max_texts: int = 64) -> None:
+        import threading
+
+        self.spec = inner.spec
+        self.inner = inner
+        self._max_texts = max_texts
+        self._queue_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._queued: list[_Request] = []
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        if progress or len(texts) > self._max_texts:
+            with self._model_lock:
+                return self.inner.embed(texts, progress=progress)
+        request = _Request(texts)
+        with self._queue_lock:
+            self._queued.append(request)
+        with self._model_lock:
+            if request.vectors is None and request.error is None:
+                with self._queue_lock:
+                    batch, self._queued = self._queued, []
+                self._run(batch)
+        if request.error is not None:
+            raise request.error
+        assert request.vectors is not None
+        return request.vectors
+
+    def _run(self, batch: list[_Request]) -> None:
+        try:
+            vectors = self.inner.embed([text for request in batch for text in request.texts])
+        except BaseException as exc:  # every caller in the batch sees the model's failure
+            for request in batch:
+                request.error = exc
+            return
+        start = 0
+        for request in batch:
+            request.vectors = vectors[start : start + len(request.texts)]
+            start += len(request.texts)
+
+
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 

@@ -315,7 +315,10 @@ class Engine:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return self.make_embedder()
+        from app.embed import CoalescingEmbedder
+
+        made = self.make_embedder()  # concurrent questions share model calls:
+        return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
 
     def build(self, show_progress: bool = False, reuse: bool = True) -> BuildReport:
         embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded

@@ -242,7 +242,7 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
         return HTMLResponse(page, status_code=status)
 
     demo = create_app(engine)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     app = gr.mount_gradio_app(server, demo, path="/", theme=theme, css=CSS, ssr_mode=False,
                               enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
