@@ -63,3 +63,23 @@ def test_bench_sizes_are_checked_before_anything_runs() -> None:
     for bad in ("", "0", "ten", "1;1000", "-5"):
         with pytest.raises(UsageError, match="--sizes takes numbers"):
             parse_sizes(bad)
+
+
+def test_a_kept_workdir_reports_the_build_that_completed_its_index(tmp_path: Path) -> None:
+    from app.build import BuildReport
+    from app.scale import _build_figures
+
+    resumed = BuildReport(documents=3, passages=100, embedded=100, reused=0, seconds=50.0, resumed=40)
+    first = _build_figures(tmp_path, resumed, 50.0)
+    assert first["build_embedded_passages"] == 60  # what this run embedded, not what it loaded
+    assert first["build_passages_per_s"] == 1.2
+    nothing_to_do = BuildReport(documents=3, passages=100, embedded=0, reused=100, seconds=0.5, written=False)
+    again = _build_figures(tmp_path, nothing_to_do, 0.5)
+    assert again == first | {"build_from_earlier_run": True}
+    assert _build_figures(tmp_path / "elsewhere", nothing_to_do, 0.5)["build_s"] is None
+
+
+def test_peak_memory_is_this_process_own() -> None:
+    from app.bench import peak_memory_mib
+
+    assert 10 < peak_memory_mib() < 64 * 1024
