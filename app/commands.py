@@ -170,14 +170,14 @@ def _calibrate(args: argparse.Namespace, engine: Engine, items: list[Any], data:
     """Fit the abstention rule on this set, write it, and report the set's figures under it."""
     from app.abstention import fit_rule
     from app.cli import ABSTENTION_RULE
-    from app.gate import write_atomically
+    from app.store import write_atomic
 
     features = []
     for item in items:
         answer = engine.ask(item.question, 10, item.history)
         features.append(engine.features(answer.searched_as, answer.hits, answer.confidence))
     rule = fit_rule(features, [i.answerable for i in items], _display_path(args.set_path))
-    write_atomically(ABSTENTION_RULE, rule.to_json())
+    write_atomic(ABSTENTION_RULE, rule.to_json().encode("utf-8"))
     abstains = [rule.abstains(f) for f in features]
     no_answer = [a for a, i in zip(abstains, items) if not i.answerable]
     answerable = [a for a, i in zip(abstains, items) if i.answerable]
@@ -221,10 +221,11 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
 
 def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:
     from app import gate
+    from app.store import write_atomic
 
     if args.update_baseline:
         baseline = gate.baseline_from(data)
-        gate.write_atomically(args.baseline, json.dumps(baseline, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(args.baseline, (json.dumps(baseline, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         print(f"baseline written to {args.baseline}", file=sys.stderr)
     if not (args.check or args.report):
         return 0

@@ -7,14 +7,13 @@ rate, a rise does), and every question whose gold passage left the top 5 is name
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
+from app.store import write_atomic
 
 TOLERANCE = 0.02  # absolute: 2 points of recall, MRR, nDCG or abstention rate
 LOWER_IS_BETTER = {"false_abstention_rate"}
@@ -93,21 +92,6 @@ def read_baseline(path: Path) -> dict[str, Any]:
         raise UsageError(f"baseline {path} is not valid JSON ({exc.msg})") from exc
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(baseline: dict[str, Any], data: dict[str, Any], folder: Path) -> Path:
     """A Markdown report with a PNG chart comparing this run with the baseline per kind."""
     import matplotlib
@@ -149,5 +133,5 @@ def write_report(baseline: dict[str, Any], data: dict[str, Any], folder: Path) -
               "## Gate", ""]
     lines += [f"- {p}" for p in problems] or ["Passed: nothing dropped beyond the tolerance."]
     report = folder / f"{stem}.md"
-    write_atomically(report, "\n".join(lines) + "\n")
+    write_atomic(report, ("\n".join(lines) + "\n").encode("utf-8"))
     return report

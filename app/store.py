@@ -142,13 +142,17 @@ def chunk_from_json(line: str) -> Chunk:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `path` so that it is either absent, the old content or all of `data`: temp, fsync, rename."""
+    """Write `path` so that it is either absent, the old content or all of `data`: temp, fsync, rename.
+
+    The file gets the usual mode 0644 (a temp file is made 0600, private to its owner)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -175,3 +175,14 @@ def test_ranking_settings_refuse_unknown_values() -> None:
         RankingSettings(fusion="sum")
     with pytest.raises(UsageError, match="dense_weight must be between 0 and 1; got 1.5"):
         RankingSettings(dense_weight=1.5)
+
+
+def test_atomic_writes_leave_an_ordinary_file_and_no_temp(tmp_path: Path) -> None:
+    from app.store import write_atomic
+
+    target = tmp_path / "new" / "folder" / "file.json"
+    write_atomic(target, b"{}")
+    write_atomic(target, b"[]")
+    assert target.read_bytes() == b"[]"
+    assert target.stat().st_mode & 0o777 == 0o644  # not the temp file's private 0600
+    assert [p.name for p in target.parent.iterdir()] == ["file.json"]
