@@ -83,3 +83,25 @@ def test_peak_memory_is_this_process_own() -> None:
     from app.bench import peak_memory_mib
 
     assert 10 < peak_memory_mib() < 64 * 1024
+
+
+@pytest.mark.slow
+def test_bench_sizes_measures_a_kept_workdir_and_reuses_it(tmp_path: Path) -> None:
+    import json
+
+    from .conftest import run_cli
+
+    command = ("bench", "--sizes", "1", "--workdir", str(tmp_path / "work"), "--json")
+    first = run_cli(*command, timeout=600)
+    assert first.returncode == 0, first.stderr
+    (row,) = json.loads(first.stdout)["sizes"]
+    assert row["size"] == "1" and row["passages"] > 10
+    assert row["build_passages_per_s"] > 0 and row["model_texts_per_s"] > 0
+    assert 0 < row["ask_fused_highlighted_p50_ms"] <= row["ask_fused_highlighted_p95_ms"]
+    assert 0 < row["peak_memory_serving_mib"] <= row["peak_memory_mib"]
+    assert (tmp_path / "work" / "size-1" / "index" / "manifest.json").is_file()
+    again = run_cli(*command, timeout=600)
+    assert again.returncode == 0, again.stderr
+    (reused,) = json.loads(again.stdout)["sizes"]
+    assert reused["build_from_earlier_run"] is True
+    assert reused["build_s"] == row["build_s"]
