@@ -83,14 +83,13 @@ def verify_weights(directory: Path, expected: str = MODEL_SHA256) -> None:
         )
 
 
-# A call with one text (a question) runs on one CPU thread. Measured on the 2-core machine:
+# A call with one text (a lone question) runs on one CPU thread. Measured on the 2-core machine:
 # a question took 10-13 ms either way on an idle machine, but 447-491 ms on two threads
 # against 15 ms on one while another process (an index build) kept both cores busy, since
 # PyTorch's OpenMP threads wait on each other when one is descheduled. Batches keep every
 # thread: 8 questions took 19 ms on two threads and 27 ms on one, and a build's passages
 # embed at 33 against 19 per second. (OMP_WAIT_POLICY=PASSIVE also avoids the stall, but
 # made an idle machine's question 17 ms.)
-FEW_TEXTS = 1
 
 
 def pick_device() -> str:
@@ -128,8 +127,8 @@ class SentenceTransformerEmbedder:
         import torch
 
         threads = torch.get_num_threads()
-        few = len(texts) <= FEW_TEXTS and self.device == "cpu"
-        if few:
+        lone = len(texts) == 1 and self.device == "cpu"  # see the note above pick_device
+        if lone:
             torch.set_num_threads(1)
         try:
             vectors = self._model.encode(
@@ -140,7 +139,7 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=progress and sys.stderr.isatty(),
             )
         finally:
-            if few:
+            if lone:
                 torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
