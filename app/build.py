@@ -162,7 +162,7 @@ def texts_to_embed(text: str, chunks: list[Chunk]) -> list[str]:
 
 
 def _job(doc: Document, chunks: list[Chunk]) -> Job:
-    return Job(doc.doc_id, texts_to_embed(doc.text, chunks), len(chunks))
+    return Job(doc.doc_id, texts_to_embed(doc.text, chunks), len(chunks), tuple(len(c.sentences) for c in chunks))
 
 
 def build_index(

@@ -11,12 +11,13 @@ import hashlib
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from app.errors import ModelError
+from app.pooling import embed_passages
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,6 +144,24 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def embed_with_spans(
+        self, texts: list[str], pieces: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passages and their sentences in one pass of the model (see app.pooling)."""
+        import torch
+
+        from app.pooling import embed_with_spans
+
+        transformer = self._model[0].auto_model
+
+        def forward(feed: dict[str, np.ndarray]) -> np.ndarray:
+            with torch.inference_mode():
+                out = transformer(**{name: torch.from_numpy(v).to(self.device) for name, v in feed.items()})
+            return out.last_hidden_state.float().cpu().numpy()
+
+        return embed_with_spans(self._model.tokenizer, forward, self._model.max_seq_length, self.batch_size,
+                                texts, pieces)
+
 
 class LazyEmbedder:
     """Creates the real embedder on first use, so work that embeds nothing never loads a model."""
@@ -153,6 +172,11 @@ class LazyEmbedder:
 
     def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         return self._make().embed(texts, progress=progress)
+
+    def embed_with_spans(
+        self, texts: list[str], pieces: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _all_found(embed_passages(self._make(), texts, pieces))
 
 
 class _Request:
@@ -202,6 +226,12 @@ class CoalescingEmbedder:
         assert request.vectors is not None
         return request.vectors
 
+    def embed_with_spans(
+        self, texts: list[str], pieces: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with self._model_lock:
+            return _all_found(embed_passages(self.inner, texts, pieces))
+
     def _run(self, batch: list[_Request]) -> None:
         try:
             vectors = self.inner.embed([text for request in batch for text in request.texts])
@@ -213,6 +243,12 @@ class CoalescingEmbedder:
         for request in batch:
             request.vectors = vectors[start : start + len(request.texts)]
             start += len(request.texts)
+
+
+def _all_found(vectors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import numpy as np
+
+    return vectors[0], vectors[1], np.ones(len(vectors[1]), dtype=bool)
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,3 +131,12 @@ class OnnxEmbedder:
             pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
+
+    def embed_with_spans(
+        self, texts: list[str], pieces: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passages and their sentences in one pass of the model (see app.pooling)."""
+        from app.pooling import embed_with_spans
+
+        return embed_with_spans(self._tokenizer, lambda feed: self._session.run(None, feed)[0], self._max_tokens,
+                                BATCH, texts, pieces)

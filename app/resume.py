@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.embed import Embedder, ModelSpec
+from app.pooling import embed_passages
 from app.store import write_atomic
 
 if TYPE_CHECKING:
     import numpy as np
 
 PARTIAL = "partial"
-GROUP_TEXTS = 1024  # texts per encode call: sentence-transformers sorts each call by length
+GROUP_PASSAGES = 512  # passages per model call, sorted by length inside it so that batches pad less
+VECTORS = "sentences pooled from their passage"  # how the vectors were made (part of each file's key)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class Job:
     doc_id: str
     texts: list[str]
     passages: int
+    sentence_counts: tuple[int, ...]  # how many of the sentences belong to each passage, in order
+
+    def pieces(self) -> tuple[list[str], list[list[str]]]:
+        """The passages' texts, and each passage's sentences."""
+        groups, cursor = [], self.passages
+        for count in self.sentence_counts:
+            groups.append(self.texts[cursor : cursor + count])
+            cursor += count
+        return self.texts[: self.passages], groups
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class Vectors:
 
 
 def job_key(spec: ModelSpec, job: Job) -> str:
-    digest = hashlib.sha256(f"{spec.name}\0{spec.weights_sha256}\0{job.passages}".encode())
+    digest = hashlib.sha256(f"{spec.name}\0{spec.weights_sha256}\0{VECTORS}\0{job.sentence_counts}".encode())
     for text in job.texts:
         digest.update(b"\0" + text.encode("utf-8"))
     return digest.hexdigest()
@@ -113,8 +124,8 @@ def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:
     size = 0
     for item in todo:
         group.append(item)
-        size += len(item[0].texts)
-        if size >= GROUP_TEXTS:
+        size += item[0].passages
+        if size >= GROUP_PASSAGES:
             yield group
             group, size = [], 0
     if group:
@@ -124,15 +135,22 @@ def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:
 def _embed_group(group: list[tuple[Job, Path]], embedder: Embedder) -> dict[str, Vectors]:
     import numpy as np
 
-    texts = [text for job, _ in group for text in job.texts]
-    vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.spec.dimension), np.float32)
+    passages: list[str] = []
+    sentences: list[list[str]] = []
+    for job, _ in group:
+        texts, groups = job.pieces()
+        passages += texts
+        sentences += groups
+    passage_vectors, sentence_vectors = embed_passages(embedder, passages, sentences)
     out: dict[str, Vectors] = {}
-    cursor = 0
+    rows = sentence_rows = 0
     for job, path in group:
-        rows = vectors[cursor : cursor + len(job.texts)]
-        cursor += len(job.texts)
-        out[job.doc_id] = Vectors(np.ascontiguousarray(rows[: job.passages], dtype=np.float32),
-                                  rows[job.passages :].astype(np.float16))
+        count = len(job.texts) - job.passages
+        out[job.doc_id] = Vectors(
+            np.ascontiguousarray(passage_vectors[rows : rows + job.passages], dtype=np.float32),
+            sentence_vectors[sentence_rows : sentence_rows + count].astype(np.float16))
+        rows += job.passages
+        sentence_rows += count
         _save(path, out[job.doc_id])
     return out
 

@@ -6,7 +6,8 @@ so its peak memory is its own, and builds into a scratch folder that is removed 
 into `--workdir DIR`, kept, so that an interrupted build of a large size resumes there.
 Latencies and serving memory come from a third process that only loads the built index.
 For each: build throughput (passages/s) next to the model's own throughput on a random
-sample of the same texts, index size, peak memory, cold start to the first answer, warm
+sample of the same passages (a build runs the model on passages only: their sentences'
+vectors are pooled from the same pass), index size, peak memory, cold start to the first answer, warm
 latency per stage (query embedding, dense search, lexical search, the whole fused ask with
 highlighting), and the approximate index's recall@10 against exact search (measured on a
 graph built for the purpose when the collection is small enough to search exactly).
@@ -26,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from app.bench import _percentile, materialize_ungdc, peak_memory_mib
-from app.build import build_index, texts_to_embed
+from app.build import build_index
 from app.evaluation import load_items
 from app.search import Engine
 
-MODEL_SAMPLE = 2000  # texts the model embeds alone, for the floor it sets on build throughput
+MODEL_SAMPLE = 2000  # passages the model embeds alone, for the floor it sets on build throughput
 
 
 def parse_sizes(text: str) -> list[str]:
@@ -97,21 +98,20 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         local = Engine(corpus, root / "index", make_embedder=lambda: embedder, spec=engine.spec,
                        settings=engine.settings, ranking=engine.ranking, abstention=engine.abstention,
                        log=lambda message: None)
-        texts = _build_texts(local)
+        texts = [chunk.ranking_text for chunk in local.index.chunks]
         sample = random.Random(0).sample(texts, min(MODEL_SAMPLE, len(texts)))
         began = time.perf_counter()
         embedder.embed(sample)
         model_rate = len(sample) / (time.perf_counter() - began)
         figures: dict[str, Any] = {
             "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
-            "texts_embedded": len(texts), **build, "model_texts_per_s": round(model_rate, 1),
+            "sentences": sum(len(chunk.sentences) for chunk in local.index.chunks), **build,
+            "model_passages_per_s": round(model_rate, 1),
             "index_mib": round(sum(p.stat().st_size for p in (root / "index").rglob("*") if p.is_file()) / 2**20, 1),
             "vector_index": local.index.manifest.vectors,
         }
         if build.get("build_passages_per_s"):
-            texts_this_run = len(texts) * build["build_embedded_passages"] / report.passages
-            figures["build_texts_per_s"] = round(texts_this_run / build["build_s"], 1)
-            figures["build_vs_model"] = round(figures["build_texts_per_s"] / model_rate, 3)
+            figures["build_vs_model"] = round(build["build_passages_per_s"] / model_rate, 3)
         figures |= _approximate(local.index)
         del local
         figures["peak_memory_build_mib"] = peak_memory_mib()
@@ -148,12 +148,6 @@ def measure_serving(engine: Engine, set_path: Path) -> dict[str, Any]:
     figures = _latencies(engine, questions)
     figures["peak_memory_serving_mib"] = peak_memory_mib()
     return figures
-
-
-def _build_texts(engine: Engine) -> list[str]:
-    index = engine.index
-    return [text for doc_id, rows in index.rows_by_document.items()
-            for text in texts_to_embed(index.text(doc_id), [index.chunks[row] for row in rows])]
 
 
 def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:

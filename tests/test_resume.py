@@ -50,7 +50,7 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def small_groups(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resume, "GROUP_TEXTS", 10)  # about one document per encode call
+    monkeypatch.setattr(resume, "GROUP_PASSAGES", 1)  # one document per encode call
 
 
 def _vectors(index_dir: Path) -> tuple[list[str], np.ndarray, np.ndarray]:

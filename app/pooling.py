@@ -1,0 +1,134 @@
+"""One model pass for a passage and its sentences: sentence vectors pooled from the passage's tokens.
+
+all-MiniLM-L6-v2's sentence vector is the mean of its token embeddings. Running each
+passage once and averaging its token embeddings over the whole passage gives the passage
+vector (as `encode` would); averaging them over a sentence's characters gives that
+sentence's vector, read in the context of its passage. A build thus embeds each passage
+once instead of once for itself and again for every sentence (which doubled the tokens,
+and came to 6.5 more model inputs per passage on the General Debate).
+
+A sentence the tokenizer cut off (a passage over the model's 256 tokens) or that is not
+found in the passage's text has no pooled vector: the caller embeds it on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Span = tuple[int, int]  # characters [start, end) of a text
+TokenForward = Callable[[dict[str, "np.ndarray"]], "np.ndarray"]  # int64 features -> (batch, tokens, dim)
+FEATURES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+
+
+def pool_spans(
+    tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[Span]
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """One text's vector (mean over its attention mask) and each span's (mean over its tokens).
+
+    `offsets` are the tokenizer's (start, end) characters per token, (0, 0) for special tokens.
+    A span gets None when the text was truncated before the span's end, or holds no token.
+    """
+    import numpy as np
+
+    weights = mask.astype(np.float32)[:, None]
+    whole = normalise((tokens * weights).sum(axis=0) / max(float(weights.sum()), 1e-9))
+    real = (offsets[:, 1] > offsets[:, 0]) & (mask > 0)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    reach = int(ends[real].max()) if real.any() else 0  # the last character the model saw
+    pooled: list[np.ndarray | None] = []
+    for start, end in spans:
+        inside = real & (starts >= start) & (ends <= end)
+        if end > reach or not inside.any():
+            pooled.append(None)
+        else:
+            pooled.append(normalise(tokens[inside].mean(axis=0)))
+    return whole, pooled
+
+
+def embed_with_spans(
+    tokenizer: Any, forward: TokenForward, max_tokens: int, batch: int,
+    texts: Sequence[str], pieces: Sequence[Sequence[str]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectors of `texts`, and of each text's pieces (substrings, in order) read within it.
+
+    Returns the texts' vectors, the pieces' vectors (all texts' pieces in order, one row
+    each) and a mask of the pieces that got one; a piece without (cut off or not found)
+    has a zero row, for the caller to embed on its own.
+    """
+    import numpy as np
+
+    offsets = np.cumsum([0] + [len(group) for group in pieces])
+    whole: np.ndarray | None = None
+    parts: np.ndarray | None = None
+    found = np.zeros(int(offsets[-1]), dtype=bool)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
+    for begin in range(0, len(order), batch):
+        rows = order[begin : begin + batch]
+        encoded = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_tokens,
+                            return_offsets_mapping=True, return_tensors="np")
+        tokens = forward({name: np.asarray(encoded[name], dtype=np.int64) for name in FEATURES})
+        if whole is None or parts is None:
+            whole = np.zeros((len(texts), tokens.shape[-1]), dtype=np.float32)
+            parts = np.zeros((int(offsets[-1]), tokens.shape[-1]), dtype=np.float32)
+        for position, row in enumerate(rows):
+            vector, pooled = pool_spans(tokens[position], np.asarray(encoded["offset_mapping"][position]),
+                                        np.asarray(encoded["attention_mask"][position]),
+                                        locate(texts[row], pieces[row]))
+            whole[row] = vector
+            for number, piece in enumerate(pooled):
+                if piece is not None:
+                    parts[offsets[row] + number] = piece
+                    found[offsets[row] + number] = True
+    if whole is None or parts is None:
+        return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32), found
+    return whole, parts, found
+
+
+def locate(text: str, pieces: Sequence[str]) -> list[Span]:
+    """Where each piece stands in `text`, searched in order; (0, 0) for one not found."""
+    spans: list[Span] = []
+    cursor = 0
+    for piece in pieces:
+        at = text.find(piece, cursor) if piece else -1
+        if at < 0:
+            spans.append((0, 0))
+            continue
+        spans.append((at, at + len(piece)))
+        cursor = at + len(piece)
+    return spans
+
+
+def embed_passages(
+    embedder: Any, passages: Sequence[str], sentences: Sequence[Sequence[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage vectors, and their sentences' vectors (one row each, in order).
+
+    An embedder with `embed_with_spans` reads each passage once and pools its sentences from
+    it; a sentence that gets no pooled vector is embedded on its own. Any other embedder
+    embeds passages and sentences alike, in one call.
+    """
+    import numpy as np
+
+    flat = [sentence for group in sentences for sentence in group]
+    if not passages:
+        dimension = embedder.spec.dimension
+        return np.zeros((0, dimension), np.float32), np.zeros((0, dimension), np.float32)
+    pooled = getattr(embedder, "embed_with_spans", None)
+    if pooled is None:
+        vectors = embedder.embed([*passages, *flat])
+        return vectors[: len(passages)], vectors[len(passages) :]
+    whole, parts, found = pooled(list(passages), sentences)
+    if not found.all():
+        missing = np.flatnonzero(~found)
+        parts[missing] = embedder.embed([flat[i] for i in missing])
+    return whole, parts
