@@ -67,10 +67,10 @@ def embed_with_spans(
     """
     import numpy as np
 
-    offsets = np.cumsum([0] + [len(group) for group in pieces])
+    first_row = np.cumsum([0] + [len(group) for group in pieces])  # each text's first piece row
     whole: np.ndarray | None = None
     parts: np.ndarray | None = None
-    found = np.zeros(int(offsets[-1]), dtype=bool)
+    found = np.zeros(int(first_row[-1]), dtype=bool)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
     for begin in range(0, len(order), batch):
         rows = order[begin : begin + batch]
@@ -79,7 +79,7 @@ def embed_with_spans(
         tokens = forward({name: np.asarray(encoded[name], dtype=np.int64) for name in FEATURES})
         if whole is None or parts is None:
             whole = np.zeros((len(texts), tokens.shape[-1]), dtype=np.float32)
-            parts = np.zeros((int(offsets[-1]), tokens.shape[-1]), dtype=np.float32)
+            parts = np.zeros((int(first_row[-1]), tokens.shape[-1]), dtype=np.float32)
         for position, row in enumerate(rows):
             vector, pooled = pool_spans(tokens[position], np.asarray(encoded["offset_mapping"][position]),
                                         np.asarray(encoded["attention_mask"][position]),
@@ -87,8 +87,8 @@ def embed_with_spans(
             whole[row] = vector
             for number, piece in enumerate(pooled):
                 if piece is not None:
-                    parts[offsets[row] + number] = piece
-                    found[offsets[row] + number] = True
+                    parts[first_row[row] + number] = piece
+                    found[first_row[row] + number] = True
     if whole is None or parts is None:
         return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32), found
     return whole, parts, found
