@@ -117,20 +117,12 @@ class OnnxEmbedder:
         self._session = onnxruntime.InferenceSession(str(path), providers=providers)
 
     def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        """Mean of the token embeddings over the attention mask, normalised (the passage path, no spans)."""
         import numpy as np
 
-        out = np.zeros((len(texts), self.spec.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
-        for begin in range(0, len(order), BATCH):
-            rows = order[begin : begin + BATCH]
-            encoded = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                      max_length=self._max_tokens, return_tensors="np")
-            feed = {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
-            tokens = self._session.run(None, feed)[0]
-            mask = feed["attention_mask"][..., None].astype(np.float32)
-            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return out
+        if not texts:
+            return np.zeros((0, self.spec.dimension), dtype=np.float32)
+        return self.embed_with_spans(texts, [[] for _ in texts])[0]
 
     def embed_with_spans(
         self, texts: list[str], pieces: Sequence[Sequence[str]]
