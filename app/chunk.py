@@ -28,6 +28,9 @@ _HEADING = re.compile(r"#{1,6}\s+\S")
 _SEPARATOR = re.compile(r"(?:\\?[*\-_][ \t]*){3,}")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\\)\*|<[^>\n]+>")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
+_HEADING_MARK = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_MARKUP = re.compile(r"[\[*_<\\#]")  # a text without any of these has no markup to strip
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
 _OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})\\?\.(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ..."
@@ -98,11 +101,13 @@ class Chunk:
 
 def plain_text(markdown: str) -> str:
     """Markup stripped (emphasis, inline HTML, link targets, escapes), for embedding and matching."""
-    text = _LINK.sub(r"\1", markdown)
-    text = _EMPHASIS.sub("", text)
-    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!])", r"\1", text)
-    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
-    return re.sub(r"\s+", " ", text).strip()
+    text = markdown
+    if _MARKUP.search(text):
+        text = _LINK.sub(r"\1", text)
+        text = _EMPHASIS.sub("", text)
+        text = _ESCAPED.sub(r"\1", text)
+        text = _HEADING_MARK.sub("", text)
+    return " ".join(text.split())  # runs of whitespace as one space, trimmed
 
 
 def blocks(text: str) -> list[tuple[int, int]]:
@@ -116,10 +121,9 @@ def blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _continues(previous: str, following: str) -> bool:
-    """True when `previous` stops mid-sentence and `following` carries the sentence on."""
-    tail = plain_text(previous)
-    head = plain_text(following)
+def _continues(tail: str, head: str) -> bool:
+    """True when a paragraph stops mid-sentence and the next carries the sentence on
+    (`tail` and `head`: the two paragraphs without markup)."""
     if not tail or not head or tail[-1] in _TERMINAL:
         return False
     last_word = re.findall(r"[^\W\d_]+|\S", tail)[-1]
@@ -139,6 +143,7 @@ def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
     sections = [Section(1, None)]
     paragraphs: list[Paragraph] = []
     section_has_text = False
+    last_plain = ""  # the last paragraph without markup (each block is stripped once)
     for start, end in blocks(text):
         block = text[start:end]
         if is_heading(block):
@@ -152,17 +157,15 @@ def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, None))
             section_has_text = False
-        elif (
-            section_has_text
-            and paragraphs
-            and _continues(text[paragraphs[-1].start : paragraphs[-1].end], block)
-        ):
+        elif section_has_text and paragraphs and _continues(last_plain, plain_text(block)):
             last = paragraphs[-1]
             paragraphs[-1] = Paragraph(last.number, last.start, end, last.section_number)
+            last_plain = plain_text(text[last.start : end])
         else:
             if not section_has_text and sections[-1].title is None and _is_salutation(block):
                 sections[-1] = Section(sections[-1].number, plain_text(block))
             paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number))
+            last_plain = plain_text(block)
             section_has_text = True
     return sections, _with_own_numbers(text, paragraphs)
 
@@ -207,13 +210,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     blingfire finds the boundaries; its offsets are checked against the text, and a
     paragraph it cannot split cleanly stays one sentence.
     """
-    import blingfire
-
     spans: list[tuple[int, int]] = []
     for start, end in blocks(text):
         block = text[start:end]
         try:
-            found = blingfire.text_to_sentences_and_offsets(block)[1]
+            found = _sentence_offsets(block)
         except Exception:  # noqa: BLE001 - a splitter failure must not lose the paragraph
             found = []
         cuts = [(a, b) for a, b in found if 0 <= a < b <= len(block)]
@@ -225,6 +226,40 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             if b > a and plain_text(block[a:b]):
                 spans.append((start + a, start + b))
     return spans
+
+
+def _sentence_offsets(block: str) -> list[tuple[int, int]]:
+    """blingfire's sentence boundaries in `block`, as character offsets.
+
+    The same C function and result as `blingfire.text_to_sentences_and_offsets`, whose
+    Python wrapper maps UTF-8 byte offsets to characters one byte at a time (most of the
+    time chunking took); here numpy counts the characters before each offset.
+    """
+    import ctypes
+
+    import blingfire
+    import numpy as np
+
+    data = block.encode("utf-8")
+    if not data:
+        return []
+    room = 2 * len(data)
+    out = ctypes.create_string_buffer(room)
+    firsts, lasts = (ctypes.c_int32 * room)(), (ctypes.c_int32 * room)()  # first and last byte of each
+    found = blingfire.blingfire.TextToSentencesWithOffsets(
+        ctypes.c_char_p(data), ctypes.c_int(len(data)), ctypes.byref(out), ctypes.byref(firsts),
+        ctypes.byref(lasts), ctypes.c_int(room))
+    if found < 0 or found > room:
+        return []
+    count = out.value.count(b"\n") + 1
+    first = np.ctypeslib.as_array(firsts)[:count]
+    last = np.ctypeslib.as_array(lasts)[:count]
+    if len(data) == len(block):  # one byte per character
+        return list(zip(first.tolist(), (last + 1).tolist()))
+    if first.min(initial=0) < 0 or last.max(initial=0) >= len(data):
+        return []
+    leads = np.cumsum((np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80)  # characters up to each byte
+    return list(zip((leads[first] - 1).tolist(), leads[last].tolist()))
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

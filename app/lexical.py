@@ -29,8 +29,11 @@ K1, B = 0.9, 0.4  # Anserini's defaults; chosen on SciFact train and eval/dev.js
 
 def fold_for_matching(text: str) -> str:
     """Lower case without diacritics or markup, grouped numbers joined ("1 273" -> "1273")."""
-    text = unicodedata.normalize("NFKD", plain_text(text))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = plain_text(text)
+    if not text.isascii():  # (ASCII has no diacritics to drop)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower()
     text = _GROUPED_NUMBER.sub(lambda m: re.sub(r"\D", "", m.group()), text)
     return _MAGNITUDE.sub(lambda m: f"{m.group(0)} {m.group(1)}{_ZEROS[m.group(2)]}", text)
 

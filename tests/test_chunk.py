@@ -121,3 +121,36 @@ def test_generated_documents_keep_the_invariant(parts: list[tuple[str, str]], ta
     covered = "".join(text[c.start : c.end] for c in chunks)
     for p in paragraphs:
         assert text[p.start : p.end].split()[0] in covered
+
+
+_prose = st.text(alphabet=st.sampled_from(list("ab Z. ! ? : é ü 日本 😀 — “ ” \u00a0\t\n12,*_[]()<>\\#")), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_prose)
+def test_sentence_offsets_match_blingfires_own_wrapper(text: str) -> None:
+    """Our byte-to-character mapping gives what blingfire's slower Python wrapper gives."""
+    import blingfire
+
+    from app.chunk import _sentence_offsets
+
+    block = text.strip()
+    if block:
+        assert _sentence_offsets(block) == blingfire.text_to_sentences_and_offsets(block)[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_prose)
+def test_plain_text_shortcut_changes_nothing(text: str) -> None:
+    """Text without markup characters skips the markup rules; the result is the same as through them."""
+    import re
+
+    from app import chunk
+
+    fast = plain_text(text)
+    saved = chunk._MARKUP
+    chunk._MARKUP = re.compile("")  # every text "has markup": the full path
+    try:
+        assert plain_text(text) == fast
+    finally:
+        chunk._MARKUP = saved
