@@ -42,16 +42,17 @@ def pool_spans(
 
     weights = mask.astype(np.float32)[:, None]
     whole = normalise((tokens * weights).sum(axis=0) / max(float(weights.sum()), 1e-9))
+    if not spans:
+        return whole, []
     real = (offsets[:, 1] > offsets[:, 0]) & (mask > 0)
     starts, ends = offsets[:, 0], offsets[:, 1]
     reach = int(ends[real].max()) if real.any() else 0  # the last character the model saw
-    pooled: list[np.ndarray | None] = []
-    for start, end in spans:
-        inside = real & (starts >= start) & (ends <= end)
-        if end > reach or not inside.any():
-            pooled.append(None)
-        else:
-            pooled.append(normalise(tokens[inside].mean(axis=0)))
+    bounds = np.asarray(spans, dtype=np.int64)
+    inside = real[None, :] & (starts[None, :] >= bounds[:, :1]) & (ends[None, :] <= bounds[:, 1:])
+    counts = inside.sum(axis=1)
+    means = normalise((inside.astype(np.float32) @ tokens) / np.maximum(counts, 1)[:, None])
+    pooled: list[np.ndarray | None] = [
+        None if end > reach or count == 0 else mean for (_, end), count, mean in zip(spans, counts, means)]
     return whole, pooled
 
 
@@ -71,18 +72,18 @@ def embed_with_spans(
     whole: np.ndarray | None = None
     parts: np.ndarray | None = None
     found = np.zeros(int(first_row[-1]), dtype=bool)
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad less
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_tokens, return_offsets_mapping=True)
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])  # batches of like token count pad least
     for begin in range(0, len(order), batch):
         rows = order[begin : begin + batch]
-        encoded = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=max_tokens,
-                            return_offsets_mapping=True, return_tensors="np")
-        tokens = forward({name: np.asarray(encoded[name], dtype=np.int64) for name in FEATURES})
+        feed, offsets = _padded(encoded, rows, lengths[rows[0]], tokenizer.pad_token_id or 0)
+        tokens = forward(feed)
         if whole is None or parts is None:
             whole = np.zeros((len(texts), tokens.shape[-1]), dtype=np.float32)
             parts = np.zeros((int(first_row[-1]), tokens.shape[-1]), dtype=np.float32)
         for position, row in enumerate(rows):
-            vector, pooled = pool_spans(tokens[position], np.asarray(encoded["offset_mapping"][position]),
-                                        np.asarray(encoded["attention_mask"][position]),
+            vector, pooled = pool_spans(tokens[position], offsets[position], feed["attention_mask"][position],
                                         locate(texts[row], pieces[row]))
             whole[row] = vector
             for number, piece in enumerate(pooled):
@@ -92,6 +93,23 @@ def embed_with_spans(
     if whole is None or parts is None:
         return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32), found
     return whole, parts, found
+
+
+def _padded(
+    encoded: Any, rows: list[int], width: int, pad_id: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The model's int64 inputs for these rows, padded to `width` tokens, and their character offsets."""
+    import numpy as np
+
+    feed = {name: np.full((len(rows), width), pad_id if name == "input_ids" else 0, dtype=np.int64)
+            for name in FEATURES}
+    offsets = np.zeros((len(rows), width, 2), dtype=np.int64)  # (0, 0) on padding, like special tokens
+    for position, row in enumerate(rows):
+        count = len(encoded["input_ids"][row])
+        for name in FEATURES:
+            feed[name][position, :count] = encoded[name][row]
+        offsets[position, :count] = encoded["offset_mapping"][row]
+    return feed, offsets
 
 
 def locate(text: str, pieces: Sequence[str]) -> list[Span]:

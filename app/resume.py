@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 PARTIAL = "partial"
-GROUP_PASSAGES = 512  # passages per model call, sorted by length inside it so that batches pad less
+GROUP_PASSAGES = 2048  # passages per model call: batches are sorted by token count inside it, so they pad little
 VECTORS = "sentences pooled from their passage"  # how the vectors were made (part of each file's key)
 
 
