@@ -30,20 +30,27 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
+def mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each text's vector: the mean of its token embeddings over the attention mask, normalised
+    (`tokens`: batch x tokens x dimensions)."""
+    import numpy as np
+
+    weights = mask.astype(np.float32)[..., None]
+    return normalise((tokens * weights).sum(axis=-2) / np.maximum(weights.sum(axis=-2), 1e-9))
+
+
 def pool_spans(
     tokens: np.ndarray, offsets: np.ndarray, mask: np.ndarray, spans: Sequence[Span]
-) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """One text's vector (mean over its attention mask) and each span's (mean over its tokens).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each span's vector (mean over the tokens inside it, normalised) and whether it has one.
 
     `offsets` are the tokenizer's (start, end) characters per token, (0, 0) for special tokens.
-    A span gets None when the text was truncated before the span's end, or holds no token.
+    A span has none when the text was truncated before the span's end, or it holds no token.
     """
     import numpy as np
 
-    weights = mask.astype(np.float32)[:, None]
-    whole = normalise((tokens * weights).sum(axis=0) / max(float(weights.sum()), 1e-9))
     if not spans:
-        return whole, []
+        return np.zeros((0, tokens.shape[-1]), dtype=np.float32), np.zeros(0, dtype=bool)
     real = (offsets[:, 1] > offsets[:, 0]) & (mask > 0)
     starts, ends = offsets[:, 0], offsets[:, 1]
     reach = int(ends[real].max()) if real.any() else 0  # the last character the model saw
@@ -51,9 +58,7 @@ def pool_spans(
     inside = real[None, :] & (starts[None, :] >= bounds[:, :1]) & (ends[None, :] <= bounds[:, 1:])
     counts = inside.sum(axis=1)
     means = normalise((inside.astype(np.float32) @ tokens) / np.maximum(counts, 1)[:, None])
-    pooled: list[np.ndarray | None] = [
-        None if end > reach or count == 0 else mean for (_, end), count, mean in zip(spans, counts, means)]
-    return whole, pooled
+    return means, (counts > 0) & (bounds[:, 1] <= reach)
 
 
 def embed_with_spans(
@@ -82,14 +87,14 @@ def embed_with_spans(
         if whole is None or parts is None:
             whole = np.zeros((len(texts), tokens.shape[-1]), dtype=np.float32)
             parts = np.zeros((int(first_row[-1]), tokens.shape[-1]), dtype=np.float32)
+        whole[rows] = mean_pool(tokens, feed["attention_mask"])
         for position, row in enumerate(rows):
-            vector, pooled = pool_spans(tokens[position], offsets[position], feed["attention_mask"][position],
-                                        locate(texts[row], pieces[row]))
-            whole[row] = vector
-            for number, piece in enumerate(pooled):
-                if piece is not None:
-                    parts[first_row[row] + number] = piece
-                    found[first_row[row] + number] = True
+            if pieces[row]:
+                means, pooled = pool_spans(tokens[position], offsets[position], feed["attention_mask"][position],
+                                           locate(texts[row], pieces[row]))
+                first = int(first_row[row])
+                parts[first : first + len(means)][pooled] = means[pooled]
+                found[first : first + len(means)] = pooled
     if whole is None or parts is None:
         return np.zeros((0, 0), dtype=np.float32), np.zeros((0, 0), dtype=np.float32), found
     return whole, parts, found

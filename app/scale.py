@@ -7,10 +7,12 @@ into `--workdir DIR`, kept, so that an interrupted build of a large size resumes
 Latencies and serving memory come from a third process that only loads the built index.
 For each: build throughput (passages/s) next to the model's own throughput on a random
 sample of the same passages (a build runs the model on passages only: their sentences'
-vectors are pooled from the same pass), index size, peak memory, cold start to the first answer, warm
-latency per stage (query embedding, dense search, lexical search, the whole fused ask with
-highlighting), and the approximate index's recall@10 against exact search (measured on a
-graph built for the purpose when the collection is small enough to search exactly).
+vectors are pooled from the same pass), timed just before and just after the build and
+combined, since this machine's pace drifts by several percent over minutes; index size,
+peak memory, cold start to the first answer, warm latency per stage (query embedding,
+dense search, lexical search, the whole fused ask with highlighting), and the approximate
+index's recall@10 against exact search (measured on a graph built for the purpose when the
+collection is small enough to search exactly).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.bench import _percentile, materialize_ungdc, peak_memory_mib
+from app.bench import _percentile, materialize_ungdc, model_rate, peak_memory_mib
 from app.build import build_index
+from app.chunk import ChunkSettings
 from app.evaluation import load_items
 from app.search import Engine
 
@@ -92,26 +95,26 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
             (corpus / ".materialized").touch()
         embedder = engine.embedder
         embedder.embed(["warm up"])
+        sample = _sample_passages(corpus, engine.settings, MODEL_SAMPLE)
+        model_before = model_rate(embedder, sample)
         began = time.perf_counter()
         report = build_index(corpus, root / "index", embedder, engine.settings, show_progress=sys.stderr.isatty())
         build = _build_figures(root, report, time.perf_counter() - began)
+        model_after = model_rate(embedder, sample)
+        model = 2 / (1 / model_before + 1 / model_after)  # the sample's throughput over both runs
         local = Engine(corpus, root / "index", make_embedder=lambda: embedder, spec=engine.spec,
                        settings=engine.settings, ranking=engine.ranking, abstention=engine.abstention,
                        log=lambda message: None)
-        texts = [chunk.ranking_text for chunk in local.index.chunks]
-        sample = random.Random(0).sample(texts, min(MODEL_SAMPLE, len(texts)))
-        began = time.perf_counter()
-        embedder.embed(sample)
-        model_rate = len(sample) / (time.perf_counter() - began)
         figures: dict[str, Any] = {
             "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
             "sentences": sum(len(chunk.sentences) for chunk in local.index.chunks), **build,
-            "model_passages_per_s": round(model_rate, 1),
+            "model_passages_per_s": round(model, 1),
+            "model_passages_per_s_before_after": [round(model_before, 1), round(model_after, 1)],
             "index_mib": round(sum(p.stat().st_size for p in (root / "index").rglob("*") if p.is_file()) / 2**20, 1),
             "vector_index": local.index.manifest.vectors,
         }
         if build.get("build_passages_per_s"):
-            figures["build_vs_model"] = round(build["build_passages_per_s"] / model_rate, 3)
+            figures["build_vs_model"] = round(build["build_passages_per_s"] / model, 3)
         figures |= _approximate(local.index)
         del local
         figures["peak_memory_build_mib"] = peak_memory_mib()
@@ -121,6 +124,20 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
                             f"the serving measurement of size {size}")
     figures["peak_memory_mib"] = max(figures["peak_memory_build_mib"], figures["peak_memory_serving_mib"])
     return figures
+
+
+def _sample_passages(corpus: Path, settings: ChunkSettings, count: int) -> list[str]:
+    """A seeded random sample of `count` of the corpus's passages, as a build embeds them
+    (ranking texts): every document is read and chunked, as the build will."""
+    from app.chunk import chunk_document
+    from app.documents import make_document, scan_corpus
+    from app.formats import extract
+
+    texts: list[str] = []
+    for entry in scan_corpus(corpus):
+        document = make_document(entry.name, entry.sha256, extract(entry.name, entry.path.read_bytes()), entry.meta)
+        texts += [chunk.ranking_text for chunk in chunk_document(document.doc_id, document.text, settings)]
+    return random.Random(0).sample(texts, min(count, len(texts)))
 
 
 def _build_figures(root: Path, report: Any, seconds: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from app.embed import HashingEmbedder
-from app.pooling import embed_passages, locate, pool_spans
+from app.pooling import embed_passages, locate, mean_pool, pool_spans
 
 
 def test_locate_finds_each_piece_after_the_one_before() -> None:
@@ -22,17 +22,18 @@ def test_locate_finds_each_piece_after_the_one_before() -> None:
     assert locate(text, ["It rained.", "Never said.", ""]) == [(8, 18), (0, 0), (0, 0)]
 
 
-def test_pool_spans_averages_a_spans_tokens_and_the_whole_over_the_mask() -> None:
+def test_pool_spans_averages_a_spans_tokens_and_mean_pool_the_whole_over_the_mask() -> None:
     tokens = np.array([[9, 9], [1, 0], [3, 0], [0, 2], [9, 9], [5, 5]], dtype=np.float32)
     offsets = np.array([[0, 0], [0, 3], [4, 7], [8, 11], [0, 0], [0, 0]])  # [CLS] a b c [SEP] padding
     mask = np.array([1, 1, 1, 1, 1, 0])
-    whole, parts = pool_spans(tokens, offsets, mask, [(0, 7), (8, 11), (8, 20), (12, 12)])
+    means, pooled = pool_spans(tokens, offsets, mask, [(0, 7), (8, 11), (8, 20), (12, 12)])
+    whole = mean_pool(tokens[None], mask[None])[0]
     expected = tokens[:5].mean(axis=0)
     np.testing.assert_allclose(whole, expected / np.linalg.norm(expected), rtol=1e-6)
-    np.testing.assert_allclose(parts[0], [1.0, 0.0])  # mean (2, 0), normalised
-    np.testing.assert_allclose(parts[1], [0.0, 1.0])
-    assert parts[2] is None  # runs past the last character the model saw (truncated)
-    assert parts[3] is None  # holds no token
+    np.testing.assert_allclose(means[0], [1.0, 0.0])  # mean (2, 0), normalised
+    np.testing.assert_allclose(means[1], [0.0, 1.0])
+    assert pooled.tolist() == [True, True, False, False]  # the third runs past the last character the model
+    # saw (truncated); the fourth holds no token
 
 
 class Pooling(HashingEmbedder):
