@@ -128,14 +128,17 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
 
 def _sample_passages(corpus: Path, settings: ChunkSettings, count: int) -> list[str]:
     """A seeded random sample of `count` of the corpus's passages, as a build embeds them
-    (ranking texts): every document is read and chunked, as the build will."""
+    (ranking texts): every readable document is read and chunked, as the build will."""
     from app.chunk import chunk_document
-    from app.documents import make_document, scan_corpus
-    from app.formats import extract
+    from app.documents import corpus_files, read_document
+    from app.errors import CorpusError
 
     texts: list[str] = []
-    for entry in scan_corpus(corpus):
-        document = make_document(entry.name, entry.sha256, extract(entry.name, entry.path.read_bytes()), entry.meta)
+    for path in corpus_files(corpus):
+        try:
+            document = read_document(path)
+        except CorpusError:
+            continue  # the build reports it and leaves it out
         texts += [chunk.ranking_text for chunk in chunk_document(document.doc_id, document.text, settings)]
     return random.Random(0).sample(texts, min(count, len(texts)))
 
