@@ -58,6 +58,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "abstained": answer.abstained,
+        "level": answer.level,
         "confidence": round(answer.confidence, 6),
         "searched_as": answer.searched_as,
         "answerable": None if answer.answerable is None else round(answer.answerable, 6),

@@ -105,14 +105,31 @@ class Hit:
         return ", ".join(part for part in parts if part)
 
 
+LEVELS = ("answered", "related", "none")
+
+
 @dataclass(frozen=True)
 class Answer:
+    """A question's passages and how far the documents answer it.
+
+    `level`: "answered" (the top passage answers), "related" (related passages, no direct
+    answer) or "none" (nothing relevant; at most the single closest passage is listed).
+    `abstained` is True for the last two.
+    """
+
     question: str
     abstained: bool
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0  # best cosine similarity of any passage
     searched_as: str = ""  # the text searched: the question, or an earlier one joined to it
     answerable: float | None = None  # the abstention rule's probability that the documents answer
+    level: str = ""  # one of LEVELS; empty: derived from `abstained`
+
+    def __post_init__(self) -> None:
+        if not self.level:
+            object.__setattr__(self, "level", "related" if self.abstained else "answered")
+        if self.level not in LEVELS:
+            raise ValueError(f"level {self.level!r} is not one of {LEVELS}")
 
 
 def validate_question(question: str) -> str:
