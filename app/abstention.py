@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.errors import UsageError
-from app.lexical import LexicalIndex, analyze
+from app.lexical import LexicalIndex, analyze, analyze_pooled
 
 FEATURES = ("cosine", "coverage")
 _QUESTION_WORDS = frozenset(analyze(
@@ -28,9 +29,9 @@ _QUESTION_WORDS = frozenset(analyze(
 )) | {"how", "what", "which", "who", "whom", "whose", "when", "where", "why"}
 
 
-def content_terms(question: str) -> list[str]:
-    """The question's analysed terms without question words."""
-    return [t for t in analyze(question) if t not in _QUESTION_WORDS]
+def content_terms(question: str, languages: Sequence[str | None] = (None,)) -> list[str]:
+    """The question's analysed terms (in each of `languages`, pooled) without question words."""
+    return [t for t in analyze_pooled(question, languages) if t not in _QUESTION_WORDS]
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def weighted_share(terms: list[str], present: set[str], idf: dict[str, float], u
 
 def features_for(question: str, best_passage: str | None, cosine: float, lexical: LexicalIndex) -> dict[str, float]:
     """The rule's inputs for one searched question and its best passage."""
-    terms = content_terms(question)
-    present = set(analyze(best_passage)) if best_passage is not None else set()
+    terms = content_terms(question, lexical.languages)
+    present = set(analyze_pooled(best_passage, lexical.languages)) if best_passage is not None else set()
     return {"cosine": cosine, "coverage": weighted_share(terms, present, lexical.idf, lexical.unseen_idf)}
 
 

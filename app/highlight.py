@@ -22,14 +22,16 @@ MAX_MARKED = 2
 
 
 def sentence_scores(
-    query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str]
+    query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str],
+    language: str | None = None,
 ) -> list[float]:
+    """Each sentence's score; `texts` are analysed in their document's `language` (as BM25 does)."""
     import numpy as np
 
     cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
     scores = []
     for similarity, text in zip(cosine.tolist(), texts):
-        overlap = len(query_terms & set(analyze(text))) / len(query_terms) if query_terms else 0.0
+        overlap = len(query_terms & set(analyze(text, language))) / len(query_terms) if query_terms else 0.0
         scores.append(similarity + LEXICAL_WEIGHT * overlap)
     return scores
 
