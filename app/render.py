@@ -6,6 +6,8 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from app.chunk import markup_for
+from app.display import passage_html
 from app.search import Answer, Hit
 from app.viewer import passage_link
 
@@ -95,16 +97,15 @@ def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _escape_html(text: str) -> str:
-    safe = html.escape(text, quote=False)
-    return safe.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")
-
-
 def quote_markdown(hit: Hit) -> str:
-    """A passage as a Markdown block quote, answering sentences in <mark>: the source's own
-    Markdown emphasis is kept, raw HTML is escaped so it shows as text and never runs."""
-    safe = marked(hit, "<mark>", "</mark>", _escape_html)
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in safe.splitlines())
+    """A passage as a quote for the chat's Markdown: one raw HTML `<blockquote>` on one line,
+    so the Markdown renderer shows its characters as they are (a line "2025." never becomes
+    a list item; see `app.display`), answering sentences in <mark>, a table as a table."""
+    chunk = hit.chunk
+    body = passage_html(chunk.text, chunk.start, hit.highlights, markup_for(hit.document.format),
+                        chunk.table_header)
+    return (f'<blockquote class="verbatim-quote" data-chunk="{html.escape(chunk.chunk_id)}">'
+            f"{body}</blockquote>")
 
 
 def answer_to_markdown(answer: Answer) -> str:

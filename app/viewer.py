@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import blocks, is_heading, is_separator, page_starts, parse_structure
+from app.chunk import blocks, is_heading, is_separator, markup_for, page_starts, parse_structure
+from app.display import inline_html, table_html
 from app.errors import VerbatimError
 
 if TYPE_CHECKING:
     from app.search import Engine
 
-OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
 STYLE = """
 body { font-family: ui-sans-serif, system-ui, sans-serif; max-width: 46rem; margin: 0 auto; padding: 1rem;
        line-height: 1.55; color: #1f2937; }
@@ -29,6 +28,8 @@ mark { background: #fde047; } .page { color: #6b7280; font-size: 0.8em; border-t
   margin-top: 1em; text-align: right; } .notice { background: #fef3c7; border: 1px solid #d97706; padding: 0.6em; }
 .cite { background: #f3f4f6; padding: 0.6em; border-radius: 6px; position: sticky; bottom: 0;
         box-shadow: 0 -2px 6px rgba(0,0,0,0.08); } button { margin: 0.3em 0.3em 0 0; }
+.verbatim-table { border-collapse: collapse; margin: 0.6em 0; } .verbatim-table td, .verbatim-table th {
+  border: 1px solid #d1d5db; padding: 0.2em 0.5em; } tr.in-passage { background: #eff6ff; }
 """
 COPY_SCRIPT = """
 for (const b of document.querySelectorAll('button[data-copy]')) {
@@ -43,28 +44,17 @@ for (const b of document.querySelectorAll('button[data-copy]')) {
 """
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False})
+def _inline(text: str, start: int, highlights: Sequence[tuple[int, int]], markup: str = "markdown") -> str:
+    """One block's text as inline HTML, with <mark> around the highlighted slices (see `app.display`)."""
+    return inline_html(text, start, highlights, markup)
 
 
-def _inline(text: str, start: int, highlights: Sequence[tuple[int, int]]) -> str:
-    """One block's text as inline HTML, with <mark> around the highlighted slices."""
-    marks = sorted([(a - start, OPEN) for a, b in highlights if start <= a < start + len(text)]
-                   + [(b - start, CLOSE) for a, b in highlights if start < b <= start + len(text)],
-                   reverse=True)
-    for offset, mark in marks:
-        text = text[:offset] + mark + text[offset:]
-    rendered = _markdown().renderInline(" ".join(text.split()))
-    rendered = rendered.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")  # the one tag kept
-    return rendered.replace(OPEN, "<mark>").replace(CLOSE, "</mark>")
-
-
-def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]]) -> str:
-    """Headings, separators and numbered paragraphs; paragraphs inside `span` marked."""
-    _, paragraphs = parse_structure(text)
+def render_body(
+    text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]], markup: str = "markdown"
+) -> str:
+    """Headings, separators, numbered paragraphs and tables; paragraphs (and table rows) inside
+    `span` marked. `markup`: how much structure the text carries (`app.chunk.markup_for`)."""
+    _, paragraphs = parse_structure(text, markup)
     starts = page_starts(text)
     parts: list[str] = ['<div class="page" id="page-1">p. 1</div>'] if starts else []
     anchored = False
@@ -78,21 +68,26 @@ def render_body(text: str, span: tuple[int, int] | None, highlights: Sequence[tu
             continue  # the rest of a paragraph already rendered whole
         paragraph = next((p for p in paragraphs if p.start <= start < p.end), None)
         block = text[start:end]
-        if paragraph is None and is_heading(block):
+        if paragraph is None and markup != "plain" and is_heading(block):
             heading = block.lstrip("#").strip()
-            parts.append(f"<h2>{_inline(heading, start + block.index(heading), highlights)}</h2>")
+            parts.append(f"<h2>{_inline(heading, start + block.index(heading), highlights, markup)}</h2>")
         elif paragraph is None and is_separator(block):
-            parts.append("<hr>")
+            shown = f'<p class="separator">{_inline(block, start, (), markup)}</p>'
+            parts.append("<hr>" if markup == "markdown" else shown)
         elif paragraph is not None:
             inside = span is not None and paragraph.start < span[1] and span[0] < paragraph.end
             attrs = f' id="para-{paragraph.number}"'
             if inside and not anchored:
                 attrs = ' id="passage"' + f' data-para="{paragraph.number}"'
                 anchored = True
-            css = ' class="in-passage"' if inside else ""
-            body = _inline(text[paragraph.start : paragraph.end], paragraph.start, highlights)
             number = "" if paragraph.label else f'<span class="num">{paragraph.number}</span>'
-            parts.append(f'<p{attrs}{css}>{number}{body}</p>')
+            if paragraph.table:
+                body = table_html(text, paragraph.start, paragraph.end, highlights, markup, passage=span)
+                parts.append(f'<div{attrs} class="table-block">{number}{body}</div>')
+            else:
+                css = ' class="in-passage"' if inside else ""
+                body = _inline(text[paragraph.start : paragraph.end], paragraph.start, highlights, markup)
+                parts.append(f'<p{attrs}{css}>{number}{body}</p>')
             done = paragraph.end
     return "\n".join(parts)
 
@@ -119,7 +114,8 @@ def render_page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(doc['title'])} · Verbatim</title><style>{STYLE}</style></head><body>"
         f'<p><a href="/">← Verbatim</a></p><h1>{e(doc["title"])}</h1><p class="meta">{meta}</p>'
-        f"{banner}<article>{render_body(text, span, highlights)}</article>{cite}"
+        f"{banner}<article>{render_body(text, span, highlights, markup_for(doc.get('format') or 'markdown'))}"
+        f"</article>{cite}"
         f"<script>{COPY_SCRIPT}</script></body></html>"
     )
 
@@ -154,7 +150,8 @@ def document_page(
     except (KeyError, OSError, VerbatimError):
         return 404, _message_page(f"There is no document {doc_id!r} in this collection (any more).")
     doc = {"title": record.title, "date": record.date, "venue": record.venue, "source": record.source,
-           "language": record.language, "symbol": record.symbol, "source_url": record.source_url}
+           "language": record.language, "symbol": record.symbol, "source_url": record.source_url,
+           "format": record.format}
     if start is None and end is None:
         return 200, render_page(doc, text, None, [], None, None, None)
     if not (start or "").isdigit() or not (end or "").isdigit() or not int(start or 0) < int(end or 0) <= len(text):
