@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import resume
-from app.chunk import Chunk, ChunkSettings, chunk_document, plain_text
+from app.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
 from app.errors import CorpusError
@@ -54,6 +54,7 @@ class BuildReport:
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()  # one line per unreadable file: name and reason
+    warnings: tuple[str, ...] = ()  # one line per indexed file with little to search: name and why
     written: bool = True  # False when the index already matched the corpus
     resumed: int = 0  # passages whose vectors an interrupted build had saved (counted in `embedded`)
 
@@ -126,7 +127,7 @@ def _plan(index_dir: Path, files: list[CorpusFile], previous: StoredIndex | None
             if extracted is None:
                 extracted = extract(entry.name, entry.path.read_bytes(), limit)
                 write_text_entry(index_dir, entry.sha256, extracted)
-            doc = make_document(entry.name, entry.sha256, extracted, entry.meta)
+            doc = make_document(entry.name, entry.sha256, extracted, entry.meta, entry.doc_id)
         except (CorpusError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CorpusError) else f"{entry.name}: cannot be read ({exc})"
             plan.failures[entry.name] = {"sha256": entry.sha256, "reason": reason}
@@ -148,9 +149,9 @@ def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reu
     if reusable:
         plan.keep.append(old)
         return
-    stored = read_text_entry(index_dir, old.sha256)  # re-embed the indexed version's stored text
+    stored = read_text_entry(index_dir, old.sha256, current=False)  # re-embed the indexed version's stored text
     if stored is not None:
-        doc = make_document(old.path, old.sha256, stored, {})
+        doc = make_document(old.path, old.sha256, stored, {}, old.doc_id)
         kept_meta = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
         plan.fresh.append(replace(doc, **{key: getattr(old, key) for key in kept_meta}))
 
@@ -196,19 +197,34 @@ def build_index(
                 plan.keep == previous.manifest.documents and plan.failures == previous.manifest.failures):
             return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
                                time.perf_counter() - began, failures=failures, written=False)
-        report = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
+        report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
     return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
-                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, resumed=report[4])
+                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, warnings,
+                       resumed=report[4])
+
+
+def thin_document_warning(doc: Document, chunks: list[Chunk]) -> str | None:
+    """A line naming a document that was indexed with little or nothing to search, or None."""
+    if not chunks:
+        return (f"{doc.path}: no paragraph or heading was found in it; it is listed, but no passage "
+                "of it can be found")
+    if not any(chunk.paragraphs for chunk in chunks):
+        shown = "; ".join(f"“{chunk.text}”" for chunk in chunks[:3])
+        return f"{doc.path}: holds headings only, no paragraph; only its headings can be found ({shown})"
+    return None
 
 
 def _write(
     index_dir: Path, plan: _Plan, previous: StoredIndex | None, embedder: Embedder,
     settings: ChunkSettings, show_progress: bool,
-) -> tuple[int, int, int, int, int]:
+) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
     import numpy as np
 
-    fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
+    fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings, markup_for(doc.format))
+                    for doc in plan.fresh}
+    warnings = tuple(warning for doc in plan.fresh
+                     if (warning := thin_document_warning(doc, fresh_chunks[doc.doc_id])) is not None)
     jobs = [_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
     fresh_vectors, resumed = embed_jobs(index_dir, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
@@ -241,7 +257,8 @@ def _write(
     passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    lexical = LexicalIndex.build([c.ranking_text for c in chunks])
+    languages = {record.doc_id: record.language for record in records}
+    lexical = LexicalIndex.build([c.ranking_text for c in chunks], [languages[c.doc_id] for c in chunks])
     files, vector_index = write_generation(index_dir, generation, chunks, passages, lexical,
                                            sentences.reshape(-1, dimension))
     manifest = Manifest(
@@ -258,7 +275,7 @@ def _write(
     commit_manifest(index_dir, manifest)
     resume.clear(index_dir)
     fresh = sum(job.passages for job in jobs)
-    return len(records), len(chunks), fresh, len(chunks) - fresh, resumed
+    return (len(records), len(chunks), fresh, len(chunks) - fresh, resumed), warnings
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

@@ -27,6 +27,8 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
     report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"verbatim: warning: {warning}", file=sys.stderr)
     for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
         if ids:
             _log(args, f"{label}: {', '.join(sorted(ids))}")
@@ -94,10 +96,16 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  TITLE")
     for doc in manifest.documents:
         pages = str(doc.pages) if doc.pages else "-"
-        print(f"{doc.doc_id:{width}}  {doc.date or '-':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
+        print(f"{doc.doc_id:{width}}  {doc.date or 'no date':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
               f"{doc.sha256[:12]}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
+    undated = [doc for doc in manifest.documents if not doc.date]
+    if undated:
+        example = undated[0]
+        print(f"{len(undated)} document(s) state no date in their metadata or header, so none is shown or cited; "
+              f"set one with: verbatim add {engine.corpus_dir / example.path} --date YYYY-MM-DD "
+              f"(or \"date\" in {engine.corpus_dir / (example.path + '.meta.json')})")
     return 0
 
 

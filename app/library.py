@@ -5,6 +5,11 @@
 `corpus/`, while the other files of the same call go in. Copies are atomic (temp file,
 fsync, rename), so a killed `add` leaves either no file or the whole file. The index is
 then brought in line by the ordinary incremental build, which embeds only what is new.
+
+A file whose name differs from a document's only by its format ("report.pdf" beside
+"report.md") is added under an id with its format ("report-pdf", fixed in its sidecar);
+the document already there keeps its id. Adding a file the corpus holds already with
+metadata flags (`--date`, `--title`, ...) updates that document's sidecar.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.documents import (
+    ID_FIELD,
     META_FIELDS,
     META_SUFFIX,
     CorpusFile,
+    distinct_id,
     doc_id_for,
     max_file_bytes,
     read_sidecar,
@@ -30,7 +37,7 @@ from app.store import write_atomic, write_text_entry
 @dataclass
 class AddOutcome:
     added: list[str] = field(default_factory=list)  # document ids copied into the corpus
-    skipped: list[str] = field(default_factory=list)  # messages: already there
+    skipped: list[str] = field(default_factory=list)  # messages: already there (metadata updated, if given)
     failed: list[str] = field(default_factory=list)  # messages: file and reason
 
 
@@ -60,7 +67,7 @@ def add_files(
         raise UsageError(f"--title names one document but {len(files)} files were given; add them one at a time")
     corpus_dir.mkdir(parents=True, exist_ok=True)
     existing = {entry.sha256: entry for entry in scan_corpus(corpus_dir)}
-    by_id = {entry.doc_id: entry for entry in existing.values()}
+    by_name = {entry.name: entry for entry in existing.values()}
     outcome = AddOutcome()
     limit = max_file_bytes()
     for path in files:
@@ -68,28 +75,40 @@ def add_files(
             data = _read(path)
             digest = sha256_bytes(data)
             if digest in existing:
-                outcome.skipped.append(f"{path}: already in the corpus as {existing[digest].doc_id}; skipped")
+                outcome.skipped.append(_already_there(corpus_dir, existing[digest], path, meta))
                 continue
-            doc_id = doc_id_for(path.name)
-            clash = by_id.get(doc_id)
-            if clash is not None and not (replace and clash.name == path.name):
-                what = "a different version of it" if clash.name == path.name else clash.name
-                raise CorpusError(
-                    f"{path.name}: the corpus already holds {what} as document {doc_id}; "
-                    + ("pass --replace to update it" if clash.name == path.name else "rename the file")
-                )
+            same = by_name.get(path.name)
+            if same is not None and not replace:
+                raise CorpusError(f"{path.name}: the corpus already holds a different version of it as document "
+                                  f"{same.doc_id}; pass --replace to update it")
             extracted = extract(path.name, data, limit)  # refuses unreadable documents before copying
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
+        taken = {entry.doc_id for entry in existing.values() if entry.name != path.name}
+        doc_id = same.doc_id if same is not None else distinct_id(path.name, taken)
         write_text_entry(index_dir, digest, extracted)  # so the build does not extract it again
-        if meta:
+        sidecar_meta: dict[str, object] = {**meta, **({ID_FIELD: doc_id} if doc_id != doc_id_for(path.name) else {})}
+        if sidecar_meta:
             sidecar = corpus_dir / (path.name + META_SUFFIX)
-            write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **meta}))
+            write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **sidecar_meta}))
         write_atomic(corpus_dir / path.name, data)
-        existing[digest] = by_id[doc_id] = CorpusFile(corpus_dir / path.name, digest, dict(meta))
+        if same is not None:
+            existing.pop(same.sha256, None)
+        existing[digest] = by_name[path.name] = CorpusFile(corpus_dir / path.name, digest, sidecar_meta, doc_id)
         outcome.added.append(doc_id)
     return outcome
+
+
+def _already_there(corpus_dir: Path, entry: CorpusFile, path: Path, meta: dict[str, str]) -> str:
+    """The message for a file the corpus holds already; given metadata goes into its sidecar."""
+    if not meta:
+        return f"{path}: already in the corpus as {entry.doc_id}; skipped"
+    current = read_sidecar(entry.path)
+    if all(current.get(key) == value for key, value in meta.items()):
+        return f"{path}: already in the corpus as {entry.doc_id} with this metadata; skipped"
+    write_atomic(entry.path.with_name(entry.name + META_SUFFIX), _json({**current, **meta}))
+    return f"{path}: already in the corpus as {entry.doc_id}; its metadata is updated ({', '.join(sorted(meta))})"
 
 
 def _read(path: Path) -> bytes:

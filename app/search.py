@@ -23,7 +23,7 @@ from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.followup import contextualize
 from app.fusion import minmax_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
-from app.lexical import analyze, fold_for_matching
+from app.lexical import fold_for_matching
 from app.store import MANIFEST, DocumentRecord, StoredIndex, load_index, read_manifest
 
 MAX_QUESTION_CHARS = 1000
@@ -218,7 +218,7 @@ def rank_passages(
             continue
         kept.append(chunk)
         found.append((row, []))
-    terms = set(analyze(question))
+    terms = set(index.lexical.query_terms(question))  # in each language of the collection
 
     def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
         chunk = index.chunks[row]
@@ -284,7 +284,8 @@ def _highlights(index: StoredIndex, row: int, query: Any, terms: set[str]) -> tu
     first = index.sentence_rows[row]
     vectors = index.sentence_vectors[first : first + len(chunk.sentences)]
     texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
-    return pick_highlights(chunk.sentences, sentence_scores(query, terms, vectors, texts))
+    language = index.document(chunk.doc_id).language
+    return pick_highlights(chunk.sentences, sentence_scores(query, terms, vectors, texts, language))
 
 
 def fuse_candidates(
@@ -397,6 +398,8 @@ class Engine:
             )
             for failure in report.failures:
                 self.log(f"not indexed: {failure}")
+            for warning in report.warnings:
+                self.log(f"warning: {warning}")
         manifest = read_manifest(self.index_dir)
         if manifest is None:
             raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")
