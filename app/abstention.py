@@ -79,10 +79,15 @@ def weighted_share(terms: list[str], present: set[str], idf: dict[str, float], u
 
 
 def features_for(question: str, best_passage: str | None, cosine: float, lexical: LexicalIndex) -> dict[str, float]:
-    """The rule's inputs for one searched question and its best passage."""
-    terms = content_terms(question, lexical.languages)
-    present = set(analyze_pooled(best_passage, lexical.languages)) if best_passage is not None else set()
-    return {"cosine": cosine, "coverage": weighted_share(terms, present, lexical.idf, lexical.unseen_idf)}
+    """The rule's inputs for one searched question and its best passage. In a collection of
+    several languages, coverage is taken in each language's analysis and the best counts
+    (the question is in one of them; the others' unstemmed forms would count as missing)."""
+    shares = []
+    for language in lexical.languages:
+        terms = content_terms(question, (language,))
+        present = set(analyze(best_passage, language)) if best_passage is not None else set()
+        shares.append(weighted_share(terms, present, lexical.idf, lexical.unseen_idf))
+    return {"cosine": cosine, "coverage": max(shares, default=1.0)}
 
 
 def fit_rule(

@@ -6,7 +6,8 @@ Pure functions only: text in, values out. The structure we honour:
 * blocks of non-blank lines are paragraphs, numbered 1, 2, ... through the document
   (headings and separators are not numbered);
 * a paragraph that the source breaks mid-sentence across a blank line ("Eighty-four
-  people are" / "acknowledged victims.") is joined back into one paragraph;
+  people are" / "acknowledged victims.") is joined back into one paragraph, unless the
+  next opens with a paragraph number; in paged (PDF) text, only across a page break;
 * a document's own paragraph numbers ("12.", then "(a)" under it) are kept as labels
   when it numbers at least three paragraphs; an unnumbered paragraph after a numbered one
   (the rest of it after a page break, a quotation) carries that number on;
@@ -200,6 +201,7 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
     paragraphs: list[Paragraph] = []
     section_has_text = False
     last_plain = ""  # the last paragraph without markup (each block is stripped once); "" after a table
+    paged = "\f" in text  # PDF text: its layout made the paragraphs; only a page break cuts one
     for start, end in blocks(text):
         block = text[start:end]
         if markup != "plain" and is_heading(block):
@@ -216,7 +218,8 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
         elif markup != "plain" and tables.is_table(block):
             paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number, table=True))
             last_plain, section_has_text = "", True
-        elif section_has_text and last_plain and _continues(last_plain, plain_text(block)):
+        elif (section_has_text and last_plain and (not paged or "\f" in text[paragraphs[-1].end : start])
+              and not _OWN_NUMBER.match(block) and _continues(last_plain, plain_text(block))):
             last = paragraphs[-1]
             paragraphs[-1] = Paragraph(last.number, last.start, end, last.section_number)
             last_plain = plain_text(text[last.start : end])

@@ -11,8 +11,10 @@ lines are regrouped here. A line starts a new paragraph when, against the line b
   not paragraph spacing, which is the larger);
 * it is indented while the line before was not a paragraph's first line (first-line
   indents), or back at a smaller indent after a paragraph's second line (hanging indents);
-* the line before ended a sentence and left room for the first word of this one, or
-  this one opens with a paragraph number ("12.", "(a)") or a bullet after a sentence end.
+* the line before ended a sentence and left room for the first word of this one (room
+  against the block's own right edge: its lines' and this line's furthest end), or left
+  much room without ending a sentence (a heading), or this one opens with a paragraph
+  number ("12.", "(a)") or a bullet after a sentence end.
 
 A line ending in a hyphen never ends a paragraph by room left. Lines of a paragraph are
 joined with a line break, as on the page: a word split by a line-end hyphen stays
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 EDGE_LINES = 3  # lines from the top and the bottom of a page that may be running heads or feet ...
-EDGE_ZONE = 0.15  # ... when within this share of the page's height from its top or bottom edge ...
+EDGE_ZONE = 0.12  # ... when within this share of the page's height from its top or bottom edge ...
 FURNITURE_SHARE = 0.5  # ... when repeated on at least this share of the pages (and at least two)
 SPACING_PERCENTILE = 0.2
 SPACING_SLACK = 1.2  # a distance over 1.2 x the line spacing (+ half a point) opens a paragraph
@@ -122,7 +124,25 @@ def running_furniture(pages: list[list[Line]]) -> set[tuple[int, int]]:
             near = {other for other, _, z, _ in spots if abs(z - y) <= max(3.0, 0.6 * height)}
             if len(near) >= need:
                 found.add((number, i))
-    return found
+    spacing = line_spacing(pages)
+    return {(number, i) for number, i in found if not _in_a_paragraph(pages[number], i, found, number, spacing)}
+
+
+def _in_a_paragraph(lines: list[Line], index: int, found: set[tuple[int, int]], page: int,
+                    spacing: dict[int, float]) -> bool:
+    """Whether a repeated line sits at line spacing from a line of the page's body text: then it
+    belongs to a paragraph (a document that repeats itself), not to the page's furniture."""
+    line = lines[index]
+    usual = spacing.get(_size(line))
+    if usual is None:
+        return False
+    for other_index, other in enumerate(lines):
+        if other_index == index or (page, other_index) in found:
+            continue
+        close = abs(other.y0 - line.y0) <= SPACING_SLACK * usual + 0.5
+        if close and other.x0 < line.x1 and line.x0 < other.x1 and _size(other) == _size(line):
+            return True
+    return False
 
 
 def _size(line: Line) -> int:
@@ -146,14 +166,7 @@ def line_spacing(pages: list[list[Line]]) -> dict[int, float]:
     return {size: sorted(values)[int(SPACING_PERCENTILE * (len(values) - 1))] for size, values in pitches.items()}
 
 
-def _right_edge(lines: list[Line], line: Line) -> float:
-    """The right edge of the column `line` stands in: the furthest line end of text of its size
-    that overlaps it horizontally."""
-    return max((other.x1 for other in lines if other.x0 < line.x1 and line.x0 < other.x1
-                and abs(other.height - line.height) <= 0.2 * line.height), default=line.x1)
-
-
-def _breaks(lines: list[Line], group: list[Line], cur: Line, spacing: dict[int, float]) -> bool:
+def _breaks(group: list[Line], cur: Line, spacing: dict[int, float]) -> bool:
     """Whether `cur` opens a new paragraph after the lines of `group` (see the module docstring)."""
     prev = group[-1]
     if not _follows(prev, cur):
@@ -169,7 +182,7 @@ def _breaks(lines: list[Line], group: list[Line], cur: Line, spacing: dict[int, 
     ended = bool(_SENTENCE_END.search(prev.text))
     if prev.text.endswith(("-", "\u00ad")) and not ended:
         return False
-    right = _right_edge(lines, prev)
+    right = max([line.x1 for line in group] + [cur.x1])  # the block's own right edge, not the page's
     room = right - prev.x1
     fits = room > CHAR_WIDTH * em * len(cur.text.split()[0]) + (0.5 if ended else 2.0) * em
     if _NUMBERED.match(cur.text) and (ended or fits):
@@ -181,7 +194,7 @@ def paragraphs(lines: list[Line], spacing: dict[int, float]) -> list[list[Line]]
     """A page's lines (reading order) grouped into paragraphs."""
     groups: list[list[Line]] = []
     for line in lines:
-        if groups and not _breaks(lines, groups[-1], line, spacing):
+        if groups and not _breaks(groups[-1], line, spacing):
             groups[-1].append(line)
         else:
             groups.append([line])
