@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from app.lexical import analyze
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 LEXICAL_WEIGHT = 0.3
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best
@@ -22,15 +22,12 @@ MAX_MARKED = 2
 
 
 def sentence_scores(
-    query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str],
-    language: str | None = None,
+    cosines: Sequence[float], query_terms: set[str], texts: Sequence[str], language: str | None = None
 ) -> list[float]:
-    """Each sentence's score; `texts` are analysed in their document's `language` (as BM25 does)."""
-    import numpy as np
-
-    cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+    """Each sentence's score: its cosine to the question plus LEXICAL_WEIGHT times the share of the
+    question's terms it holds (`texts` analysed in their document's `language`, as BM25 does)."""
     scores = []
-    for similarity, text in zip(cosine.tolist(), texts):
+    for similarity, text in zip(cosines, texts):
         overlap = len(query_terms & set(analyze(text, language))) / len(query_terms) if query_terms else 0.0
         scores.append(similarity + LEXICAL_WEIGHT * overlap)
     return scores

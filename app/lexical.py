@@ -103,6 +103,11 @@ def _stopwords(algorithm: str = ENGLISH) -> frozenset[str]:
     return frozenset(word.lower().translate(fold) if fold else word.lower() for word in words)
 
 
+def stopwords(language: str | None = None) -> frozenset[str]:
+    """The words BM25 ignores in `language` (bm25s's lists; None: English), folded as analysed."""
+    return _stopwords(analysis_for(language))
+
+
 def analyze(text: str, language: str | None = None) -> list[str]:
     """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed in `language`
     (an ISO 639-1 code; None: English, as for every document before languages were told)."""
@@ -204,6 +209,17 @@ class LexicalIndex:
         """The IDF of a term that occurs in no passage."""
         count = int(self._retriever.scores["num_docs"])
         return math.log(1 + (count + 0.5) / 0.5)
+
+    def attainable(self, tokens: list[str]) -> float:
+        """BM25 of an average-length passage holding each distinct token once: the sum of their IDF
+        (a token the collection lacks counts with `unseen_idf`)."""
+        return sum(self.idf.get(token, self.unseen_idf) for token in set(tokens))
+
+    def query_attainable(self, text: str) -> float:
+        """`attainable` of a question's terms in the analysis that suits it best: the least over the
+        collection's languages (the question's own language finds its terms; another would leave
+        them unseen and inflate it). One language: `attainable(analyze(text))`."""
+        return min(self.attainable(analyze(text, language)) for language in self.languages)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros where no term matches)."""
