@@ -53,6 +53,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "symbol": hit.document.symbol,
         "last_page": chunk.last_page,
         "own_paragraphs": list(chunk.labels),
+        "table_header": chunk.table_header or None,  # a table piece's header row, shown above it as context
         "also_in": [_twin(twin) for twin in hit.also_in],
     }
 

@@ -1,8 +1,9 @@
 """The reader view: a whole document as HTML, one passage marked and scrolled to.
 
-Pure rendering: document text, its record and a span in, an HTML page out. Text is
-rendered with markdown-it (raw HTML off, so a document's own `<script>` shows as
-text); the passage's paragraphs are marked and the first carries `id="passage"`, so
+Pure rendering: document text, its record and a span in, an HTML page out. Each block is
+shown as `app.display` shows quotes: plain formats literally, Markdown with inline styling
+only (raw HTML off, so a document's own `<script>` shows as text), tables as tables; the
+passage's paragraphs (or table rows) are marked and the first carries `id="passage"`, so
 the link's `#passage` fragment scrolls there without any script.
 """
 
