@@ -33,7 +33,7 @@ from app.chunk import markup_for
 from app.errors import CorpusError
 from app.formats import DEFAULT_MAX_MB, FORMATS, Extracted, extract
 from app.language import document_language
-from app.metadata import date_in_text, first_heading, first_line, is_placeholder_title
+from app.metadata import date_in_text, first_heading, first_line, is_placeholder_title, running_title
 
 META_SUFFIX = ".meta.json"
 META_FIELDS = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
@@ -151,10 +151,12 @@ def make_document(
 
 
 def _title(file_name: str, found: str | None, extracted: Extracted) -> str:
-    """The file's own title unless it is a placeholder, else the first heading, else the first
-    line when it reads as a title, else the file name."""
+    """The file's own title unless it is a placeholder, else the first heading (in a PDF, the first
+    page's largest text), else the first line when it reads as a title, else a running head
+    without a number, else the file name."""
     heading = first_heading(extracted.text) if markup_for(extracted.format) != "plain" else None
-    for candidate in (found, heading, extracted.meta.get("first_heading"), first_line(extracted.text)):
+    running = running_title(extracted.meta.get("running_heads", ""))
+    for candidate in (found, heading, extracted.meta.get("first_heading"), first_line(extracted.text), running):
         if candidate and not is_placeholder_title(candidate, file_name):
             return " ".join(candidate.split())
     return Path(file_name).stem

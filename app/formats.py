@@ -184,7 +184,7 @@ def _read_html(file_name: str, data: bytes, limit: int) -> Extracted:
                                include_tables=True, favor_recall=True) or ""
     text = _unescape(text)
     meta: dict[str, str] = {}
-    found = trafilatura.extract_metadata(markup)
+    found = trafilatura.extract_metadata(markup, extensive=False)  # dates from metadata, never guessed from text
     if found is not None:
         for key in ("title", "date", "author", "url"):
             value = getattr(found, key, None)

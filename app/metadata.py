@@ -17,6 +17,7 @@ from pathlib import Path
 
 HEADER_CHARS = 1500  # a date or title is looked for this far into the text
 TITLE_MAX_CHARS = 150
+_NUMBERED = re.compile(r"(?:\d{1,3}|[IVXLC]{1,6}|[a-z])[.)]\s|\([a-z0-9]{1,4}\)\s|[•▪◦–-]\s")
 _GENERIC = (r"untitled|unnamed|no[ _-]?title|title|anonymous|unknown|none|null|n/?a|default|blank|empty|"
             r"template|normal|draft|new|(?:ms[ _-]?)?(?:word|powerpoint|excel|office)|pdf|print|cover|"
             r"document|doc|presentation|workbook|book|sheet|slide|page|layout|image|img|scan|dsc|file")
@@ -86,12 +87,22 @@ def first_heading(text: str) -> str | None:
 
 
 def first_line(text: str) -> str | None:
-    """The text's first line when it reads as a title: short, not a sentence, not a date alone."""
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    line = _plain(line.lstrip("#").strip())
-    if not line or len(line) > TITLE_MAX_CHARS or line[-1] in ".,;:!" or not re.search(r"[^\W\d_]", line):
+    """The text's first paragraph when it reads as a title: one short line, not a sentence, not a
+    numbered item ("1. ...", "IV. ..."), not a date alone."""
+    block = next((block.strip() for block in re.split(r"\n\s*\n", text) if block.strip()), "")
+    if "\n" in block or _NUMBERED.match(block):
+        return None
+    line = _plain(block.lstrip("#").strip())
+    if not line or len(line) > TITLE_MAX_CHARS or line[-1] in ".,;:!-" or not re.search(r"[^\W\d_]", line):
         return None
     return None if date_in_text(line) else line
+
+
+def running_title(running_heads: str) -> str | None:
+    """A running head that can stand as a title: the first without a number (a page number's line
+    is not one), e.g. "HARBOUR AUTHORITY - INTERNAL BULLETIN"."""
+    return next((line.strip() for line in running_heads.splitlines()
+                 if line.strip() and not re.search(r"\d", line) and len(line.strip()) <= TITLE_MAX_CHARS), None)
 
 
 def _plain(text: str) -> str:

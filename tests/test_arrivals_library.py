@@ -19,6 +19,7 @@ from app.render import quote_markdown
 from app.search import Engine, RankingSettings
 from tests.arrivals_factory import (
     RUSSIAN,
+    write_bulletin_pdf,
     write_table_docx,
     write_table_html,
     write_table_markdown,
@@ -75,6 +76,14 @@ def test_a_date_comes_from_the_header_never_from_the_pdfs_creation_date(tmp_path
     assert doc.date is None  # "1 May 2025" in a sentence is not the document's date
     assert doc.title == "Annual review of the water supply"  # not "Microsoft Word - review.docx"
     assert parse_document(water.name, water.read_bytes(), {"date": "2024-12-01"}).date == "2024-12-01"
+    web = write_table_html(tmp_path / "cases.html")  # "cases filed in 2023" is no date of the page
+    assert parse_document(web.name, web.read_bytes(), {}).date is None
+
+
+def test_a_title_from_the_running_head_when_nothing_better_is_there(tmp_path: Path) -> None:
+    bulletin = write_bulletin_pdf(tmp_path / "b.pdf")  # metadata "untitled", no larger text, no title line
+    assert parse_document(bulletin.name, bulletin.read_bytes(), {}).title == "HARBOUR AUTHORITY - INTERNAL BULLETIN"
+    assert parse_document("clauses.txt", b"I. Parties\n\nII. Premises\n", {}).title == "clauses"
 
 
 @pytest.mark.parametrize(("header", "date"), [
