@@ -281,7 +281,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             found = _sentence_offsets(block)
         except Exception:  # noqa: BLE001 - a splitter failure must not lose the paragraph
             found = []
-        cuts = [(a, b) for a, b in found if 0 <= a < b <= len(block)]
+        cuts = _numbers_joined(block, [(a, b) for a, b in found if 0 <= a < b <= len(block)])
         ordered = all(b1 <= a2 for (_, b1), (a2, _) in zip(cuts, cuts[1:]))
         for a, b in cuts if cuts and ordered else [(0, len(block))]:
             piece = block[a:b]
@@ -290,6 +290,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             if b > a and plain_text(block[a:b]):
                 spans.append((start + a, start + b))
     return spans
+
+
+_NUMBER_ALONE = re.compile(r"\s*(?:\d{1,3}\.|\d{1,3}\)|\([a-z]{1,2}\)|\([ivx]{1,5}\))\s*")
+
+
+def _numbers_joined(block: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence cuts with a paragraph number the splitter left alone ("3.", "(a)") joined to the
+    sentence it numbers, so a highlight never starts after it."""
+    joined: list[tuple[int, int]] = []
+    for a, b in cuts:
+        if joined and _NUMBER_ALONE.fullmatch(block[joined[-1][0] : joined[-1][1]]):
+            joined[-1] = (joined[-1][0], b)
+        else:
+            joined.append((a, b))
+    return joined
 
 
 def _sentence_offsets(block: str) -> list[tuple[int, int]]:

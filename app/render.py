@@ -126,8 +126,7 @@ def quote_markdown(hit: Hit) -> str:
     chunk = hit.chunk
     body = passage_html(chunk.text, chunk.start, hit.highlights, markup_for(hit.document.format),
                         chunk.table_header)
-    return (f'<blockquote class="verbatim-quote" data-chunk="{html.escape(chunk.chunk_id)}">'
-            f"{body}</blockquote>")
+    return f'<blockquote class="verbatim-quote">{body}</blockquote>'
 
 
 def answer_to_markdown(answer: Answer) -> str:

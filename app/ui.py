@@ -41,6 +41,7 @@ SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Robo
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Consolas", "monospace"]
 CSS = """
 .verbatim-chat blockquote { border-left: 4px solid #6b7280; margin: 0.4em 0; padding-left: 0.8em; }
+.verbatim-chat thead.context th { font-weight: normal; font-style: italic; color: #6b7280; }
 footer { display: none !important; }
 """
 

@@ -3,6 +3,7 @@ documents full of list-like lines in every format (slow, headless Chromium)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +56,8 @@ def write_list_like_html(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def minutes(built_index: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def minutes(built_index: tuple[Path, Path],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, tuple[Path, Path]]]:
     root = tmp_path_factory.mktemp("quotes")
     library = copy_library(built_index, root)
     incoming = root / "incoming"
@@ -68,7 +70,7 @@ def minutes(built_index: tuple[Path, Path], tmp_path_factory: pytest.TempPathFac
     added = cli(library, "add", *map(str, files))
     assert added.returncode == 0, added.stderr
     with serving(*library) as url:
-        yield url, library[1]
+        yield url, library
 
 
 def characters(text: str, markup_chars: str = "") -> str:
@@ -88,39 +90,32 @@ def expected_characters(doc_format: str, text: str) -> str:
     ("minutes-text", QUESTION), ("minutes-print", QUESTION), ("minutes-word", QUESTION), ("minutes-web", QUESTION),
     ("lists", "Which point was taken first?"), ("cases", "How many cases were filed in Arkalyk?"),
 ])
-def test_every_quote_in_the_chat_and_the_reader_is_its_slice(browser, minutes: tuple[str, Path],  # type: ignore[no-untyped-def]
+def test_every_quote_in_the_chat_and_the_reader_is_its_slice(browser, minutes: tuple[str, tuple[Path, Path]],  # type: ignore[no-untyped-def]
                                                             doc: str, question: str) -> None:
-    url, index_dir = minutes
-    manifest = read_manifest(index_dir)
-    assert manifest is not None
-    index = load_index(index_dir, manifest)
+    url, library = minutes
+    index = load_index(library[1], read_manifest(library[1]))  # type: ignore[arg-type]
+    answer = json.loads(cli(library, "ask", "--json", "--doc", doc, question).stdout)  # the chat's answer
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     page.goto(f"{url.rstrip('/')}/?q={quote(question)}&doc={doc}")
     page.locator("#chat blockquote.verbatim-quote").first.wait_for(timeout=30_000)
     quotes = page.locator("#chat blockquote.verbatim-quote")
-    assert quotes.count() >= 1
-    for number in range(quotes.count()):
-        shown = quotes.nth(number)
-        chunk_id = shown.get_attribute("data-chunk") or ""
-        doc_id, span = chunk_id.rsplit(":", 1)
-        start, end = map(int, span.split("-"))
-        record = index.document(doc_id)
-        source = index.text(doc_id)[start:end]
+    assert quotes.count() == len(answer["passages"]) >= 1
+    for shown, passage in zip(quotes.all(), answer["passages"]):
+        record = index.document(passage["doc_id"])
+        source = index.text(passage["doc_id"])[passage["start"] : passage["end"]]
         context = shown.locator("thead.context")
         header = context.inner_text() if context.count() else ""
-        displayed = shown.inner_text()
-        assert characters(displayed).removeprefix(characters(header)) == expected_characters(record.format, source)
-        for tag in ("ol", "ul", "li", "h1", "h2"):
-            assert shown.locator(tag).count() == 0
+        assert characters(shown.inner_text()).removeprefix(characters(header)) == \
+            expected_characters(record.format, source)
+        assert shown.locator("ol, ul, li, h1, h2, h3").count() == 0
     with page.context.expect_page() as opened:
         page.locator("#chat a[href^='/doc/']").first.click()
     reader = opened.value
     reader.wait_for_load_state()
-    link_chunk = quotes.first.get_attribute("data-chunk") or ""
-    doc_id, span = link_chunk.rsplit(":", 1)
-    start, end = map(int, span.split("-"))
-    record = index.document(doc_id)
+    first = answer["passages"][0]
+    record = index.document(first["doc_id"])
     marked = " ".join(reader.locator(".in-passage").all_inner_texts())
-    assert expected_characters(record.format, index.text(doc_id)[start:end]) in characters(marked)
+    assert expected_characters(record.format, index.text(first["doc_id"])[first["start"] : first["end"]]) in \
+        characters(marked)
     assert reader.locator("article ol, article ul, article li").count() == 0
     page.context.close()
