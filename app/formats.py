@@ -201,8 +201,9 @@ _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~<])")
 
 def _unescape(markdown: str) -> str:
     """trafilatura's Markdown with its backslash escapes undone ("a\\*b", "12\\." -> "a*b", "12."): the
-    canonical text holds the page's characters; only its `#` headings and `|` tables are structure."""
-    return "\n".join(line if line.startswith("\\#") else _ESCAPED.sub(r"\1", line) for line in markdown.split("\n"))
+    canonical text holds the page's characters; only its `#` headings and `|` tables are structure
+    (so a paragraph of the page that itself begins with "# " reads as a heading, as in DOCX)."""
+    return _ESCAPED.sub(r"\1", markdown)
 
 
 def _check_zip(file_name: str, data: bytes, limit: int) -> zipfile.ZipFile:
