@@ -31,27 +31,24 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 from app import tables
+from app.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
+from app.text import (  # noqa: F401 - re-exported for callers
+    MARKUPS,
+    blocks,
+    hyphen_joins,
+    is_heading,
+    is_separator,
+    markup_for,
+    plain_text,
+)
 
-_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
-_HEADING = re.compile(r"#{1,6}\s+\S")
-_SEPARATOR = re.compile(r"(?:\\?[*\-_][ \t]*){3,}")
-_EMPHASIS = re.compile(r"\*\*|__|(?<!\\)\*|<[^>\n]+>")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
-_HEADING_MARK = re.compile(r"^#{1,6}\s+", re.MULTILINE)
-_MARKUP = re.compile(r"[\[*_<\\#]")  # a text without any of these has no markup to strip
-# A hyphen (or soft hyphen) ending a line between two letters: a word split by typesetting,
-# or a compound ("well-known") that happened to break there.
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)([-\u00ad])[ \t]*\n(?:[ \t]*\f[ \t]*\n)?[ \t]*(?=([^\W\d_]+))")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
 _OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})\\?\.(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ..."
 _OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
 MIN_OWN_NUMBERS = 3
-MARKUPS = ("markdown", "extracted", "plain")
 
 
 @dataclass(frozen=True)
@@ -119,65 +116,6 @@ class Chunk:
         return f"{self.doc_id}:{self.start}-{self.end}"
 
 
-def markup_for(fmt: str) -> str:
-    """How much markup a format's canonical text carries: "markdown" (a Markdown file),
-    "extracted" (HTML and DOCX readers' text: their `#` headings and `|` tables only) or
-    "plain" (plain text and PDF text: none)."""
-    if fmt == "markdown":
-        return "markdown"
-    return "extracted" if fmt in ("html", "docx") else "plain"
-
-
-@lru_cache(maxsize=4096)
-def hyphen_joins(first: str, second: str) -> bool:
-    """Whether "first-" at a line end and "second" on the next line are one word split by
-    typesetting ("capabili-" "ties") rather than a compound that broke at its hyphen
-    ("well-" "known"): joined when the next line goes on in lower case and wordfreq's
-    English list knows the joined word at least as well as the hyphenated one (a word in
-    neither, as in most other languages, is joined)."""
-    if not second[:1].islower():
-        return False
-    from wordfreq import zipf_frequency
-
-    joined = zipf_frequency(f"{first}{second}", "en")
-    return joined >= zipf_frequency(f"{first}-{second}", "en")
-
-
-def _join_hyphenated(text: str) -> str:
-    def join(match: re.Match[str]) -> str:
-        first, mark = match.group(1), match.group(2)
-        if mark == "\u00ad" or hyphen_joins(first.lower(), match.group(3).lower()):
-            return first
-        return f"{first}-"
-
-    return _LINE_END_HYPHEN.sub(join, text).replace("\u00ad", "")
-
-
-def plain_text(markdown: str) -> str:
-    """Markup stripped (emphasis, inline HTML, link targets, escapes) and words split at a line
-    end joined ("capabili-\nties" -> "capabilities"), for embedding and matching."""
-    text = markdown
-    if "-\n" in text or "\u00ad" in text or "- \n" in text:
-        text = _join_hyphenated(text)
-    if _MARKUP.search(text):
-        text = _LINK.sub(r"\1", text)
-        text = _EMPHASIS.sub("", text)
-        text = _ESCAPED.sub(r"\1", text)
-        text = _HEADING_MARK.sub("", text)
-    return " ".join(text.split())  # runs of whitespace as one space, trimmed
-
-
-def blocks(text: str) -> list[tuple[int, int]]:
-    """Spans of runs of non-blank lines, trimmed of surrounding whitespace."""
-    spans = []
-    for match in _BLOCK.finditer(text):
-        raw = match.group()
-        start = match.start() + (len(raw) - len(raw.lstrip()))
-        end = match.end() - (len(raw) - len(raw.rstrip()))
-        spans.append((start, end))
-    return spans
-
-
 def _continues(tail: str, head: str) -> bool:
     """True when a paragraph stops mid-sentence and the next carries the sentence on
     (`tail` and `head`: the two paragraphs without markup)."""
@@ -185,14 +123,6 @@ def _continues(tail: str, head: str) -> bool:
         return False
     last_word = re.findall(r"[^\W\d_]+|\S", tail)[-1]
     return head[0].islower() or tail[-1] in ",-–—(" or last_word.islower()
-
-
-def is_heading(block: str) -> bool:
-    return bool(_HEADING.match(block)) and "\n" not in block
-
-
-def is_separator(block: str) -> bool:
-    return bool(_SEPARATOR.fullmatch(block))
 
 
 def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section], list[Paragraph]]:
@@ -266,79 +196,6 @@ def _is_salutation(block: str) -> bool:
     """A short, wholly bold line opening a section ("**Dear ladies and gentlemen!**") acts as its title."""
     lines = [line.strip() for line in block.splitlines()]
     return len(block) <= 80 and all(re.fullmatch(r"\*\*[^*]+\*\*", line) for line in lines)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of `text` as (start, end) offsets, never across a blank line, trimmed.
-
-    blingfire finds the boundaries; its offsets are checked against the text, and a
-    paragraph it cannot split cleanly stays one sentence.
-    """
-    spans: list[tuple[int, int]] = []
-    for start, end in blocks(text):
-        block = text[start:end]
-        try:
-            found = _sentence_offsets(block)
-        except Exception:  # noqa: BLE001 - a splitter failure must not lose the paragraph
-            found = []
-        cuts = _numbers_joined(block, [(a, b) for a, b in found if 0 <= a < b <= len(block)])
-        ordered = all(b1 <= a2 for (_, b1), (a2, _) in zip(cuts, cuts[1:]))
-        for a, b in cuts if cuts and ordered else [(0, len(block))]:
-            piece = block[a:b]
-            a += len(piece) - len(piece.lstrip())
-            b -= len(piece) - len(piece.rstrip())
-            if b > a and plain_text(block[a:b]):
-                spans.append((start + a, start + b))
-    return spans
-
-
-_NUMBER_ALONE = re.compile(r"\s*(?:\d{1,3}\.|\d{1,3}\)|\([a-z]{1,2}\)|\([ivx]{1,5}\))\s*")
-
-
-def _numbers_joined(block: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sentence cuts with a paragraph number the splitter left alone ("3.", "(a)") joined to the
-    sentence it numbers, so a highlight never starts after it."""
-    joined: list[tuple[int, int]] = []
-    for a, b in cuts:
-        if joined and _NUMBER_ALONE.fullmatch(block[joined[-1][0] : joined[-1][1]]):
-            joined[-1] = (joined[-1][0], b)
-        else:
-            joined.append((a, b))
-    return joined
-
-
-def _sentence_offsets(block: str) -> list[tuple[int, int]]:
-    """blingfire's sentence boundaries in `block`, as character offsets.
-
-    The same C function and result as `blingfire.text_to_sentences_and_offsets`, whose
-    Python wrapper maps UTF-8 byte offsets to characters one byte at a time (most of the
-    time chunking took); here numpy counts the characters before each offset.
-    """
-    import ctypes
-
-    import blingfire
-    import numpy as np
-
-    data = block.encode("utf-8")
-    if not data:
-        return []
-    room = 2 * len(data)
-    out = ctypes.create_string_buffer(room)
-    firsts, lasts = (ctypes.c_int32 * room)(), (ctypes.c_int32 * room)()  # first and last byte of each
-    found = blingfire.blingfire.TextToSentencesWithOffsets(
-        ctypes.c_char_p(data), ctypes.c_int(len(data)), ctypes.byref(out), ctypes.byref(firsts),
-        ctypes.byref(lasts), ctypes.c_int(room))
-    if found < 0 or found > room:
-        return []
-    count = out.value.count(b"\n") + 1
-    first = np.ctypeslib.as_array(firsts)[:count]
-    last = np.ctypeslib.as_array(lasts)[:count]
-    if len(data) == len(block):  # one byte per character
-        return list(zip(first.tolist(), (last + 1).tolist()))
-    if first.min(initial=0) < 0 or last.max(initial=0) >= len(data):
-        return []
-    leads = np.cumsum((np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80)  # characters up to each byte
-    return list(zip((leads[first] - 1).tolist(), leads[last].tolist()))
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from app import tables
-from app.chunk import blocks
+from app.text import blocks
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
 _SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\f[ \t]*\n)?[ \t]*(?=[^\W\d_])")

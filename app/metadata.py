@@ -106,6 +106,6 @@ def running_title(running_heads: str) -> str | None:
 
 
 def _plain(text: str) -> str:
-    from app.chunk import plain_text
+    from app.text import plain_text
 
     return plain_text(text)
