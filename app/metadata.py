@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from app.text import plain_text
+
 HEADER_CHARS = 1500  # a date or title is looked for this far into the text
 TITLE_MAX_CHARS = 150
 _NUMBERED = re.compile(r"(?:\d{1,3}|[IVXLC]{1,6}|[a-z])[.)]\s|\([a-z0-9]{1,4}\)\s|[•▪◦–-]\s")
@@ -106,6 +108,4 @@ def running_title(running_heads: str) -> str | None:
 
 
 def _plain(text: str) -> str:
-    from app.text import plain_text
-
     return plain_text(text)
