@@ -149,7 +149,8 @@ def create_app(engine: Engine) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
                     chatbot = gr.Chatbot(label="Answers", height=560, elem_classes=["verbatim-chat"],
-                                         elem_id="chat", feedback_options=None, buttons=["copy"])
+                                         elem_id="chat", feedback_options=None, buttons=["copy"],
+                                         latex_delimiters=[])  # "$$5" in a quote is text, never LaTeX
                     with gr.Row():
                         box = gr.Textbox(label="Your question", placeholder="e.g. How many citizens were killed?",
                                          scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=200)

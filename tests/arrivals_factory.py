@@ -267,7 +267,8 @@ LIST_LIKE = ("The board met on 3 March. Its decisions follow, as minuted by the 
              "# of votes: 12 for, 0 against\n"
              "+ one abstention was noted\n"
              "> the chair closed at 5 pm\n"
-             "C:\\minutes\\2025\\march.txt holds the __full__ record, with <b>bold</b> and `code`.\n\n"
+             "C:\\minutes\\2025\\march.txt holds the __full__ record, with <b>bold</b> and `code`;\n"
+             "fees rose from $$5 to $$7 a page &amp; ~strikethrough~ stays.\n\n"
              "| not | a table |\n|---|---|\n| in | plain text |\n\n"
              "3. Third item.\n\n7. Seventh item, numbered as the board numbers it.\n")
 
