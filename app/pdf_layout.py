@@ -47,7 +47,8 @@ _DIGITS = re.compile(r"\d+|\b[ivxlc]+\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Line:
-    """A text line of a page: its text (spaces folded) and its box in PDF points, y upwards."""
+    """A text line of a page: its text (spaces folded) and its box in PDF points, y upwards (the
+    vertical extent of its main type size: see `_body_of`)."""
 
     text: str
     x0: float
@@ -84,9 +85,25 @@ def page_lines(layout_pages: Any) -> list[list[Line]]:
                 if isinstance(item, LTTextLine):
                     text = re.sub(r" {2,}", " ", item.get_text().replace("\n", " ")).strip()
                     if text:
-                        lines.append(Line(text, item.x0, item.x1, item.y0, item.y1, height))
+                        y0, y1 = _body_of(item)
+                        lines.append(Line(text, item.x0, item.x1, y0, y1, height))
         pages.append(lines)
     return pages
+
+
+def _body_of(line: Any) -> tuple[float, float]:
+    """A line's vertical extent in its main type size: the bottom of its characters of the
+    commonest size and that size above it, so a superscript footnote mark ("State party³")
+    changes neither its height nor its place."""
+    from pdfminer.layout import LTChar
+
+    chars = [ch for ch in line if isinstance(ch, LTChar) and ch.get_text().strip()]
+    if not chars:
+        return float(line.y0), float(line.y1)
+    size = Counter(round(ch.size * 2) / 2 for ch in chars).most_common(1)[0][0]
+    bottoms = sorted(ch.y0 for ch in chars if round(ch.size * 2) / 2 == size)
+    bottom = bottoms[len(bottoms) // 2]
+    return float(bottom), float(bottom + size)
 
 
 def lay_out(pages: list[list[Line]]) -> Layout:

@@ -19,6 +19,7 @@ from tests.arrivals_factory import (
     INDENTED,
     WATER_PARAGRAPHS,
     write_bulletin_pdf,
+    write_footnoted_pdf,
     write_indented_pdf,
     write_water_pdf,
 )
@@ -60,6 +61,12 @@ def test_a_flowing_report_keeps_its_numbered_paragraphs(pdfs: dict[str, Path]) -
 
 def test_indents_alone_tell_paragraphs_apart(pdfs: dict[str, Path]) -> None:
     assert paragraphs_of(pdfs["indented"]) == ["\n".join(lines) for _, _, lines in INDENTED]
+
+
+def test_footnote_marks_raising_a_line_do_not_cut_its_paragraph(tmp_path: Path) -> None:
+    found = paragraphs_of(write_footnoted_pdf(tmp_path / "notes.pdf"))
+    assert len(found) == 2 and found[0].startswith("The Committee") and found[1].endswith("how each was decided.")
+    assert found[0].count("\n") >= 1  # several lines, one paragraph
 
 
 def test_single_spaced_paragraphs_with_gaps_are_kept_apart(pdfs: dict[str, Path]) -> None:
