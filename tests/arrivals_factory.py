@@ -308,9 +308,9 @@ def write_indented_pdf(path: Path) -> Path:
 
 
 FOOTNOTED = ["The Committee notes the report of the State party{1} and the information it gave on the "
-             "investigation of the events in the capital, where the police{2} used force against protesters.",
-             "It regrets that no officer{3} was charged and asks for the findings of the inquiry by the next "
-             "session, with the number of complaints received{4} and how each was decided."]
+             "investigation of the events in the capital, where the police used force against protesters.",
+             "It regrets that no officer{2} was charged and asks for the findings of the inquiry by the next "
+             "session, with the number of complaints received and how each was decided."]
 
 
 def write_footnoted_pdf(path: Path) -> Path:
@@ -321,6 +321,6 @@ def write_footnoted_pdf(path: Path) -> Path:
 
     style = ParagraphStyle("body", parent=getSampleStyleSheet()["BodyText"], fontSize=10, leading=12,
                            spaceBefore=6)
-    story = [Paragraph(text.format(*(f"<super>{n}</super>" for n in range(5))), style) for text in FOOTNOTED]
+    story = [Paragraph(text.format(*(f"<super>{n}</super>" for n in range(3))), style) for text in FOOTNOTED]
     SimpleDocTemplate(str(path)).build(story)
     return path
