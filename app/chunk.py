@@ -46,7 +46,7 @@ from app.text import (  # noqa: F401 - re-exported for callers
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
-_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})\\?\.(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ..."
+_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(?:\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
 _OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
 MIN_OWN_NUMBERS = 3
 

@@ -324,3 +324,23 @@ def write_footnoted_pdf(path: Path) -> Path:
     story = [Paragraph(text.format(*(f"<super>{n}</super>" for n in range(3))), style) for text in FOOTNOTED]
     SimpleDocTemplate(str(path)).build(story)
     return path
+
+
+def write_list_docx(path: Path, fmt: str, text: str, start: int = 1) -> Path:
+    """An introduction and four items of a one-level list whose numbers Word writes as `text` in
+    `fmt` ("%1)" in decimal: 1), 2), ...), starting at `start`."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(f'<w:abstractNum {W_NS} w:abstractNumId="80">'
+                                  + _level(0, fmt, text, start) + "</w:abstractNum>"))
+    numbering.append(parse_xml(f'<w:num {W_NS} w:numId="80"><w:abstractNumId w:val="80"/></w:num>'))
+    document.add_paragraph("The inspectors recommend the following measures.")
+    for item in ["Record every placement in a punishment cell.", "Let a doctor see every detainee within a day.",
+                 "Install cameras in every interrogation room.", "Publish the findings every year."]:
+        paragraph = document.add_paragraph(item)
+        paragraph._p.get_or_add_pPr().append(parse_xml(f'<w:numPr {W_NS}><w:numId w:val="80"/></w:numPr>'))
+    document.save(str(path))
+    return path

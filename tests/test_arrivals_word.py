@@ -12,7 +12,7 @@ from app.documents import parse_document
 from app.embed import HashingEmbedder
 from app.search import Engine, RankingSettings
 from app.word import Level, Numbering, format_number
-from tests.arrivals_factory import write_clauses_docx, write_tenancy_docx
+from tests.arrivals_factory import write_clauses_docx, write_list_docx, write_tenancy_docx
 
 
 @pytest.mark.parametrize(("number", "fmt", "shown"), [
@@ -62,6 +62,24 @@ def test_numbering_from_numbering_xml_levels_styles_restarts_and_legal(tmp_path:
         "(b) with the garden;", "i) front;", "ii) back;", "2. The tenant takes it.", "(a) as seen.",
         "5. Restarted clause.", "6. Next clause.", "1. Legal top.", "1.1 Legal first.", "1.2 Legal second.",
         "Not numbered at all."]
+
+
+@pytest.mark.parametrize(("fmt", "text", "start", "labels"), [
+    ("decimal", "%1)", 1, ["1", "2", "3", "4"]), ("decimal", "%1.", 7, ["7", "8", "9", "10"]),
+    ("upperRoman", "%1.", 1, None), ("lowerLetter", "(%1)", 1, None),
+])
+def test_list_items_of_any_format_are_numbered_and_labelled_where_numbers_are_the_units(
+        tmp_path: Path, fmt: str, text: str, start: int, labels: list[str] | None) -> None:
+    path = write_list_docx(tmp_path / "measures.docx", fmt, text, start)
+    doc = parse_document(path.name, path.read_bytes(), {})
+    items = doc.text.split("\n\n")[1:]
+    shown = [item.split(" ", 1)[0] for item in items]
+    expected = {"%1)": ["1)", "2)", "3)", "4)"], "%1.": [f"{n}." for n in range(start, start + 4)]}
+    assert shown == (["I.", "II.", "III.", "IV."] if fmt == "upperRoman" else
+                     ["(a)", "(b)", "(c)", "(d)"] if fmt == "lowerLetter" else expected[text])
+    chunks = chunk_document(doc.doc_id, doc.text, markup=markup_for(doc.format))
+    if labels is not None:  # arabic numbers are the document's paragraph numbers: cited by them
+        assert [c.labels[0] for c in chunks if c.labels] == labels
 
 
 @pytest.mark.parametrize(("core_title", "expected"), [
