@@ -4,10 +4,16 @@ Each sentence is scored by the cosine similarity of its (build-time) vector to t
 question's, plus the share of the question's words it contains (folded, so "1,273"
 matches "1 273"). Highlights are (start, end) offsets of whole sentences: markup
 goes around slices of the passage, never into them.
+
+A sentence with no words of its own answers nothing and is never highlighted: a line
+that is only a link ("([Tokarev, Klebanov](#))"), a bare number, a URL, a document
+symbol or a page footer ("Page 3 of 12", "GE.23-08215").
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,16 +25,42 @@ if TYPE_CHECKING:
 LEXICAL_WEIGHT = 0.3
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best
 MAX_MARKED = 2
+NO_WORDS = -math.inf  # the score of a sentence with no words of its own
+
+# Text that is not the sentence's own words: Markdown links and images (their text
+# included), autolinks and bare URLs.
+_NOT_OWN = re.compile(r"!?\[[^\]]*\]\([^)]*\)|<[A-Za-z][\w+.-]*:[^>\s]*>|\b(?:https?://|www\.)\S+")
+_EDGE = "*_~`()[]{}<>\"'“”‘’«».,;:!?…–—-/|#"
+_WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*")  # two letters or more; no digits, dots or slashes
+_FURNITURE = frozenset({"page", "pp", "of"})  # the words of a page footer ("Page 3 of 12")
+
+
+def has_own_words(sentence: str) -> bool:
+    """True when `sentence` holds at least one word outside links, URLs, numbers and codes.
+
+    A word is a run of two or more letters (apostrophes and hyphens inside allowed);
+    "GE.23-08215", "CAT/C/KAZ/CO/4", "1 273" and "(E)" are not words, and a line whose
+    only words are "page" and "of" is a page footer."""
+    for token in _NOT_OWN.sub(" ", sentence).split():
+        core = token.strip(_EDGE)
+        if _WORD.fullmatch(core) and core.casefold() not in _FURNITURE:
+            return True
+    return False
 
 
 def sentence_scores(
     query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str]
 ) -> list[float]:
+    """Per sentence: cosine to the question + LEXICAL_WEIGHT x share of its words; NO_WORDS
+    (-inf) for a sentence with no words of its own. Shapes: vectors (n, dim), texts n."""
     import numpy as np
 
     cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
     scores = []
     for similarity, text in zip(cosine.tolist(), texts):
+        if not has_own_words(text):
+            scores.append(NO_WORDS)
+            continue
         overlap = len(query_terms & set(analyze(text))) / len(query_terms) if query_terms else 0.0
         scores.append(similarity + LEXICAL_WEIGHT * overlap)
     return scores
@@ -37,10 +69,11 @@ def sentence_scores(
 def pick_highlights(
     spans: Sequence[tuple[int, int]], scores: Sequence[float]
 ) -> tuple[tuple[int, int], ...]:
-    """The best sentence, and a close runner-up, in document order."""
-    if not spans:
+    """The best sentence, and a close runner-up, in document order; never a NO_WORDS one
+    (a passage of only such sentences gets no highlight)."""
+    order = sorted((i for i in range(len(spans)) if scores[i] != NO_WORDS), key=lambda i: -scores[i])
+    if not order:
         return ()
-    order = sorted(range(len(spans)), key=lambda i: -scores[i])
     best = scores[order[0]]
     chosen = [order[0]] + [i for i in order[1:MAX_MARKED] if scores[i] >= RUNNER_UP * best > 0]
     return tuple(spans[i] for i in sorted(chosen))
