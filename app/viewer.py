@@ -40,10 +40,11 @@ h2 { font-size: 1.2rem; line-height: 1.3; margin: 1.4em 0 0.4em; overflow-wrap: 
 mark { background: #fde047; color: inherit; }
 .page { color: #6b7280; font-size: 0.8em; border-top: 1px dashed #d1d5db; margin-top: 1em; text-align: right; }
 .notice { background: #fef3c7; border: 1px solid #d97706; border-radius: 6px; padding: 0.6em; }
-article p, article h2 { scroll-margin-top: 0.8rem; }
+article p, article h2 { scroll-margin-top: 2.5rem; }  /* a line of what comes before stays in view */
 .cite { flex: none; max-height: 40vh; overflow-y: auto; background: #f3f4f6; border-top: 1px solid #d1d5db; }
 .cite .column { padding: 0.6rem 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem 1rem; }
 .cite-text { flex: 1 1 18rem; font-size: 0.9em; overflow-wrap: anywhere; }
+@media (max-width: 480px) { .cite-text { font-size: 0.82em; } }
 .cite-text b { color: #4b5563; font-weight: 600; margin-right: 0.3em; }
 .actions { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
 .btn { font: inherit; font-size: 0.95rem; font-weight: 600; line-height: 1.5; border: 0; border-radius: 6px;
