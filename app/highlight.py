@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from app.lexical import analyze
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 LEXICAL_WEIGHT = 0.3
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best
@@ -48,16 +48,11 @@ def has_own_words(sentence: str) -> bool:
     return False
 
 
-def sentence_scores(
-    query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str]
-) -> list[float]:
-    """Per sentence: cosine to the question + LEXICAL_WEIGHT x share of its words; NO_WORDS
-    (-inf) for a sentence with no words of its own. Shapes: vectors (n, dim), texts n."""
-    import numpy as np
-
-    cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+def sentence_scores(cosines: Sequence[float], query_terms: set[str], texts: Sequence[str]) -> list[float]:
+    """Each sentence's score: its cosine to the question plus LEXICAL_WEIGHT times the share of the
+    question's terms it holds; NO_WORDS (-inf) for a sentence with no words of its own."""
     scores = []
-    for similarity, text in zip(cosine.tolist(), texts):
+    for similarity, text in zip(cosines, texts):
         if not has_own_words(text):
             scores.append(NO_WORDS)
             continue

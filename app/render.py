@@ -10,8 +10,10 @@ from typing import Any
 from app.search import Answer, Hit
 from app.viewer import WEB_SCHEMES, passage_link
 
-ABSTAIN_NOTE = "The documents do not seem to answer this question. The closest passages are:"
-# Each answer level in words: (headline, what it means), for the reply's one-line header.
+ABSTAIN_NOTE = "The documents do not seem to answer this question directly. Related passages:"
+NONE_NOTE = "Nothing in the documents seems relevant to this question. The closest passage, for what it is worth:"
+LEVEL_NOTES = {"answered": "", "related": ABSTAIN_NOTE, "none": NONE_NOTE}
+# Each answer level in words, for the web app's one-line reply header: (headline, what it means).
 LEVEL_WORDS = {
     "answered": ("Answered", "{passages}, best first"),
     "related": ("Not answered directly", "the documents do not seem to answer this; the closest passages are below"),
@@ -20,6 +22,16 @@ LEVEL_WORDS = {
 # A Markdown link, not an image and not escaped.
 _MD_LINK = re.compile(r"(?<![\\!])\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"  # [text], one level of brackets inside
                       r"\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+\"[^\"]*\")?\s*\)")  # (target "title")
+
+
+def level_note(answer: Answer) -> str:
+    """The sentence that opens a reply that does not answer ("" when the top passage answers)."""
+    return LEVEL_NOTES[answer.level]
+
+
+def searched_for(answer: Answer) -> str:
+    """The text searched, when it differs from what was asked (corrected words, an earlier question)."""
+    return answer.searched_as if answer.searched_as and answer.searched_as != answer.question else ""
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:
@@ -69,9 +81,13 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "abstained": answer.abstained,
         "level": answer.level,
+        "notice": answer.notice or None,
+        "language": answer.language,
         "confidence": round(answer.confidence, 6),
         "searched_as": answer.searched_as,
+        "corrections": [{"typed": c.typed, "searched": c.searched} for c in answer.corrections],
         "answerable": None if answer.answerable is None else round(answer.answerable, 6),
+        "predictors": {name: round(value, 6) for name, value in answer.features.items()},
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -92,9 +108,14 @@ def marked(
 def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
     """Readable terminal output: each passage quoted as is, under its citation; with
     `emphasis` (a terminal), the answering sentences are shown in bold."""
-    lines = [f"Q: {answer.question}", ""]
-    if answer.abstained:
-        lines += [ABSTAIN_NOTE, ""]
+    lines = [f"Q: {answer.question}"]
+    if searched_for(answer):
+        lines.append(f"Searched for: {answer.searched_as}")
+    lines.append("")
+    if answer.notice:
+        lines += [answer.notice, ""]
+    if level_note(answer):
+        lines += [level_note(answer), ""]
     for hit in answer.hits:
         similarity = "" if hit.dense_score is None else f"  (similarity {hit.dense_score:.2f})"
         lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
@@ -130,8 +151,8 @@ def reply_header(answer: Answer, notice: str = "") -> str:
     count = len(shown_hits(answer))
     meaning = meaning.format(passages=f"{count} passage" + ("" if count == 1 else "s"))
     searched = ""
-    if answer.searched_as and answer.searched_as != answer.question:
-        searched = f' <span class="searched">Searched for: “{html.escape(answer.searched_as)}”</span>'
+    if searched_for(answer):
+        searched = f' <span class="searched">Searched for: “{html.escape(searched_for(answer))}”</span>'
     line = f'<p class="reply-head level-{answer.level}"><strong>{headline}</strong> · {meaning}.{searched}</p>'
     return line + (f'\n<p class="reply-notice">{html.escape(notice)}</p>' if notice else "")
 
@@ -148,8 +169,7 @@ def web_links_only(markdown: str) -> str:
 def answer_to_markdown(answer: Answer) -> str:
     """The chat reply: a one-line header (level, text searched), then each passage quoted
     verbatim under its citation; when nothing is relevant, only the closest one, labelled so."""
-    # Answer.notice (a language or spelling note) is planned; until then no notice is shown.
-    parts = [reply_header(answer, getattr(answer, "notice", "") or "")]
+    parts = [reply_header(answer, answer.notice)]
     for hit in shown_hits(answer):
         link = passage_link(hit.chunk.doc_id, hit.document.sha256, hit.chunk.start, hit.chunk.end, hit.highlights)
         closest = "Closest passage (not an answer): " if answer.level == "none" else ""

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from app.highlight import NO_WORDS, has_own_words, pick_highlights, sentence_scores
@@ -19,8 +18,8 @@ def test_best_sentence_and_close_runner_up_in_document_order() -> None:
 
 
 def test_words_in_common_count_with_numbers_folded() -> None:
-    vectors = np.zeros((2, 4), dtype=np.float16)  # equal cosine: only the words decide
-    scores = sentence_scores(np.ones(4), {"1273", "convict"}, vectors,
+    cosines = [0.0, 0.0]  # equal cosine: only the words decide
+    scores = sentence_scores(cosines, {"1273", "convict"},
                              ["A total of **1 273** people were convicted.", "Others were pardoned."])
     assert scores == pytest.approx([0.3, 0.0])
 
@@ -45,11 +44,10 @@ def test_lines_with_words_of_their_own(line: str) -> None:
 
 def test_a_line_without_words_is_never_the_highlight_even_when_it_scores_best() -> None:
     texts = ["Journalists were threatened.", "([Tokarev, Klebanov](#))", "Page 2 of 9"]
-    vectors = np.array([[0.2, 0.0], [1.0, 0.0], [1.0, 0.0]], dtype=np.float16)  # the wordless lines are closest
-    scores = sentence_scores(np.array([1.0, 0.0]), {"journalist"}, vectors, texts)
+    scores = sentence_scores([0.2, 1.0, 1.0], {"journalist"}, texts)  # the wordless lines are closest
     assert scores[1] == scores[2] == NO_WORDS
     assert pick_highlights([(0, 28), (29, 53), (54, 65)], scores) == ((0, 28),)
-    assert pick_highlights([(0, 24)], sentence_scores(np.ones(2), set(), np.ones((1, 2)), ["42"])) == ()
+    assert pick_highlights([(0, 24)], sentence_scores([1.0], set(), ["42"])) == ()
 
 
 @pytest.mark.slow
