@@ -126,7 +126,7 @@ def test_each_reply_is_shown_from_its_top(browser, server: str, width: int, heig
     for count, (question, level, name) in enumerate([
             ("How many people were convicted?", "Answered", None),
             ("How many citizens were killed?", "Answered", "chat"),
-            ("How do I bake sourdough bread?", "Not answered directly", "abstained")], start=1):
+            ("What is the capital of France?", "Nothing relevant found", "abstained")], start=1):
         ask(page, question)
         wait_for_reply(page, count)
         where = newest_reply_top(page)
@@ -136,6 +136,21 @@ def test_each_reply_is_shown_from_its_top(browser, server: str, width: int, heig
         if name:
             shot(page, f"{name}-{width}")
     context.close()
+
+
+def test_header_says_what_was_searched_and_gives_notices(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "What is the capital of France?")
+    wait_for_reply(page, 1)
+    reply = page.locator("#chat .message-row.bot-row").last
+    assert reply.locator("a[href*='/doc/']").count() == 1  # nothing relevant: only the closest passage
+    assert "Closest passage (not an answer)" in reply.inner_text()
+    ask(page, "Wat happend in Taldykorgn?")  # a corrected spelling is shown in the header
+    wait_for_reply(page, 2)
+    head = page.locator("#chat .reply-head").last.inner_text()
+    assert head.startswith("Answered") and "Searched for: “Wat happend in Taldykorgan?”" in head
+    ask(page, "Что случилось в Алматы?")  # a question in another language gets one notice line
+    wait_for_reply(page, 3)
+    assert "The documents are in English" in page.locator("#chat .reply-notice").last.inner_text()
 
 
 def test_placeholder_fits_its_box_at_375_px(browser, server: str) -> None:  # type: ignore[no-untyped-def]
