@@ -161,8 +161,8 @@ def create_app(engine: Engine) -> gr.Blocks:
         search_docs = gr.Dropdown(choices=choices, value=docs)
         chat_docs = gr.Dropdown(choices=choices, value=docs)
         if params.get("tab") == "search" and query.strip():
-            rows, csv_button, json_button = search(query, docs, phrase)
-            return (gr.Tabs(selected="search"), query, search_docs, phrase, rows, csv_button, json_button,
+            found, csv_button, json_button = search(query, docs, phrase)
+            return (gr.Tabs(selected="search"), query, search_docs, phrase, found, csv_button, json_button,
                     skip, skip, skip, gr.Dropdown(choices=choices))
         if query.strip():
             messages, _, asked, cited = respond(query, docs, [], [], NO_SOURCES)
@@ -207,16 +207,16 @@ def create_app(engine: Engine) -> gr.Blocks:
                                                    scale=0, min_width=130)
                     json_button = gr.DownloadButton("Export JSON", interactive=False, elem_id="export-json",
                                                     size="sm", scale=0, min_width=130)
-                table = gr.HTML(NO_RESULTS, elem_id="results", js_on_load=None)
+                results = gr.HTML(NO_RESULTS, elem_id="results", js_on_load=None)
         asked = gr.State([])  # the raw questions of this conversation, for follow-ups
         chatbot.clear(lambda: ([], NO_SOURCES), None, [asked, sources], api_visibility="private")
         chat_io = ([box, only, chatbot, asked, sources], [chatbot, box, asked, sources])
         box.submit(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
         send.click(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
-        search_io = ([query, docs, phrase], [table, csv_button, json_button])
+        search_io = ([query, docs, phrase], [results, csv_button, json_button])
         query.submit(search, *search_io, api_visibility="private", js=_url_js("search", 3))
         go.click(search, *search_io, api_visibility="private", js=_url_js("search", 3))
-        demo.load(restore, None, [tabs, query, docs, phrase, table, csv_button, json_button, chatbot, asked,
+        demo.load(restore, None, [tabs, query, docs, phrase, results, csv_button, json_button, chatbot, asked,
                                   sources, only], api_visibility="private")
 
         def ask(question: str, k: int = 5, history: list[str] | None = None,
