@@ -339,6 +339,16 @@ def test_an_empty_search_gets_the_same_message_as_the_chat(page, query: str) -> 
     page.locator("#chat").get_by_text("Please type a question first").wait_for(timeout=30_000)
 
 
+def test_a_search_without_words_gets_the_same_message_as_the_chat(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "* ?")
+    page.locator("#chat").get_by_text("has no word to search for").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Search").click()
+    page.get_by_label("Search the documents").fill("* ?")
+    page.get_by_role("button", name="Search", exact=True).click()
+    message = page.locator("#results [role=alert]")
+    expect(message).to_contain_text("Sorry, that question cannot be searched: the question '* ?' has no word")
+
+
 def test_a_shared_url_reproduces_the_search(page, server: str) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.rstrip("/") + "/?tab=search&q=Istanbul+Protocol")
     wait_for_results(page, "based on the Istanbul Protocol")

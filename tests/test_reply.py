@@ -89,6 +89,8 @@ def test_an_empty_search_gets_the_chats_message_and_no_files(engine: Engine, que
 def test_a_search_that_cannot_run_says_why(engine: Engine) -> None:
     page, csv_path, _ = research(engine, "x" * 5000, None, False)
     assert "cannot be searched" in page and "5,000 characters" in page and csv_path is None
+    page, csv_path, _ = research(engine, "* ?", None, False)  # no word to search for: said as in the chat
+    assert "cannot be searched" in page and "no word to search for" in page and csv_path is None
 
 
 def test_a_search_gets_cards_and_both_exports(engine: Engine) -> None:
