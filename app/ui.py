@@ -184,7 +184,7 @@ def create_app(engine: Engine) -> gr.Blocks:
                                          elem_id="chat", feedback_options=None, buttons=["copy"], autoscroll=False,
                                          layout="panel")
                     with gr.Row():  # below ~400 px the Ask button goes under the box, which keeps its width
-                        box = gr.Textbox(label="Your question", placeholder="e.g. How many were convicted?",
+                        box = gr.Textbox(label="Your question", placeholder="e.g. How many were killed?",
                                          scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=280)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                     gr.Examples(EXAMPLES, inputs=[box], label="Example questions")

@@ -153,8 +153,9 @@ def test_header_says_what_was_searched_and_gives_notices(page) -> None:  # type:
     assert "The documents are in English" in page.locator("#chat .reply-notice").last.inner_text()
 
 
-def test_placeholder_fits_its_box_at_375_px(browser, server: str) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 375, "height": 800})
+@pytest.mark.parametrize("width", [320, 375, 450])
+def test_placeholder_fits_its_box_on_a_phone(browser, server: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.goto(server)
     fit = page.locator("#question textarea").evaluate("""box => {
