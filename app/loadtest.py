@@ -96,6 +96,16 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def _warm_up(url: str, question: str, plain: bool) -> None:
+    """One question before the clock starts: a server's first answer imports what Gradio loads
+    lazily (matplotlib's pyplot, ~0.6 s of CPU), which is no part of an answer's steady cost."""
+    from gradio_client import Client
+
+    with contextlib.suppress(Exception):  # a server that cannot answer shows in the run's errors
+        Client(url, verbose=False, ssl_verify=not plain, analytics_enabled=False).predict(
+            question, 5, [], [], api_name="/ask")
+
+
 def run_load(url: str, questions: list[str], clients: int, per_client: int,
              server_pid: int | None = None) -> dict[str, Any]:
     """Drive `clients` concurrent clients, `per_client` questions each; latencies in ms.
@@ -135,6 +145,7 @@ def run_load(url: str, questions: list[str], clients: int, per_client: int,
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
 
+    _warm_up(url, questions[0], plain)
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
