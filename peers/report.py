@@ -89,5 +89,7 @@ def table(result: dict[str, Any], run: dict[str, Any]) -> str:
         lines.append("| " + " | ".join(cells.get(key, "") for key, _ in COLUMNS) + " |")
     lines.append("\nR@5, MRR@10: relevant = contains a gold quote (folded). chars returned, exact slices: over the "
                  "top 5. text embedded: share of the source inside some passage's first 256 tokens. query: "
-                 "Verbatim's whole `ask` (with highlighting, abstention, JSON); the peers' hybrid retrieval call.")
+                 "Verbatim's whole `ask` (with highlighting, abstention, JSON); the peers' hybrid retrieval call. "
+                 "threads: torch and FAISS intra-op threads of the peers; Verbatim embeds and searches a lone "
+                 "question on one thread either way.")
     return "\n".join(lines)

@@ -61,7 +61,7 @@ def isolation() -> list[str]:
 
 
 def run_job(job: Job, python: str, prefix: list[str], work: Path) -> dict[str, Any]:
-    path = work / f"job-{job.system}-{job.config}-{job.mode}.json"
+    path = Path(job.workdir) / f"job-{job.mode}.json"
     job = replace(job, spawned=time.time(), out=str(path.with_suffix(".out.json")))
     job.save(path)
     load = os.getloadavg()[0]

@@ -35,7 +35,8 @@ def run_build(job: Job, peer: Any) -> dict[str, Any]:
     answers = [search(question) for question in job.questions]
     latencies: dict[str, list[float]] = {}
     for threads in job.threads:
-        set_threads(threads)
+        if job.system != "verbatim":  # Verbatim keeps its own rule: one thread for a lone question
+            set_threads(threads)
         for question in job.questions[:3]:  # warm-up
             search(question)
         timed = []
