@@ -193,7 +193,7 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     """Fit the abstention rule on the calibration sets, write it, and report its figures there."""
     from app.abstention import fit_rule
     from app.calibration import observe
-    from app.cli import ABSTENTION_RULE, CALIBRATION_SETS
+    from app.cli import CALIBRATION_SETS
     from app.store import write_atomic
 
     paths = args.set_paths or list(CALIBRATION_SETS)
@@ -204,8 +204,8 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     observed = [o for o in observe(engine, paths, off_topic) if o.features]
     source = " + ".join([_display_path(p) for p in paths] + ([f"{off_topic.name} train queries"] if off_topic else []))
     rule = fit_rule([o.features for o in observed], [o.item.answerable for o in observed], source)
-    write_atomic(ABSTENTION_RULE, rule.to_json().encode("utf-8"))
-    _log(args, f"abstention rule written to {ABSTENTION_RULE}")
+    write_atomic(args.rule, rule.to_json().encode("utf-8"))
+    _log(args, f"abstention rule written to {args.rule}")
     by_kind: dict[str, list[bool]] = {}
     for o in observed:
         by_kind.setdefault(o.item.kind, []).append(rule.abstains(o.features))

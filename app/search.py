@@ -44,7 +44,7 @@ class RankingSettings:
     """
 
     fusion: str = "qnorm"
-    dense_weight: float = 0.6
+    dense_weight: float = 0.5  # README, Choosing the fusion
     depth: int = 1000  # candidates taken from each ranker before fusion
     # Without a fitted abstention rule, abstain when no passage reaches this cosine
     # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
@@ -218,6 +218,8 @@ class Ranking:
 
 
 TOP_SENTENCES = 3  # passages whose sentences the answer-type predictors read
+SENTENCE_DEPTH = 20  # best fused passages whose sentences are scored (sentence_bonus, highlights)
+SENTENCE_WEIGHT = 0.2  # chosen on the calibration sets and SciFact train (README, Choosing the fusion)
 CONTEXT_WEIGHT = 0.3  # a follow-up's earlier question, against 1.0 for its own words (chosen on eval/dev.jsonl)
 
 
@@ -267,7 +269,7 @@ def rank_passages(
     if settings.fusion == "dense":
         lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    fused = fuse_candidates(dense, lexical, settings, attainable)
+    fused, cosines = fuse_with_sentences(index, vector[0], dense, lexical, settings, attainable)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
@@ -289,13 +291,14 @@ def rank_passages(
 
     def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
         chunk = index.chunks[row]
-        cosines = _sentence_cosines(index, row, vector[0])
+        if row not in cosines:
+            cosines[row] = _sentence_cosines(index, row, vector[0])
         texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
-        marks = pick_highlights(chunk.sentences, sentence_scores(cosines, terms, texts))
+        marks = pick_highlights(chunk.sentences, sentence_scores(cosines[row], terms, texts))
         return Hit(rank, fused[row], chunk, index.document(chunk.doc_id), dense_score=dense.get(row),
                    lexical_score=lexical.get(row), dense_rank=dense_ranks.get(row),
                    lexical_rank=lexical_ranks.get(row), highlights=marks, also_in=also,
-                   sentence_cosines=tuple(cosines))
+                   sentence_cosines=tuple(cosines[row]))
 
     hits = [hit(rank, row, tuple(hit(rank, other) for other in others))
             for rank, (row, others) in enumerate(found, start=1)]
@@ -347,6 +350,33 @@ def _near_identical(index: StoredIndex, a: int, b: int, cache: dict[int, set[str
     first, second = _shingles(index, a, cache), _shingles(index, b, cache)
     smaller = min(len(first), len(second))
     return smaller > 0 and len(first & second) / smaller >= NEAR_IDENTICAL
+
+
+def fuse_with_sentences(
+    index: StoredIndex, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
+    attainable: float,
+) -> tuple[dict[int, float], dict[int, list[float]]]:
+    """The fused scores (fuse_candidates, then sentence_bonus over the SENTENCE_DEPTH best), and the
+    sentence cosines computed on the way, by row."""
+    fused = fuse_candidates(dense, lexical, settings, attainable)
+    cosines = {row: _sentence_cosines(index, row, vector)
+               for row in sorted(fused, key=lambda key: (-fused[key], key))[:SENTENCE_DEPTH]}
+    if settings.fusion not in ("qnorm", "scaled", "minmax"):  # a single ranker stays itself, and RRF's
+        return fused, cosines  # scores (about 1/60) are on another scale than a cosine
+    return sentence_bonus(fused, dense, cosines), cosines
+
+
+def sentence_bonus(fused: dict[int, float], dense: dict[int, float], cosines: dict[int, list[float]]
+                   ) -> dict[int, float]:
+    """Fused scores with SENTENCE_WEIGHT times how far a passage's best sentence beats the passage
+    itself in cosine, for the passages whose sentences were scored.
+
+    A passage vector averages over its sentences, so the one sentence that answers is diluted by
+    the others; scoring a passage by its best part is MaxP (Dai & Callan 2019) at sentence level.
+    On eval/tuning.jsonl, dev.jsonl and heldout-v1.jsonl (240 answerable questions) it lifts
+    MRR@10 from 0.906 to 0.918; on SciFact train nDCG@10 from 0.739 to 0.744 (see the README)."""
+    bonus = {row: max(max(values, default=0.0) - dense.get(row, 0.0), 0.0) for row, values in cosines.items()}
+    return {row: score + SENTENCE_WEIGHT * bonus.get(row, 0.0) for row, score in fused.items()}
 
 
 def _sentence_cosines(index: StoredIndex, row: int, query: Any) -> list[float]:

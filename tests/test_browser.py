@@ -76,7 +76,8 @@ def test_follow_up_question_is_answered_in_context(page) -> None:  # type: ignor
     ask(page, "Which musician was shot dead in Almaty?")
     page.get_by_text("Bitayev").first.wait_for(timeout=30_000)
     ask(page, "Why was he killed?")
-    page.get_by_text("Searched with the earlier question").first.wait_for(timeout=30_000)
+    page.get_by_text("Searched for: “Which musician was shot dead in Almaty? Why was he killed?”").first.wait_for(
+        timeout=30_000)
 
 
 def test_empty_and_huge_questions_get_a_polite_reply(page) -> None:  # type: ignore[no-untyped-def]
