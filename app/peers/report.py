@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peers.common import K
+from app.peers.common import K
 
 COLUMNS = [  # (key, heading)
     ("name", "system (passages)"), ("pieces", "passages"), ("recall@5", "R@5"), ("mrr@10", "MRR@10"),

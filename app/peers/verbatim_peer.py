@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from peers.common import Job, K, Piece
+from app.peers.common import Job, K, Piece
 
 PACKAGES = ("verbatim", "onnxruntime", "faiss-cpu", "bm25s", "torch")
 

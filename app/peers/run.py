@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from peers.common import Job, K
-from peers.report import score, table
+from app.peers.common import Job, K
+from app.peers.report import score, table
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PEERS = ("langchain", "llamaindex", "haystack", "txtai")
 SYSTEMS = ("verbatim", *PEERS)
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
@@ -66,7 +66,7 @@ def run_job(job: Job, python: str, prefix: list[str], work: Path) -> dict[str, A
     job.save(path)
     load = os.getloadavg()[0]
     env = {**os.environ, **OFFLINE, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([*prefix, python, "-m", "peers.runner", str(path)], cwd=REPO, env=env,
+    done = subprocess.run([*prefix, python, "-m", "app.peers.runner", str(path)], cwd=REPO, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         tail = done.stderr.strip()[-1500:]
