@@ -333,16 +333,20 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
     from contextlib import nullcontext
 
     from app.evaluation import load_items
-    from app.loadtest import run_load, started_server
+    from app.loadtest import Server, bare_ask_cpu_ms, run_load, started_server
 
     if args.clients > 200:
         raise UsageError(f"--clients must be at most 200; got {args.clients}")
     questions = [item.question for item in load_items(args.set_path)]
     engine.index  # noqa: B018 - build or refresh before timing, so the server only loads
-    server = nullcontext(args.url) if args.url else started_server(engine.corpus_dir, engine.index_dir)
-    with server as url:
-        _log(args, f"{args.clients} clients x {args.questions} questions against {url}")
-        figures = run_load(url, questions, args.clients, args.questions)
+    bare = bare_ask_cpu_ms(lambda question: engine.ask(question, 5), questions)  # what the clients ask: k 5
+    server = nullcontext(Server(args.url)) if args.url else started_server(engine.corpus_dir, engine.index_dir)
+    with server as running:
+        _log(args, f"{args.clients} clients x {args.questions} questions against {running.url}")
+        figures = run_load(running.url, questions, args.clients, args.questions, running.pid)
+    figures["bare_ask_cpu_ms"] = round(bare, 2)
+    per_answer = figures["server_cpu_ms_per_answer"]
+    figures["server_cpu_vs_bare_ask"] = round(per_answer / bare, 2) if per_answer else None
     if args.json:
         _emit(figures)
     else:

@@ -8,7 +8,8 @@ How a block of text is shown depends on the document's markup (`app.chunk.markup
   "#", "> ", a backslash, an underscore or `<b>` shows as itself. A word split by a
   line-end hyphen shows as "capabili-ties" (the hyphen is on the page; the line break is not).
 * Markdown files: inline Markdown only (emphasis, code, links, escapes) through
-  markdown-it with raw HTML and images off. No block rule runs on a paragraph, so a
+  markdown-it with raw HTML and images off; a link to anything but a web page shows as
+  its text. No block rule runs on a paragraph, so a
   line "3. ..." is never a list item that a browser would renumber, nor a heading or quote.
 * pipe tables (Markdown, HTML and DOCX text): a `<table>`, each cell shown as the
   document's other text is; a table piece without its header row gets the header as
@@ -29,6 +30,7 @@ from app import tables
 from app.text import blocks
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
+WEB_SCHEMES = ("https://", "http://")  # the only link targets shown as links
 _SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\f[ \t]*\n)?[ \t]*(?=[^\W\d_])")
 Spans = Sequence[tuple[int, int]]
 
@@ -37,7 +39,28 @@ Spans = Sequence[tuple[int, int]]
 def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).disable("image")
+    markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
+    markdown.core.ruler.push("web_links_only", _web_links_only)
+    return markdown
+
+
+def _web_links_only(state: Any) -> None:
+    """A link to anything but a web page ("#", a relative path, "mailto:") is shown as its text;
+    links to web pages open without handing this page to them."""
+    for token in state.tokens:
+        kept, dropping = [], False
+        for child in token.children or []:
+            if child.type == "link_open" and not str(child.attrGet("href") or "").startswith(WEB_SCHEMES):
+                dropping = True
+                continue
+            if child.type == "link_close" and dropping:
+                dropping = False
+                continue
+            if child.type == "link_open":
+                child.attrSet("rel", "noopener noreferrer")
+            kept.append(child)
+        if token.children:
+            token.children = kept
 
 
 def _marked(text: str, start: int, highlights: Spans) -> str:

@@ -5,11 +5,17 @@ questions from a question set through `/ask`, one after another, as a student cl
 "Ask" would. Without `--url` the command starts `verbatim serve` on a free loopback port
 for the run and stops it afterwards. Throughput, latency percentiles and errors are
 printed; nothing is asserted (this is a script, not a test).
+
+Serving cost: the server process's own CPU time (user + system, all its threads, from
+/proc/PID/stat) over the questions phase, divided by the answers, next to the CPU time of the
+same questions asked one after another in-process (`Engine.ask`, nothing else): what the API
+costs on top of the search itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import statistics
 import subprocess
@@ -17,7 +23,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +37,33 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process (all its threads) has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def bare_ask_cpu_ms(ask: Callable[[str], object], questions: list[str], rounds: int = 2) -> float:
+    """CPU milliseconds of this process per question, asked one after another after a warm-up."""
+    for question in questions[:3]:
+        ask(question)
+    began = time.process_time()
+    for _ in range(rounds):
+        for question in questions:
+            ask(question)
+    return (time.process_time() - began) * 1000 / (rounds * len(questions))
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running app: where to reach it, and its process id when it runs on this machine."""
+
+    url: str
+    pid: int | None = None
+
+
 @contextlib.contextmanager
-def started_server(corpus: Path, index: Path, timeout_s: float = 300) -> Iterator[str]:
+def started_server(corpus: Path, index: Path, timeout_s: float = 300) -> Iterator[Server]:
     """`verbatim serve` in a child process on a free port, until the block ends."""
     port = _free_port()
     process = subprocess.Popen(
@@ -49,7 +81,7 @@ def started_server(corpus: Path, index: Path, timeout_s: float = 300) -> Iterato
                     log = process.stderr.read() if process.stderr and process.poll() is not None else ""
                     raise VerbatimError(f"the server did not start on {url}: {log.strip()[-500:]}") from None
                 time.sleep(0.5)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:
@@ -64,8 +96,20 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def run_load(url: str, questions: list[str], clients: int, per_client: int) -> dict[str, Any]:
-    """Drive `clients` concurrent clients, `per_client` questions each; latencies in ms."""
+def _warm_up(url: str, question: str, plain: bool) -> None:
+    """One question before the clock starts: a server's first answer imports what Gradio loads
+    lazily (matplotlib's pyplot, ~0.6 s of CPU), which is no part of an answer's steady cost."""
+    from gradio_client import Client
+
+    with contextlib.suppress(Exception):  # a server that cannot answer shows in the run's errors
+        Client(url, verbose=False, ssl_verify=not plain, analytics_enabled=False).predict(
+            question, 5, [], [], api_name="/ask")
+
+
+def run_load(url: str, questions: list[str], clients: int, per_client: int,
+             server_pid: int | None = None) -> dict[str, Any]:
+    """Drive `clients` concurrent clients, `per_client` questions each; latencies in ms.
+    With `server_pid`, the server's CPU time over the questions phase, per answer."""
     from gradio_client import Client
 
     latencies: list[float] = []
@@ -101,14 +145,17 @@ def run_load(url: str, questions: list[str], clients: int, per_client: int) -> d
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
 
+    _warm_up(url, questions[0], plain)
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
     ready.wait()
     began = time.perf_counter()
+    cpu_before = process_cpu_seconds(server_pid) if server_pid else None
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
+    cpu = process_cpu_seconds(server_pid) - cpu_before if server_pid and cpu_before is not None else None
     return {
         "clients": clients,
         "questions_per_client": per_client,
@@ -121,5 +168,6 @@ def run_load(url: str, questions: list[str], clients: int, per_client: int) -> d
         "latency_p95_ms": round(_percentile(latencies, 95), 1),
         "latency_p99_ms": round(_percentile(latencies, 99), 1),
         "latency_max_ms": round(max(latencies), 1) if latencies else None,
+        "server_cpu_ms_per_answer": round(cpu * 1000 / len(latencies), 2) if cpu is not None and latencies else None,
         "first_errors": errors[:5],
     }
