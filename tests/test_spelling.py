@@ -10,6 +10,7 @@ VOCABULARY = Vocabulary.from_texts([
     "Around three thousand firearms have been stolen. In Taldykorgan, 5 police officials were convicted.",
     "In Kyzylorda soldiers were run over. The musician Bitayev was shot dead in Almaty.",
     "The firearms were recovered; firearms again.",
+    "The government told its officers.",
 ])
 
 
@@ -19,7 +20,9 @@ VOCABULARY = Vocabulary.from_texts([
     ("How many soliders died in Kyzylroda?", "How many soldiers died in Kyzylorda?"),  # swapped letters
     ("Who was Bitaev?", "Who was Bitayev?"),
     ("what happened in almtay", "what happened in almaty"),  # lower case stays lower case
-    ("CONVCITED POLICE", "CONVICTED POLICE"),
+    ("CONVCITED POLICE", "CONVICTED POLICE"),  # a question all in capitals is still corrected
+    ("Was the goverment told?", "Was the government told?"),  # on the web, but 100 times rarer
+    ("How many offcers were convicted?", "How many officers were convicted?"),
 ])
 def test_misspelt_words_become_the_collection_words(typed: str, searched: str) -> None:
     assert correct(typed, VOCABULARY)[0] == searched
@@ -28,6 +31,18 @@ def test_misspelt_words_become_the_collection_words(typed: str, searched: str) -
 def test_real_words_and_unknown_long_words_are_left_alone() -> None:
     for question in ("What is the capital of France?", "pembrolizumab efficacy", "How are the doctors?"):
         assert correct(question, VOCABULARY) == (question, ())
+
+
+@pytest.mark.parametrize("question", [
+    "Are mosquitos vectors?",  # a real word: "mosquito" is not 100 times as common
+    "Does deactivating kinases help?",  # "reactivating" is rarer than what was typed
+    "Is the officer convicted?",  # another form of a collection word, and a real one
+    "Does OmpF bind the ions?",  # identifiers: a capital inside the word
+    "Is LRBA expressed in cRCT?",  # or all capitals in a question that is not
+])
+def test_real_words_and_identifiers_are_not_taken_for_typos(question: str) -> None:
+    vocabulary = Vocabulary.from_texts(["Mosquito officials deactivate and reactivating LRB Omp Ompj crc stolen."])
+    assert correct(question, vocabulary) == (question, ())
 
 
 def test_corrections_say_what_was_replaced() -> None:
