@@ -73,18 +73,15 @@ def rank_documents(
 ) -> tuple[dict[str, dict[str, dict[str, float]]], int]:
     """Runs per ranker, {ranker: {query_id: {beir_doc_id: score}}}, a document scoring as its best
     passage; and how many queries the engine's abstention rule (if any) would abstain on."""
-    import numpy as np
-
     index = engine.index
     ids = list(queries)
     vectors = engine.embedder.embed([queries[q] for q in ids])
-    depth = min(DEPTH, index.faiss_index.ntotal)
-    scores, rows = index.faiss_index.search(np.ascontiguousarray(vectors), depth)
+    depth = min(DEPTH, len(index.chunks))
     doc_of = [mapping[chunk.doc_id] for chunk in index.chunks]
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in RANKERS}
     abstained = 0
     for i, query_id in enumerate(ids):
-        dense = {int(r): float(s) for s, r in zip(scores[i], rows[i]) if r >= 0}
+        dense = index.dense_search(vectors[i], depth)
         lexical = {r: v for r, v in top_candidates(index.lexical.scores(queries[query_id]), depth).items() if v > 0}
         fused = {
             "dense": dense,

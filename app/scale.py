@@ -176,14 +176,14 @@ def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:
     index = engine.index
     engine.ask(questions[0])
     timings: dict[str, list[float]] = {"query_embedding": [], "dense": [], "lexical": [], "ask_fused_highlighted": []}
-    depth = min(index.faiss_index.ntotal, engine.ranking.depth)
+    depth = min(len(index.chunks), engine.ranking.depth)
     for _ in range(2):
         for question in questions:
             began = time.perf_counter()
             vector = engine.embedder.embed([question])
             timings["query_embedding"].append(time.perf_counter() - began)
             began = time.perf_counter()
-            index.faiss_index.search(np.ascontiguousarray(vector), depth)
+            index.dense_search(vector[0], depth)
             timings["dense"].append(time.perf_counter() - began)
             began = time.perf_counter()
             scores = index.lexical.scores(question)
