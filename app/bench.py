@@ -114,6 +114,7 @@ def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str,
     """Full build of `count` statements, then adding one and removing one: the incremental
     paths must cost a small fraction of the full build (issue: under 5%)."""
     from app.library import add_files, remove_document
+    from app.stores import FolderTexts
 
     if not source.is_file():
         from app.errors import UsageError
@@ -134,7 +135,7 @@ def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str,
         noop = build_index(corpus, index, engine.embedder, engine.settings)
         noop_s = time.perf_counter() - began
         began = time.perf_counter()
-        add_files(corpus, index, [files[count]], {})
+        add_files(corpus, FolderTexts(index), [files[count]], {})
         added = build_index(corpus, index, engine.embedder, engine.settings)
         add_s = time.perf_counter() - began
         began = time.perf_counter()

@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import resume
 from app.chunk import Chunk, ChunkSettings, chunk_document, plain_text
 from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
 from app.errors import CorpusError
 from app.formats import extract
 from app.lexical import LexicalIndex
-from app.resume import Job, embed_jobs
+from app.resume import Job, PartialFolder, embed_jobs
 from app.store import (
     LOCK,
     SCHEMA_VERSION,
@@ -215,7 +214,8 @@ def _write(
 
     fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
     jobs = [embedding_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
-    fresh_vectors, resumed = embed_jobs(index_dir, jobs, embedder, show_progress)
+    partial = PartialFolder(index_dir)
+    fresh_vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
 
     old_rows = previous.rows_by_document if previous is not None else {}
@@ -261,7 +261,7 @@ def _write(
         vectors=vector_index,
     )
     commit_manifest(index_dir, manifest)
-    resume.clear(index_dir)
+    partial.clear()
     fresh = sum(job.passages for job in jobs)
     return len(records), len(chunks), fresh, len(chunks) - fresh, resumed
 

@@ -22,9 +22,11 @@ def _log(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
-    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read."""
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse)
+def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None) -> int:
+    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read.
+
+    `only`: the documents an add or remove touched (a database store keeps every other document)."""
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
@@ -33,7 +35,7 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
     if report.written:
         resumed = f" ({report.resumed} saved by an interrupted build)" if report.resumed else ""
         _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
-                   f"{engine.index_dir} ({report.embedded} embedded{resumed}, {report.reused} reused, "
+                   f"{engine.store.location} ({report.embedded} embedded{resumed}, {report.reused} reused, "
                    f"{report.seconds:.1f} s)")
     else:
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
@@ -50,12 +52,13 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
 
     meta = {key: value for key in ("title", "date", "source_url", "language", "symbol", "venue")
             if (value := getattr(args, key)) is not None}
-    outcome = add_files(engine.corpus_dir, engine.index_dir, args.paths, meta, replace=args.replace)
+    outcome = add_files(engine.corpus_dir, engine.store.text_cache(), args.paths, meta, replace=args.replace,
+                        indexed=engine.store.held_documents())
     for message in outcome.skipped:
         _log(args, message)
     for message in outcome.failed:
         print(f"verbatim: error: {message}", file=sys.stderr)
-    status = _sync(args, engine) if outcome.added or not outcome.failed else 0
+    status = _sync(args, engine, only=frozenset(outcome.added)) if outcome.added or not outcome.failed else 0
     if outcome.failed:
         _log(args, f"{len(outcome.failed)} of {len(outcome.failed) + len(outcome.added) + len(outcome.skipped)} "
                    "file(s) could not be added; the index still holds everything it held before")
@@ -66,20 +69,20 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
 def run_remove(args: argparse.Namespace, engine: Engine) -> int:
     from app.library import remove_document
 
+    held = engine.store.held_documents()
     for doc_id in args.doc_ids:
-        name = remove_document(engine.corpus_dir, doc_id)
-        _log(args, f"removed {name} from {engine.corpus_dir}")
-    return _sync(args, engine)
+        name = remove_document(engine.corpus_dir, doc_id, held)
+        if name is not None:
+            _log(args, f"removed {name} from {engine.corpus_dir}")
+    return _sync(args, engine, only=frozenset(args.doc_ids))
 
 
 def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     from dataclasses import asdict
 
-    from app.store import read_manifest
-
-    manifest = read_manifest(engine.index_dir)
+    manifest = engine.store.read_manifest()
     if manifest is None:
-        raise UsageError(f"no index in {engine.index_dir} yet; run: verbatim index")
+        raise UsageError(f"no index in {engine.store.location} yet; run: verbatim index")
     try:
         reasons = engine.stale_reasons()
     except VerbatimError as exc:

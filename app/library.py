@@ -15,7 +15,6 @@ from pathlib import Path
 from app.documents import (
     META_FIELDS,
     META_SUFFIX,
-    CorpusFile,
     doc_id_for,
     max_file_bytes,
     read_sidecar,
@@ -24,7 +23,8 @@ from app.documents import (
 )
 from app.errors import CorpusError, UsageError
 from app.formats import FORMATS, extract
-from app.store import write_atomic, write_text_entry
+from app.store import DocumentRecord, write_atomic
+from app.stores import TextCache
 
 
 @dataclass
@@ -47,9 +47,14 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def add_files(
-    corpus_dir: Path, index_dir: Path, paths: list[Path], meta: dict[str, str], replace: bool = False,
+    corpus_dir: Path, texts: TextCache, paths: list[Path], meta: dict[str, str], replace: bool = False,
+    indexed: list[DocumentRecord] | None = None,
 ) -> AddOutcome:
-    """Check and copy documents into the corpus folder (the caller then syncs the index)."""
+    """Check and copy documents into the corpus folder (the caller then syncs the index).
+
+    `texts` keeps each file's extracted text so that the build does not read it again;
+    `indexed`: documents the index holds besides the corpus folder's (a shared database's),
+    which a file must not duplicate or silently replace either."""
     unknown = sorted(set(meta) - set(META_FIELDS))
     if unknown:
         raise UsageError(f"unknown metadata field {unknown[0]!r}; accepted: {', '.join(META_FIELDS)}")
@@ -59,8 +64,9 @@ def add_files(
     if "title" in meta and len(files) > 1:
         raise UsageError(f"--title names one document but {len(files)} files were given; add them one at a time")
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    existing = {entry.sha256: entry for entry in scan_corpus(corpus_dir)}
-    by_id = {entry.doc_id: entry for entry in existing.values()}
+    existing = {doc.sha256: _Held(doc.doc_id, doc.path) for doc in indexed or []}
+    existing |= {entry.sha256: _Held(entry.doc_id, entry.name) for entry in scan_corpus(corpus_dir)}
+    by_id = {held.doc_id: held for held in existing.values()}
     outcome = AddOutcome()
     limit = max_file_bytes()
     for path in files:
@@ -82,14 +88,22 @@ def add_files(
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
-        write_text_entry(index_dir, digest, extracted)  # so the build does not extract it again
+        texts.write(digest, extracted)  # so the build does not extract it again
         if meta:
             sidecar = corpus_dir / (path.name + META_SUFFIX)
             write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **meta}))
         write_atomic(corpus_dir / path.name, data)
-        existing[digest] = by_id[doc_id] = CorpusFile(corpus_dir / path.name, digest, dict(meta))
+        existing[digest] = by_id[doc_id] = _Held(doc_id, path.name)
         outcome.added.append(doc_id)
     return outcome
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A document already in the collection: its id and file name."""
+
+    doc_id: str
+    name: str
 
 
 def _read(path: Path) -> bytes:
@@ -116,13 +130,20 @@ def _json(data: dict[str, object]) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def remove_document(corpus_dir: Path, doc_id: str) -> str:
-    """Delete a document's file and sidecar from the corpus folder; returns the file name."""
+def remove_document(corpus_dir: Path, doc_id: str, indexed: list[DocumentRecord] | None = None) -> str | None:
+    """Delete a document's file and sidecar from the corpus folder; returns the file name.
+
+    `indexed`: documents the index holds besides the folder's (a shared database's); one of
+    those that is not in this folder is accepted, and None is returned."""
     entries = {entry.doc_id: entry for entry in scan_corpus(corpus_dir)}
     entry = entries.get(doc_id)
     if entry is None:
-        known = ", ".join(sorted(entries)) or "(none)"
-        raise UsageError(f"no document {doc_id!r} in {corpus_dir}; documents: {known}")
+        held = {doc.doc_id for doc in indexed or []}
+        if doc_id in held:
+            return None
+        known = ", ".join(sorted(held | entries.keys())) or "(none)"
+        where = "the collection" if indexed is not None else str(corpus_dir)
+        raise UsageError(f"no document {doc_id!r} in {where}; documents: {known}")
     entry.path.with_name(entry.name + META_SUFFIX).unlink(missing_ok=True)
     entry.path.unlink()
     return entry.name

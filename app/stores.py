@@ -98,12 +98,13 @@ class IndexStore(Protocol):
         """The current generation, or None when nothing was built; IndexStateError when unreadable."""
         ...
 
-    def remove(self, doc_ids: list[str]) -> None:
-        """Forget documents (the caller has taken them out of the corpus folder)."""
-        ...
-
     def text_cache(self) -> TextCache:
         """Where extracted canonical texts are kept by file hash."""
+        ...
+
+    def held_documents(self) -> list[DocumentRecord] | None:
+        """Documents the index holds apart from the corpus folder (a shared database's); None
+        when the corpus folder alone is the collection."""
         ...
 
 
@@ -171,11 +172,11 @@ class FolderStore:
         manifest = read_manifest(self.folder)
         return load_index(self.folder, manifest) if manifest is not None else None
 
-    def remove(self, doc_ids: list[str]) -> None:
-        """Nothing to do here: the next sync drops what left the corpus folder."""
-
     def text_cache(self) -> TextCache:
         return FolderTexts(self.folder)
+
+    def held_documents(self) -> list[DocumentRecord] | None:
+        return None
 
 
 def is_database_url(value: str) -> bool:
