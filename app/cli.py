@@ -33,6 +33,7 @@ examples:
   verbatim eval --beir ../shared/datasets/beir/scifact --split test
   verbatim loadtest --clients 20 --questions 50    concurrent readers through the API
   verbatim --corpus my_docs --index my_index ask "..."
+  verbatim --store postgresql://verbatim@db.example.org:5432/library serve   the index in PostgreSQL
 """
 
 
@@ -55,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="documents folder (default: $VERBATIM_CORPUS or the repository's corpus/)")
     parser.add_argument("--index", type=Path, metavar="DIR",
                         help="index folder (default: $VERBATIM_INDEX or the repository's index/)")
+    parser.add_argument("--store", metavar="URL",
+                        help="keep the index in PostgreSQL with pgvector instead of the index folder, e.g. "
+                             "postgresql://USER@HOST:5432/DB (default: $VERBATIM_STORE, else the folder)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or log lines on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -152,9 +156,11 @@ def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
     from app.embed import configured_backend
+    from app.stores import open_store
 
     spec, make_embedder = configured_backend()
-    return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule)
+    return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule,
+                  store=open_store(args.store, index))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -202,7 +202,8 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
         # never for ranking) are not split, which halves the embedding work.
         settings = replace(engine.settings, sentences=False)
         return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
-                      settings=settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention)
+                      settings=settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention,
+                      store=engine.store.beside(index, f"beir_{index.parent.name}"))
 
     data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
                          show_progress=not args.quiet and sys.stderr.isatty())

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -107,6 +108,11 @@ class IndexStore(Protocol):
         when the corpus folder alone is the collection."""
         ...
 
+    def beside(self, folder: Path, name: str) -> IndexStore:
+        """A store for another collection (a benchmark's): the folder store in `folder`, the
+        database store in the schema `name` of the same database."""
+        ...
+
 
 class TextCache(Protocol):
     """Extracted canonical texts by the file's sha256, so a build reads each file once."""
@@ -177,6 +183,15 @@ class FolderStore:
 
     def held_documents(self) -> list[DocumentRecord] | None:
         return None
+
+    def beside(self, folder: Path, name: str) -> IndexStore:
+        return FolderStore(folder)
+
+
+def collection_name(text: str) -> str:
+    """A name fit for a PostgreSQL schema (lower-case letters, digits, '_'), from any text."""
+    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
+    return (name if name[:1].isalpha() else f"c_{name}")[:63]
 
 
 def is_database_url(value: str) -> bool:

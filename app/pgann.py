@@ -1,0 +1,67 @@
+"""How well the database store's HNSW index finds the exact nearest passages.
+
+As for the folder store's FAISS graph (app.ann): probe queries are a seeded sample of the
+collection's own sentence vectors (short texts that, like questions, are not passages; the
+passage vectors themselves when sentences were not split), the truth is an exact scan of
+every passage vector (the index switched off), and `hnsw.ef_search` is raised until the
+recall@10 of the query the app runs (the top `dense_depth` passages) reaches TARGET_RECALL.
+Run inside the build's transaction, so it measures the graph about to become current.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.ann import RECALL_K, TARGET_RECALL
+
+PROBES = 200
+EF_SEARCH = (40, 64, 100, 200, 400, 1000)  # pgvector's default first; 1000 is its maximum
+MIN_PASSAGES = 1000  # below this the graph is as good as exact, and the sample too small
+
+
+def measure_recall(conn: Any, schema: str, count: int) -> dict[str, Any]:
+    """{"ef_search", "dense_depth", "recall@10", "probe_queries", "measured_at_passages"}."""
+    from app.pgstore import dense_depth
+
+    depth = dense_depth()
+    figures: dict[str, Any] = {"dense_depth": depth, "ef_search": max(EF_SEARCH[0], depth),
+                               f"recall@{RECALL_K}": None, "measured_at_passages": count}
+    if count < MIN_PASSAGES:
+        return figures
+    probes = _probes(conn, schema)
+    conn.execute("SET LOCAL enable_indexscan = off")
+    truth = [_top(conn, schema, probe, RECALL_K) for probe in probes]
+    conn.execute("SET LOCAL enable_indexscan = on")
+    recall = 0.0
+    for ef in [ef for ef in EF_SEARCH if ef >= depth] or [EF_SEARCH[-1]]:
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+        found = [_top(conn, schema, probe, depth)[:RECALL_K] for probe in probes]
+        recall = sum(len(set(a) & set(b)) for a, b in zip(truth, found)) / (RECALL_K * len(probes))
+        figures["ef_search"] = ef
+        if recall >= TARGET_RECALL:
+            break
+    figures.update({f"recall@{RECALL_K}": round(recall, 4), "probe_queries": len(probes)})
+    return figures
+
+
+def _top(conn: Any, schema: str, probe: Any, limit: int) -> list[int]:
+    rows = conn.execute(f"SELECT id FROM {schema}.passages ORDER BY embedding <#> %s LIMIT %s", (probe, limit))
+    return [row[0] for row in rows.fetchall()]
+
+
+def _probes(conn: Any, schema: str) -> list[Any]:
+    """A seeded sample of first-sentence vectors (or passage vectors), float32, normalised."""
+    import numpy as np
+
+    ids = np.asarray([row[0] for row in conn.execute(f"SELECT id FROM {schema}.passages ORDER BY id").fetchall()])
+    chosen = np.sort(np.random.default_rng(0).choice(ids, size=min(PROBES, len(ids)), replace=False)).tolist()
+    dimension = conn.execute(f"SELECT vector_dims(embedding) FROM {schema}.passages LIMIT 1").fetchone()[0]
+    rows = conn.execute(f"SELECT p.id, s.data, p.embedding FROM {schema}.passages p JOIN {schema}.sentence_vectors s "
+                        "ON s.passage_id = p.id WHERE p.id = ANY(%s) ORDER BY p.id", (chosen,)).fetchall()
+    probes = []
+    for _, data, embedding in rows:
+        sentence = np.frombuffer(data, dtype=np.float16)[:dimension].astype(np.float32)
+        vector = sentence if len(sentence) == dimension else np.asarray(embedding, dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        probes.append(vector / norm if norm else vector)
+    return probes

@@ -1,0 +1,327 @@
+"""The database store: the whole index in PostgreSQL with pgvector (`--store postgresql://...`).
+
+Several app replicas, on one machine or many, share one collection: each asks the database
+for the current generation before every question (one indexed read of one row) and loads a
+new one when it changed. Passage vectors are searched in the database through a pgvector
+HNSW index; the passages' texts and citation fields, and the bm25s index of the current
+generation, are held by each replica (the bm25s files are cached on local disk by
+generation, memory-mapped). Sentence vectors for highlighting are read for the returned
+passages only. Builds (`index`, `add`, `remove`) are written by `app.pgbuild`.
+
+The database, not a folder, is the collection: reading commands never sync it with their
+corpus folder (another machine's `add` would otherwise be undone); on an empty database they
+build it from the corpus folder first, as the folder store does on first start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.chunk import Chunk, ChunkSettings
+from app.embed import Embedder, ModelSpec
+from app.errors import IndexStateError
+from app.formats import Extracted
+from app.lexical import LexicalIndex
+from app.pgschema import SCHEMA_VERSION, connect, ensure_schema, redacted, split_url
+from app.store import DocumentRecord, Manifest
+from app.stores import TextCache, collection_name, model_mismatch
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from app.build import BuildReport
+
+DENSE_DEPTH = 100  # passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH); see the README
+PASSAGE_COLUMNS = ("doc_id, start_offset, end_offset, text, section, section_number, paragraphs, page, "
+                   "sentences, heading, labels")
+DOCUMENT_FIELDS = ("doc_id", "path", "sha256", "format", "title", "date", "venue", "topic", "language", "source",
+                   "chunks", "source_url", "symbol", "pages", "meta_sha256")
+
+
+def dense_depth() -> int:
+    value = os.environ.get("VERBATIM_PG_DENSE_DEPTH", "")
+    return max(1, min(int(value), 1000)) if value.strip().isdigit() else DENSE_DEPTH
+
+
+def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
+    """A passage as the `passages` columns of PASSAGE_COLUMNS."""
+    return (chunk.doc_id, chunk.start, chunk.end, chunk.text, chunk.section, chunk.section_number,
+            list(chunk.paragraphs), chunk.page, [offset for span in chunk.sentences for offset in span],
+            chunk.heading, list(chunk.labels))
+
+
+def chunk_from(row: tuple[Any, ...]) -> Chunk:
+    """The inverse of `chunk_values`."""
+    doc_id, start, end, text, section, number, paragraphs, page, sentences, heading, labels = row
+    spans = tuple(zip(sentences[0::2], sentences[1::2]))
+    return Chunk(doc_id, start, end, text, section, number, tuple(paragraphs), page, spans, heading, tuple(labels))
+
+
+def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:
+    generation, built_at, model, chunking, failures, vectors = state
+    records = [DocumentRecord(**dict(zip(DOCUMENT_FIELDS, row))) for row in documents]
+    return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors)
+
+
+def read_state(conn: Any, schema: str) -> Manifest | None:
+    """The current generation's description, read in the caller's transaction."""
+    state = conn.execute(f"SELECT generation, built_at, model, chunking, failures, vectors FROM {schema}.state"
+                         ).fetchone()
+    if state is None:
+        return None
+    documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "
+                             'ORDER BY path COLLATE "C"').fetchall()
+    return manifest_from(state, documents)
+
+
+class DatabaseTexts:
+    """Extracted canonical texts in the `texts` table, by the file's sha256."""
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+
+    def read(self, sha256: str) -> Extracted | None:
+        row = self.store.query(f"SELECT format, text, meta, pages FROM {self.store.schema}.texts WHERE sha256 = %s",
+                               (sha256,))
+        return Extracted(row[0][0], row[0][1], row[0][2], row[0][3]) if row else None
+
+    def write(self, sha256: str, extracted: Extracted) -> None:
+        from psycopg.types.json import Jsonb
+
+        self.store.query(f"INSERT INTO {self.store.schema}.texts (sha256, format, meta, pages, text) "
+                         "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING",
+                         (sha256, extracted.format, Jsonb(extracted.meta), extracted.pages, extracted.text),
+                         fetch=False)
+
+
+class PgStore:
+    """One collection in a PostgreSQL database (see app.pgschema for the tables)."""
+
+    def __init__(self, url: str) -> None:
+        self.conninfo, self.schema = split_url(url)
+        self.location = redacted(url)
+        self._checked = False
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        self._chunks: dict[int, Chunk] = {}  # passages loaded so far, by id: a new generation fetches only its new ones
+
+    def connect(self) -> Any:
+        """A new autocommit connection with the schema checked (created or migrated when needed)."""
+        conn = connect(self.conninfo, self.location)
+        if not self._checked:
+            ensure_schema(conn, self.schema, self.location)
+            self._checked = True
+        from pgvector.psycopg import register_vector
+
+        register_vector(conn)
+        return conn
+
+    @property
+    def pool(self) -> Any:
+        """Connections shared by the threads of a serving process."""
+        with self._lock:
+            if self._pool is None:
+                self.connect().close()  # fails early, with the message, when the database is unreachable
+                from pgvector.psycopg import register_vector
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self.conninfo, min_size=1, max_size=8, open=True, configure=register_vector,
+                    kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "verbatim"})
+            return self._pool
+
+    def query(self, sql: str, params: Any = None, fetch: bool = True) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        try:
+            with self.pool.connection() as conn:
+                cursor = conn.execute(sql, params)
+                return cursor.fetchall() if fetch else []
+        except psycopg.OperationalError as exc:
+            raise IndexStateError(f"the database {self.location} did not answer ({exc}); "
+                                  "check that PostgreSQL runs there") from exc
+
+    def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
+              reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
+        from app.pgbuild import sync
+
+        return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)
+
+    def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
+        """Only the model and the chunking: the database, not the corpus folder, is the collection."""
+        manifest = self.read_manifest()
+        return ["no index has been built yet"] if manifest is None else model_mismatch(manifest, spec, settings)
+
+    def reasons_to_build(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
+        manifest = self.read_manifest()
+        if manifest is None:
+            return ["no index has been built yet"]
+        reasons = model_mismatch(manifest, spec, settings)
+        if reasons:
+            raise IndexStateError(f"the index in {self.location} does not fit this process: {'; '.join(reasons)}; "
+                                  f"run: verbatim --store {self.location} index --rebuild (or set "
+                                  "VERBATIM_BACKEND to the backend it was built with)")
+        return []
+
+    def stamp(self) -> object:
+        rows = self.query(f"SELECT generation FROM {self.schema}.state")
+        return rows[0][0] if rows else None
+
+    def read_manifest(self) -> Manifest | None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return read_state(conn, self.schema)
+
+    def load(self) -> PgIndex | None:
+        """The current generation, read from one snapshot of the database."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            manifest = read_state(conn, self.schema)
+            if manifest is None:
+                return None
+            folder = self._lexical_folder(conn, manifest.generation)
+            import numpy as np
+
+            ids = np.load(folder / "ids.npy", allow_pickle=False)
+            self._fetch_chunks(conn, ids)
+        chunks = [self._chunks[int(i)] for i in ids]
+        self._chunks = {int(i): chunk for i, chunk in zip(ids, chunks)}  # forget removed passages
+        return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids)
+
+    def _fetch_chunks(self, conn: Any, ids: Any) -> None:
+        missing = [int(i) for i in ids if int(i) not in self._chunks]
+        if not missing:
+            return
+        where = "" if len(missing) == len(ids) else " WHERE id = ANY(%s)"
+        cursor = conn.execute(f"SELECT id, {PASSAGE_COLUMNS} FROM {self.schema}.passages{where}",
+                              (missing,) if where else None)
+        for row in cursor:
+            self._chunks[row[0]] = chunk_from(row[1:])
+        absent = [i for i in missing if i not in self._chunks]
+        if absent:
+            raise IndexStateError(f"the index in {self.location} lists {len(absent)} passage(s) it does not hold; "
+                                  f"run: verbatim --store {self.location} index --rebuild")
+
+    def _lexical_folder(self, conn: Any, generation: str) -> Path:
+        """The generation's bm25s files, from the local cache or else fetched once from the database."""
+        from app.onnx_backend import cache_folder
+
+        key = hashlib.sha256(f"{self.conninfo}\0{self.schema}".encode()).hexdigest()[:16]
+        root = cache_folder().parent.parent / "pg" / key
+        folder = root / generation
+        if not (folder / "ids.npy").is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
+            files = conn.execute(f"SELECT name, data FROM {self.schema}.lexical_files WHERE generation = %s",
+                                 (generation,)).fetchall()
+            for name, data in files:
+                (staging / name).write_bytes(data)
+            if not (staging / "ids.npy").is_file():
+                shutil.rmtree(staging, ignore_errors=True)
+                raise IndexStateError(f"the lexical index of generation {generation} is missing from "
+                                      f"{self.location}; run: verbatim --store {self.location} index --rebuild")
+            try:
+                os.rename(staging, folder)
+            except OSError:  # another process of this machine cached it first
+                shutil.rmtree(staging, ignore_errors=True)
+        for old in root.iterdir():  # earlier generations (a process still mapping one keeps its inode)
+            if old.name != generation and not old.name.startswith(".fetch-"):
+                shutil.rmtree(old, ignore_errors=True)
+        return folder
+
+    def text_cache(self) -> TextCache:
+        return DatabaseTexts(self)
+
+    def held_documents(self) -> list[DocumentRecord] | None:
+        manifest = self.read_manifest()
+        return manifest.documents if manifest is not None else []
+
+    def beside(self, folder: Path, name: str) -> PgStore:
+        from app.pgschema import with_schema
+
+        return PgStore(with_schema(self.conninfo, collection_name(name)))
+
+
+@dataclass
+class PgIndex:
+    """A loaded generation of the database store (app.stores.LoadedIndex)."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    lexical: LexicalIndex
+    store: PgStore
+    ids: Any  # (passages,) int64: the database id of each row
+    _ef: dict[int, int] = field(default_factory=dict)  # hnsw.ef_search set on each pooled connection
+
+    @cached_property
+    def row_of(self) -> dict[int, int]:
+        return {int(passage_id): row for row, passage_id in enumerate(self.ids)}
+
+    @cached_property
+    def _documents_by_id(self) -> dict[str, DocumentRecord]:
+        return {doc.doc_id: doc for doc in self.manifest.documents}
+
+    @cached_property
+    def rows_by_document(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(self.chunks):
+            rows.setdefault(chunk.doc_id, []).append(row)
+        return rows
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        return self._documents_by_id[doc_id]
+
+    def text(self, doc_id: str) -> str:
+        """The canonical text of an indexed document, as it was when this generation was loaded."""
+        sha256 = self.document(doc_id).sha256
+        rows = self.store.query(f"SELECT text FROM {self.store.schema}.texts WHERE sha256 = %s", (sha256,))
+        if not rows:
+            raise IndexStateError(f"the stored text of {doc_id} is no longer in {self.store.location} "
+                                  "(the document changed meanwhile); ask again")
+        return str(rows[0][0])
+
+    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
+        """The nearest passages through the HNSW index: the best min(depth, dense depth), {row: cosine}."""
+        import numpy as np
+
+        limit = min(depth, int(self.manifest.vectors.get("dense_depth", dense_depth())))
+        ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)
+        query = np.asarray(vector, dtype=np.float32)
+        with self.store.pool.connection() as conn:
+            if self._ef.get(id(conn)) != ef:
+                conn.execute(f"SET hnsw.ef_search = {ef}")
+                self._ef[id(conn)] = ef
+            found = conn.execute(f"SELECT id, -(embedding <#> %s) FROM {self.store.schema}.passages "
+                                 "ORDER BY embedding <#> %s LIMIT %s", (query, query, limit)).fetchall()
+        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
+
+    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
+        """The exact cosine of the query to each given row's passage."""
+        import numpy as np
+
+        if not rows:
+            return {}
+        query = np.asarray(vector, dtype=np.float32)
+        found = self.store.query(f"SELECT id, -(embedding <#> %s) FROM {self.store.schema}.passages "
+                                 "WHERE id = ANY(%s)", (query, [int(self.ids[row]) for row in rows]))
+        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """One passage's sentence vectors, (sentences, dimension) float16."""
+        import numpy as np
+
+        dimension = int(self.manifest.model.get("dimension", 0))
+        count = len(self.chunks[row].sentences)
+        found = self.store.query(f"SELECT data FROM {self.store.schema}.sentence_vectors WHERE passage_id = %s",
+                                 (int(self.ids[row]),))
+        if not found:  # removed by a newer generation since this one was loaded: highlight by words only
+            return np.zeros((count, dimension), dtype=np.float16)
+        return np.frombuffer(found[0][0], dtype=np.float16).reshape(count, dimension)
