@@ -299,19 +299,34 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
     from contextlib import nullcontext
 
     from app.evaluation import load_items
-    from app.loadtest import run_load, started_server
+    from app.loadtest import APIS, Replica, run_load, started_servers
 
     if args.clients > 200:
         raise UsageError(f"--clients must be at most 200; got {args.clients}")
+    if args.urls and args.replicas != 1:
+        raise UsageError("--replicas starts servers; with --url, give one --url per running replica instead")
+    apis = APIS if args.rest or args.api == "both" else (args.api,)
+    if args.kill_replica_after is not None and len(apis) > 1:
+        raise UsageError("--kill-replica-after applies to one API's run; pass --api gradio or --api rest")
     questions = [item.question for item in load_items(args.set_path)]
-    engine.index  # noqa: B018 - build or refresh before timing, so the server only loads
-    server = nullcontext(args.url) if args.url else started_server(engine.corpus_dir, engine.index_dir)
-    with server as url:
-        _log(args, f"{args.clients} clients x {args.questions} questions against {url}")
-        figures = run_load(url, questions, args.clients, args.questions)
+    engine.index  # noqa: B018 - build or refresh before timing, so the servers only load
+    database = getattr(engine.store, "local_server_pid", lambda: None)()
+    servers = (nullcontext([Replica(url) for url in args.urls]) if args.urls
+               else started_servers(engine.corpus_dir, engine.index_dir, args.store, args.replicas))
+    results = {}
+    with servers as replicas:
+        for api in apis:
+            _log(args, f"{args.clients} clients x {args.questions} questions through the {api} API against "
+                       f"{', '.join(r.url for r in replicas)}")
+            results[api] = run_load(replicas, questions, args.clients, args.questions, api,
+                                    args.kill_replica_after, database)
+    figures = results[apis[0]] if len(apis) == 1 else results
     if args.json:
         _emit(figures)
     else:
-        for key, value in figures.items():
-            print(f"{key:24} {value}")
-    return 1 if figures["errors"] else 0
+        for api, result in results.items():
+            print(f"{api} API")
+            for key, value in result.items():
+                print(f"  {key:28} {value}")
+    errors = sum(result["errors"] for result in results.values())
+    return 1 if errors and args.kill_replica_after is None else 0

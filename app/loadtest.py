@@ -1,15 +1,22 @@
-"""`verbatim loadtest`: many concurrent readers against the web app's API, figures printed.
+"""`verbatim loadtest`: many concurrent readers against the web app's APIs, figures printed.
 
-Each simulated client is a thread with its own `gradio_client.Client`, asking its share of
-questions from a question set through `/ask`, one after another, as a student clicking
-"Ask" would. Without `--url` the command starts `verbatim serve` on a free loopback port
-for the run and stops it afterwards. Throughput, latency percentiles and errors are
-printed; nothing is asserted (this is a script, not a test).
+Each simulated client is a thread asking its share of questions from a question set, one
+after another, as a student clicking "Ask" would, through a stock client as users' scripts
+would: its own `gradio_client.Client` for the Gradio API's `/ask`, or its own
+`httpx.Client` (one keep-alive session) for the REST API's `POST /api/ask`. Without `--url`
+the command starts `verbatim serve` (`--replicas N` of them, sharing the index) on free
+loopback ports for the run and stops them afterwards; clients are dealt to the replicas in
+turn. `--kill-replica-after S` kills the first replica with SIGKILL S seconds into the run:
+its clients' errors are counted, the others go on. Throughput, latency percentiles, errors
+per replica and the CPU seconds the servers (and a local database server) spent per
+answered question are printed; nothing is asserted (this is a script, not a test).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -17,11 +24,15 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.errors import VerbatimError
+from app.resources import CpuMeter
+
+APIS = ("gradio", "rest")
 
 
 def _free_port() -> int:
@@ -30,32 +41,52 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Replica:
+    """A server the clients talk to: its URL, and its process id when this command started it."""
+
+    url: str
+    pid: int | None = None
+
+
 @contextlib.contextmanager
-def started_server(corpus: Path, index: Path, timeout_s: float = 300) -> Iterator[str]:
-    """`verbatim serve` in a child process on a free port, until the block ends."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index), "serve",
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + timeout_s
+def started_servers(corpus: Path, index: Path, store: str | None = None, count: int = 1,
+                    timeout_s: float = 300) -> Iterator[list[Replica]]:
+    """`count` `verbatim serve` processes on free ports (one index or database), until the block ends."""
+    processes: list[subprocess.Popen[str]] = []
+    replicas = []
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = process.stderr.read() if process.stderr and process.poll() is not None else ""
-                    raise VerbatimError(f"the server did not start on {url}: {log.strip()[-500:]}") from None
-                time.sleep(0.5)
-        yield url
+        for _ in range(count):
+            port = _free_port()
+            command = [sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index)]
+            command += ["--store", store] if store else []
+            processes.append(subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.PIPE, text=True))
+            replicas.append(Replica(f"http://127.0.0.1:{port}/", processes[-1].pid))
+        for replica, process in zip(replicas, processes):
+            _wait_until_up(replica.url, process, timeout_s)
+        yield replicas
     finally:
-        process.terminate()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = process.stderr.read() if process.stderr and process.poll() is not None else ""
+                raise VerbatimError(f"the server did not start on {url}: {log.strip()[-500:]}") from None
+            time.sleep(0.5)
 
 
 def _percentile(values: list[float], q: int) -> float:
@@ -64,26 +95,51 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def run_load(url: str, questions: list[str], clients: int, per_client: int) -> dict[str, Any]:
-    """Drive `clients` concurrent clients, `per_client` questions each; latencies in ms."""
+def _gradio_asker(url: str) -> Callable[[str], dict[str, Any]]:
     from gradio_client import Client
-
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    ready = threading.Barrier(clients + 1)
 
     # Plain http has no certificate to verify, and gradio_client's default (verify) makes every
     # request build a new TLS context (~15 ms of CPU each), which on a shared machine the
     # server would pay for; no telemetry either (the load test measures the app, offline).
-    plain = url.startswith("http://")
+    api = Client(url, verbose=False, ssl_verify=not url.startswith("http://"), analytics_enabled=False)
+    return lambda question: dict(api.predict(question, 5, [], [], api_name="/ask"))
+
+
+def _rest_asker(url: str) -> Callable[[str], dict[str, Any]]:
+    import httpx
+
+    session = httpx.Client(base_url=url, timeout=120)  # one keep-alive session per client
+
+    def ask(question: str) -> dict[str, Any]:
+        response = session.post("/api/ask", json={"question": question, "k": 5, "history": [], "docs": []})
+        response.raise_for_status()
+        return dict(response.json())
+
+    return ask
+
+
+def run_load(replicas: list[Replica], questions: list[str], clients: int, per_client: int, api: str = "gradio",
+             kill_after_s: float | None = None, database_pid: int | None = None) -> dict[str, Any]:
+    """Drive `clients` concurrent clients, `per_client` questions each, dealt to the replicas in turn;
+    latencies in ms, CPU in seconds (and ms per answered question)."""
+    connect = _gradio_asker if api == "gradio" else _rest_asker
+    latencies: list[float] = []
+    errors: list[str] = []
+    per_replica: list[dict[str, Any]] = [{"url": r.url, "clients": 0, "answered": 0, "errors": 0} for r in replicas]
+    lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+
+    def failed(number: int, where: int, message: str) -> None:
+        with lock:
+            errors.append(f"client {number}: {message}"[:300])
+            per_replica[where]["errors"] += 1
 
     def client(number: int) -> None:
+        where = number % len(replicas)
         try:
-            api = Client(url, verbose=False, ssl_verify=not plain, analytics_enabled=False)
+            ask = connect(replicas[where].url)
         except Exception as exc:  # noqa: BLE001 - a client that cannot connect is an error to report
-            with lock:
-                errors.append(f"client {number}: cannot connect ({exc})")
+            failed(number, where, f"cannot connect ({exc})")
             ready.wait()
             return
         ready.wait()
@@ -91,25 +147,63 @@ def run_load(url: str, questions: list[str], clients: int, per_client: int) -> d
             question = questions[(number * per_client + turn) % len(questions)]
             began = time.perf_counter()
             try:
-                answer = api.predict(question, 5, [], [], api_name="/ask")
-                if not answer.get("passages"):
+                if not ask(question).get("passages"):
                     raise ValueError("no passages")
             except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
-                with lock:
-                    errors.append(f"client {number}, question {turn}: {exc.__class__.__name__}: {exc}"[:300])
+                failed(number, where, f"question {turn}: {exc.__class__.__name__}: {exc}")
                 continue
             with lock:
                 latencies.append((time.perf_counter() - began) * 1000)
+                per_replica[where]["answered"] += 1
 
+    for number in range(clients):
+        per_replica[number % len(replicas)]["clients"] += 1
+    for replica in replicas:
+        _warm_up(replica, questions[0])
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
     ready.wait()
+    meters = [CpuMeter(r.pid).start() if r.pid else None for r in replicas]
+    database = CpuMeter(database_pid, tree=True).start() if database_pid else None
     began = time.perf_counter()
+    killer = _kill_later(replicas[0], kill_after_s) if kill_after_s is not None else None
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
+    if killer is not None:
+        killer.cancel()
+    for entry, meter in zip(per_replica, meters):
+        entry["cpu_s"] = meter.stop() if meter else None
+    figures = _summary(api, clients, per_client, latencies, errors, seconds, per_replica)
+    figures |= _cpu_figures(per_replica, database.stop() if database else None, len(latencies))
+    if kill_after_s is not None:
+        figures["killed"] = {"replica": replicas[0].url, "after_s": kill_after_s}
+    return figures
+
+
+def _warm_up(replica: Replica, question: str) -> None:
+    """One untimed question per replica, so the timed run does not pay its first model call."""
+    import httpx
+
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(replica.url.rstrip("/") + "/api/ask", json={"question": question}, timeout=120)
+
+
+def _kill_later(replica: Replica, after_s: float) -> threading.Timer:
+    if replica.pid is None:
+        raise VerbatimError("--kill-replica-after needs replicas this command started (no --url)")
+    timer = threading.Timer(after_s, lambda: os.kill(int(replica.pid or 0), signal.SIGKILL))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _summary(api: str, clients: int, per_client: int, latencies: list[float], errors: list[str], seconds: float,
+             per_replica: list[dict[str, Any]]) -> dict[str, Any]:
     return {
+        "api": api,
+        "replicas": per_replica,
         "clients": clients,
         "questions_per_client": per_client,
         "requests": clients * per_client,
@@ -122,4 +216,18 @@ def run_load(url: str, questions: list[str], clients: int, per_client: int) -> d
         "latency_p99_ms": round(_percentile(latencies, 99), 1),
         "latency_max_ms": round(max(latencies), 1) if latencies else None,
         "first_errors": errors[:5],
+    }
+
+
+def _cpu_figures(per_replica: list[dict[str, Any]], database_s: float | None, answered: int) -> dict[str, Any]:
+    """Server CPU per answered question: every replica's CPU over every answer (the killed one's
+    CPU up to its last sample); the database server's, when it runs on this machine."""
+    measured = [entry["cpu_s"] for entry in per_replica if entry["cpu_s"] is not None]
+    server_s = round(sum(measured), 3) if measured else None
+    return {
+        "server_cpu_s": server_s,
+        "server_cpu_ms_per_answer": round(server_s * 1000 / answered, 2) if server_s is not None and answered else None,
+        "database_cpu_s": database_s,
+        "database_cpu_ms_per_answer": round(database_s * 1000 / answered, 2)
+        if database_s is not None and answered else None,
     }

@@ -244,6 +244,18 @@ class PgStore:
         manifest = self.read_manifest()
         return manifest.documents if manifest is not None else []
 
+    def local_server_pid(self) -> int | None:
+        """The PostgreSQL server's main process id when it runs on this machine (for CPU and
+        memory figures): the parent of this connection's backend, when that is a postgres process."""
+        import psutil
+
+        backend = int(self.query("SELECT pg_backend_pid()")[0][0])
+        try:
+            parent = psutil.Process(backend).parent()
+        except psutil.Error:
+            return None
+        return parent.pid if parent is not None and "postgres" in parent.name() else None
+
     def beside(self, folder: Path, name: str) -> PgStore:
         from app.pgschema import with_schema
 
