@@ -102,6 +102,26 @@ class DatabaseTexts:
                          fetch=False)
 
 
+_POOLS: dict[str, Any] = {}  # conninfo -> ConnectionPool: a process-wide resource, like the connections it holds
+_POOLS_LOCK = threading.Lock()
+
+
+def _shared_pool(conninfo: str) -> Any:
+    import atexit
+
+    from pgvector.psycopg import register_vector
+    from psycopg_pool import ConnectionPool
+
+    with _POOLS_LOCK:
+        if conninfo not in _POOLS:
+            if not _POOLS:
+                atexit.register(lambda: [pool.close() for pool in _POOLS.values()])
+            _POOLS[conninfo] = ConnectionPool(
+                conninfo, min_size=1, max_size=8, open=True, configure=register_vector,
+                kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "verbatim"})
+        return _POOLS[conninfo]
+
+
 class PgStore:
     """One collection in a PostgreSQL database (see app.pgschema for the tables)."""
 
@@ -126,16 +146,11 @@ class PgStore:
 
     @property
     def pool(self) -> Any:
-        """Connections shared by the threads of a serving process."""
+        """Connections shared by the threads of this process (one pool per database, closed at exit)."""
         with self._lock:
             if self._pool is None:
                 self.connect().close()  # fails early, with the message, when the database is unreachable
-                from pgvector.psycopg import register_vector
-                from psycopg_pool import ConnectionPool
-
-                self._pool = ConnectionPool(
-                    self.conninfo, min_size=1, max_size=8, open=True, configure=register_vector,
-                    kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "verbatim"})
+                self._pool = _shared_pool(self.conninfo)
             return self._pool
 
     def query(self, sql: str, params: Any = None, fetch: bool = True) -> list[tuple[Any, ...]]:
