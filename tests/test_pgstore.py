@@ -149,7 +149,7 @@ def test_an_interrupted_build_resumes_from_vectors_kept_in_the_database(
 def test_the_hnsw_index_finds_the_exact_neighbours_and_its_recall_is_measured(tmp_path: Path, pg_url: str) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    words = "river stone field winter harvest market bridge tower garden forest".split()
+    words = ["river", "stone", "field", "winter", "harvest", "market", "bridge", "tower", "garden", "forest"]
     for number in range(110):  # 1,100 passages (one a paragraph): past the size from which recall is measured
         lines = [" ".join(f"Note {number}-{part}: the {words[(number + i) % 10]} and the "
                           f"{words[(number * part + i) % 10]} of {number * 7 + part + i}." for i in range(8))
