@@ -62,9 +62,14 @@ class DatabasePartial:
 def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
          reuse: bool, only: frozenset[str] | None) -> BuildReport:
     """Bring the database in line with the corpus folder (`only`: just these documents)."""
+    import psycopg
+
     began = time.perf_counter()
     conn = store.connect()
     try:
+        if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            raise IndexStateError(f"the database {store.location} is a read-only standby; run index, add and "
+                                  "remove against the primary (replicas follow it)")
         _lock(conn, store, show_progress)
         previous = read_state(conn, store.schema)
         reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
@@ -92,6 +97,9 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
         partial.clear()
         conn.execute(f"DELETE FROM {store.schema}.texts t WHERE NOT EXISTS "
                      f"(SELECT 1 FROM {store.schema}.documents d WHERE d.sha256 = t.sha256)")
+    except psycopg.OperationalError as exc:
+        raise IndexStateError(f"the database {store.location} went away during the build ({exc}); nothing of "
+                              "this build was committed, and the next build resumes its embeddings") from exc
     finally:
         conn.close()  # also releases the advisory lock
     embedded = sum(job.passages for job in jobs)
