@@ -310,9 +310,9 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
         raise UsageError("--kill-replica-after applies to one API's run; pass --api gradio or --api rest")
     questions = [item.question for item in load_items(args.set_path)]
     engine.index  # noqa: B018 - build or refresh before timing, so the servers only load
-    database = getattr(engine.store, "local_server_pid", lambda: None)()
+    database = engine.store.server_pid()
     servers = (nullcontext([Replica(url) for url in args.urls]) if args.urls
-               else started_servers(engine.corpus_dir, engine.index_dir, args.store, args.replicas))
+               else started_servers(engine.corpus_dir, engine.store.cli_args(), args.replicas))
     results = {}
     with servers as replicas:
         for api in apis:

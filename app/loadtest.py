@@ -50,16 +50,16 @@ class Replica:
 
 
 @contextlib.contextmanager
-def started_servers(corpus: Path, index: Path, store: str | None = None, count: int = 1,
+def started_servers(corpus: Path, store_args: list[str], count: int = 1,
                     timeout_s: float = 300) -> Iterator[list[Replica]]:
-    """`count` `verbatim serve` processes on free ports (one index or database), until the block ends."""
+    """`count` `verbatim serve` processes on free ports, on one index (`store_args`: the global options
+    naming it, IndexStore.cli_args), until the block ends."""
     processes: list[subprocess.Popen[str]] = []
     replicas = []
     try:
         for _ in range(count):
             port = _free_port()
-            command = [sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index)]
-            command += ["--store", store] if store else []
+            command = [sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args]
             processes.append(subprocess.Popen([*command, "serve", "--port", str(port)], stdout=subprocess.DEVNULL,
                                               stderr=subprocess.PIPE, text=True))
             replicas.append(Replica(f"http://127.0.0.1:{port}/", processes[-1].pid))

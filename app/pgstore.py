@@ -126,6 +126,7 @@ class PgStore:
     """One collection in a PostgreSQL database (see app.pgschema for the tables)."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.conninfo, self.schema = split_url(url)
         self.location = redacted(url)
         self._checked = False
@@ -227,10 +228,7 @@ class PgStore:
 
     def _lexical_folder(self, conn: Any, generation: str) -> Path:
         """The generation's bm25s files, from the local cache or else fetched once from the database."""
-        from app.onnx_backend import cache_folder
-
-        key = hashlib.sha256(f"{self.conninfo}\0{self.schema}".encode()).hexdigest()[:16]
-        root = cache_folder().parent.parent / "pg" / key
+        root = self._cache_root()
         folder = root / generation
         if not (folder / "ids.npy").is_file():
             root.mkdir(parents=True, exist_ok=True)
@@ -259,7 +257,25 @@ class PgStore:
         manifest = self.read_manifest()
         return manifest.documents if manifest is not None else []
 
-    def local_server_pid(self) -> int | None:
+    def cli_args(self) -> list[str]:
+        return ["--store", self.url]
+
+    def size_mib(self) -> float:
+        rows = self.query("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n "
+                          "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')", (self.schema,))
+        return round(int(rows[0][0]) / 2**20, 1)
+
+    def discard(self) -> None:
+        self.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE", fetch=False)
+        shutil.rmtree(self._cache_root(), ignore_errors=True)
+
+    def _cache_root(self) -> Path:
+        from app.onnx_backend import cache_folder
+
+        key = hashlib.sha256(f"{self.conninfo}\0{self.schema}".encode()).hexdigest()[:16]
+        return cache_folder().parent.parent / "pg" / key
+
+    def server_pid(self) -> int | None:
         """The PostgreSQL server's main process id when it runs on this machine (for CPU and
         memory figures): the parent of this connection's backend, when that is a postgres process."""
         import psutil

@@ -113,6 +113,22 @@ class IndexStore(Protocol):
         database store in the schema `name` of the same database."""
         ...
 
+    def cli_args(self) -> list[str]:
+        """The global options that point a child `verbatim` process at this store."""
+        ...
+
+    def size_mib(self) -> float:
+        """What the index takes on disk: the folder's files, or the collection's tables and indexes."""
+        ...
+
+    def discard(self) -> None:
+        """Delete the whole index (a benchmark's scratch collection)."""
+        ...
+
+    def server_pid(self) -> int | None:
+        """The process id of the database server when it runs on this machine (None: no server)."""
+        ...
+
 
 class TextCache(Protocol):
     """Extracted canonical texts by the file's sha256, so a build reads each file once."""
@@ -186,6 +202,20 @@ class FolderStore:
 
     def beside(self, folder: Path, name: str) -> IndexStore:
         return FolderStore(folder)
+
+    def cli_args(self) -> list[str]:
+        return ["--index", str(self.folder), "--store", "folder"]
+
+    def size_mib(self) -> float:
+        return round(sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+    def discard(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def server_pid(self) -> int | None:
+        return None
 
 
 def collection_name(text: str) -> str:
