@@ -216,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("start", help="initialise DIR if new and start a server on 127.0.0.1")
     up.add_argument("data_dir", type=Path, metavar="DIR")
     up.add_argument("--port", type=int, default=5433)
+    up.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                    help="a server setting, e.g. --set shared_buffers=1GB (repeatable)")
     down = commands.add_parser("stop", help="stop the server of DIR")
     down.add_argument("data_dir", type=Path, metavar="DIR")
     copy = commands.add_parser("replica", help="start a streaming read replica of a local server")
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            print(start(args.data_dir, args.port).url)
+            settings = dict(item.split("=", 1) for item in args.settings if "=" in item)
+            print(start(args.data_dir, args.port, settings=settings).url)
         elif args.command == "stop":
             LocalServer(args.data_dir.resolve(), 0).stop()
         else:

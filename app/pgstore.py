@@ -270,10 +270,10 @@ class PgStore:
         shutil.rmtree(self._cache_root(), ignore_errors=True)
 
     def _cache_root(self) -> Path:
-        from app.onnx_backend import cache_folder
-
+        """Where this collection's bm25s files are cached ($VERBATIM_CACHE, default ~/.cache/verbatim)."""
+        base = os.environ.get("VERBATIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "verbatim")
         key = hashlib.sha256(f"{self.conninfo}\0{self.schema}".encode()).hexdigest()[:16]
-        return cache_folder().parent.parent / "pg" / key
+        return Path(base) / "pg" / key
 
     def server_pid(self) -> int | None:
         """The PostgreSQL server's main process id when it runs on this machine (for CPU and
