@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -80,6 +81,17 @@ def read_state(conn: Any, schema: str) -> Manifest | None:
     documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "
                              'ORDER BY path COLLATE "C"').fetchall()
     return manifest_from(state, documents)
+
+
+def cache_key(conninfo: str, schema: str) -> str:
+    """A readable, unique folder name for a collection: host-port-database-schema-hash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(conninfo)
+    readable = "-".join(str(part) for part in (parts.hostname or "local", parts.port or 5432,
+                                                 parts.path.strip("/") or "db", schema))
+    digest = hashlib.sha256(f"{conninfo}\0{schema}".encode()).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{readable}-{digest}")
 
 
 class DatabaseTexts:
@@ -272,8 +284,7 @@ class PgStore:
     def _cache_root(self) -> Path:
         """Where this collection's bm25s files are cached ($VERBATIM_CACHE, default ~/.cache/verbatim)."""
         base = os.environ.get("VERBATIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "verbatim")
-        key = hashlib.sha256(f"{self.conninfo}\0{self.schema}".encode()).hexdigest()[:16]
-        return Path(base) / "pg" / key
+        return Path(base) / "pg" / cache_key(self.conninfo, self.schema)
 
     def server_pid(self) -> int | None:
         """The PostgreSQL server's main process id when it runs on this machine (for CPU and

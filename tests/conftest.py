@@ -153,6 +153,9 @@ def pg_server() -> Iterator[object]:
         with contextlib.suppress(ServerError):
             server.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
+        cache = Path(os.environ.get("VERBATIM_CACHE") or Path.home() / ".cache" / "verbatim") / "pg"
+        for cached in cache.glob(f"{server.host}-{server.port}-*"):  # the bm25s files its collections cached
+            shutil.rmtree(cached, ignore_errors=True)
 
 
 @pytest.fixture
