@@ -45,7 +45,7 @@ def measure_recall(conn: Any, schema: str, count: int) -> dict[str, Any]:
 
 
 def _top(conn: Any, schema: str, probe: Any, limit: int) -> list[int]:
-    rows = conn.execute(f"SELECT id FROM {schema}.passages ORDER BY embedding <#> %s LIMIT %s", (probe, limit))
+    rows = conn.execute(f"SELECT id FROM {schema}.passages ORDER BY embedding <#> %b LIMIT %s", (probe, limit))
     return [row[0] for row in rows.fetchall()]
 
 
@@ -61,7 +61,7 @@ def _probes(conn: Any, schema: str) -> list[Any]:
     probes = []
     for _, data, embedding in rows:
         sentence = np.frombuffer(data, dtype=np.float16)[:dimension].astype(np.float32)
-        vector = sentence if len(sentence) == dimension else np.asarray(embedding, dtype=np.float32)
+        vector = sentence if len(sentence) == dimension else np.asarray(embedding.to_numpy(), dtype=np.float32)
         norm = float(np.linalg.norm(vector))
         probes.append(vector / norm if norm else vector)
     return probes

@@ -353,8 +353,8 @@ class PgIndex:
             if self._ef.get(id(conn)) != ef:
                 conn.execute(f"SET hnsw.ef_search = {ef}")
                 self._ef[id(conn)] = ef
-            found = conn.execute(f"SELECT id, -(embedding <#> %s) FROM {self.store.schema}.passages "
-                                 "ORDER BY embedding <#> %s LIMIT %s", (query, query, limit)).fetchall()
+            found = conn.execute(f"SELECT id, -(embedding <#> %b) FROM {self.store.schema}.passages "
+                                 "ORDER BY embedding <#> %b LIMIT %s", (query, query, limit)).fetchall()
         return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
 
     def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
@@ -364,7 +364,7 @@ class PgIndex:
         if not rows:
             return {}
         query = np.asarray(vector, dtype=np.float32)
-        found = self.store.query(f"SELECT id, -(embedding <#> %s) FROM {self.store.schema}.passages "
+        found = self.store.query(f"SELECT id, -(embedding <#> %b) FROM {self.store.schema}.passages "
                                  "WHERE id = ANY(%s)", (query, [int(self.ids[row]) for row in rows]))
         return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
 

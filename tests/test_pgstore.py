@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from app import resume
+from app.chunk import ChunkSettings
 from app.embed import HashingEmbedder
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.library import add_files, remove_document
@@ -27,10 +28,11 @@ QUESTIONS = ["How many ships did the harbour handle?", "When do apples ripen?", 
              "What needs a warmer wall?", "mackerel at dawn"]
 
 
-def make_engine(corpus: Path, url: str | None, index: Path | None = None, embedder: type = HashingEmbedder) -> Engine:
+def make_engine(corpus: Path, url: str | None, index: Path | None = None, embedder: object = HashingEmbedder,
+                settings: ChunkSettings = ChunkSettings()) -> Engine:
     store = PgStore(url) if url else None
-    return Engine(corpus, index or corpus.parent / "index", make_embedder=embedder, spec=HashingEmbedder.spec,
-                  ranking=RankingSettings(min_score=0.0), log=lambda message: None, store=store)  # type: ignore[arg-type]
+    return Engine(corpus, index or corpus.parent / "index", make_embedder=embedder, spec=HashingEmbedder.spec,  # type: ignore[arg-type]
+                  settings=settings, ranking=RankingSettings(min_score=0.0), log=lambda message: None, store=store)
 
 
 def _rounded(data: object) -> object:
@@ -146,7 +148,9 @@ def test_an_interrupted_build_resumes_from_vectors_kept_in_the_database(
     assert not PgStore(pg_url).query(f"SELECT count(*) FROM {PgStore(pg_url).schema}.partial_vectors")[0][0]
 
 
-def test_the_hnsw_index_finds_the_exact_neighbours_and_its_recall_is_measured(tmp_path: Path, pg_url: str) -> None:
+@pytest.mark.parametrize("sentences", [True, False])  # probes: sentence vectors, or passage vectors (BEIR)
+def test_the_hnsw_index_finds_the_exact_neighbours_and_its_recall_is_measured(
+        tmp_path: Path, pg_url: str, sentences: bool) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     words = ["river", "stone", "field", "winter", "harvest", "market", "bridge", "tower", "garden", "forest"]
@@ -155,7 +159,7 @@ def test_the_hnsw_index_finds_the_exact_neighbours_and_its_recall_is_measured(tm
                           f"{words[(number * part + i) % 10]} of {number * 7 + part + i}." for i in range(8))
                  for part in range(10)]
         (corpus / f"n{number:03}.md").write_text("\n\n".join(lines) + "\n")
-    engine = make_engine(corpus, pg_url)
+    engine = make_engine(corpus, pg_url, settings=ChunkSettings(sentences=sentences))
     engine.build()
     index = engine.index
     assert len(index.chunks) == 1100
