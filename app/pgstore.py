@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -313,7 +314,8 @@ class PgIndex:
     lexical: LexicalIndex
     store: PgStore
     ids: Any  # (passages,) int64: the database id of each row
-    _ef: dict[int, int] = field(default_factory=dict)  # hnsw.ef_search set on each pooled connection
+    _ef: weakref.WeakKeyDictionary[Any, int] = field(default_factory=weakref.WeakKeyDictionary)
+    # hnsw.ef_search as last set on each pooled connection (a connection the pool replaces starts afresh)
 
     @cached_property
     def row_of(self) -> dict[int, int]:
@@ -350,9 +352,9 @@ class PgIndex:
         ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)
         query = np.asarray(vector, dtype=np.float32)
         with self.store.pool.connection() as conn:
-            if self._ef.get(id(conn)) != ef:
+            if self._ef.get(conn) != ef:
                 conn.execute(f"SET hnsw.ef_search = {ef}")
-                self._ef[id(conn)] = ef
+                self._ef[conn] = ef
             found = conn.execute(f"SELECT id, -(embedding <#> %b) FROM {self.store.schema}.passages "
                                  "ORDER BY embedding <#> %b LIMIT %s", (query, query, limit)).fetchall()
         return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}

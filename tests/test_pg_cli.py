@@ -149,6 +149,8 @@ def test_two_replicas_share_one_collection_and_survive_losing_one(
         assert cli(url, laptop, "add", str(page)).returncode == 0
         answer = httpx.post(servers[1][1] + "api/ask", json={"question": QUESTION, "k": 3}, timeout=60).json()
         assert answer["passages"][0]["doc_id"] == "xyz-news" and "Ridder" in answer["passages"][0]["text"]
+        link = answer["passages"][0]["link"].lstrip("/")  # the reader view reads the text from the database
+        assert "Ridder" in httpx.get(servers[0][1] + link).text
         replicas = [Replica(base, process.pid) for process, base in servers]
         steady = run_load(replicas, SPEECH_QUESTIONS, clients=20, per_client=5, api="rest")
         assert (steady["answered"], steady["errors"]) == (100, 0) and steady["latency_p95_ms"] > 0
