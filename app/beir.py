@@ -16,13 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.abstention import features_for
 from app.errors import UsageError
+from app.followup import Query
 from app.fusion import rrf_fusion
-from app.search import Engine, RankingSettings, fuse_candidates, top_candidates
+from app.search import Engine, RankingSettings, fuse_candidates, lexical_scores, top_candidates
 
 DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
-RANKERS = ("dense", "lexical", "scaled", "minmax", "rrf")
+RANKERS = ("dense", "lexical", "qnorm", "scaled", "minmax", "rrf")
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -72,30 +72,36 @@ def rank_documents(
     progress: Callable[[int], None] = lambda done: None,
 ) -> tuple[dict[str, dict[str, dict[str, float]]], int]:
     """Runs per ranker, {ranker: {query_id: {beir_doc_id: score}}}, a document scoring as its best
-    passage; and how many queries the engine's abstention rule (if any) would abstain on."""
+    passage; and how many queries the engine's abstention rule (if any) would abstain on.
+
+    Queries are searched as the app searches questions: misspelt words corrected against the
+    collection's vocabulary first (app.spelling)."""
+
+    from app.spelling import correct
+
     index = engine.index
     ids = list(queries)
-    vectors = engine.embedder.embed([queries[q] for q in ids])
+    vocabulary = engine.lexicon(index).vocabulary
+    searched = {q: correct(queries[q], vocabulary)[0] for q in ids}
+    vectors = engine.embedder.embed([searched[q] for q in ids])
     depth = min(DEPTH, len(index.chunks))
     doc_of = [mapping[chunk.doc_id] for chunk in index.chunks]
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in RANKERS}
     abstained = 0
     for i, query_id in enumerate(ids):
         dense = index.dense_search(vectors[i], depth)
-        lexical = {r: v for r, v in top_candidates(index.lexical.scores(queries[query_id]), depth).items() if v > 0}
+        all_lexical, attainable = lexical_scores(index, Query(searched[query_id]))
+        lexical = {r: v for r, v in top_candidates(all_lexical, depth).items() if v > 0}
         fused = {
             "dense": dense,
             "lexical": lexical,
+            "qnorm": fuse_candidates(dense, lexical, replace(settings, fusion="qnorm"), attainable),
             "scaled": fuse_candidates(dense, lexical, replace(settings, fusion="scaled")),
             "minmax": fuse_candidates(dense, lexical, replace(settings, fusion="minmax")),
             "rrf": rrf_fusion(dense, lexical),
         }
-        if engine.abstention is not None:
-            used = fused[settings.fusion]
-            top_row = max(used, key=lambda row: used[row], default=None)
-            text = index.chunks[top_row].text if top_row is not None else None
-            features = features_for(queries[query_id], text, max(dense.values(), default=0.0), index.lexical)
-            abstained += engine.abstention.abstains(features)
+        if engine.abstention is not None:  # the app's whole answer, as a user would get it
+            abstained += _abstains(engine, queries[query_id])
         for name, passage_scores in fused.items():
             best: dict[str, float] = {}
             for row, value in passage_scores.items():
@@ -151,3 +157,11 @@ def evaluate_beir(folder: Path, split: str, cache: Path, make_engine: Callable[[
         # Every judged query has an answer, so each abstention here is a false one.
         "false_abstention_rate": None if engine.abstention is None else abstained / len(queries),
     }
+
+
+def _abstains(engine: Engine, query: str) -> bool:
+    """Whether the app's answer to a query abstains (a query it refuses to search counts as one)."""
+    try:
+        return engine.ask(query[:1000], 10).abstained
+    except UsageError:
+        return True

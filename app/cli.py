@@ -17,6 +17,8 @@ from app.errors import VerbatimError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ABSTENTION_RULE = REPO_ROOT / "eval" / "abstention.json"  # fitted by: verbatim eval --calibrate
+CALIBRATION_SETS = (REPO_ROOT / "eval" / "tuning.jsonl", REPO_ROOT / "eval" / "dev.jsonl")
+SCIFACT = REPO_ROOT.parent / "shared" / "datasets" / "beir" / "scifact"
 
 EXAMPLES = """\
 examples:
@@ -27,8 +29,10 @@ examples:
   verbatim ask "How many citizens were killed?"    passages with citations
   verbatim ask --json -k 3 "Who was Bitayev?"      the same as JSON
   printf 'Q1\\nQ2\\n' | verbatim ask --json -       one JSON object per line
+  echo '{"question": "And convicted?", "history": ["How many were killed?"]}' | verbatim ask --json -
   verbatim serve --port 7860                       the web app on 127.0.0.1
   verbatim eval --set eval/speech.jsonl            retrieval metrics
+  verbatim eval --calibrate                        refit the abstention rule on the calibration sets
   verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
   verbatim eval --beir ../shared/datasets/beir/scifact --split test
   verbatim loadtest --clients 20 --questions 50    concurrent readers through the API
@@ -84,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true", help="print one JSON object per document")
 
     ask = commands.add_parser("ask", help="answer a question with passages and citations",
-                              epilog='QUESTION "-" reads one question per line from stdin.')
+                              epilog='QUESTION "-" reads one question per line from stdin: plain text, or a JSON '
+                                     'object {"question": "...", "history": ["earlier question", ...]} for a '
+                                     'follow-up in a scripted conversation.')
     ask.add_argument("question", metavar="QUESTION", help='the question, or "-" for stdin')
     ask.add_argument("-k", type=_positive_int, default=5, help="how many passages (1-50, default 5)")
     ask.add_argument("--json", action="store_true", help="print JSON (JSON Lines for stdin)")
@@ -98,12 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive_int, default=7860, help="port (default 7860)")
 
     ev = commands.add_parser("eval", help="measure retrieval quality on a question set")
-    ev.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
-                    metavar="FILE", help="question set in JSON Lines (default eval/speech.jsonl)")
+    ev.add_argument("--set", dest="set_paths", type=Path, action="append", metavar="FILE",
+                    help="question set in JSON Lines (default eval/speech.jsonl; with --calibrate "
+                         "eval/tuning.jsonl and eval/dev.jsonl); repeat it to pool several sets")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--calibrate", action="store_true",
-                    help="fit the abstention rule on this set and write it to eval/abstention.json "
-                         "(use a tuning set such as eval/dev.jsonl, never the reported one)")
+                    help="fit the abstention rule on the calibration sets and write it to eval/abstention.json "
+                         "(never on a reported set such as eval/speech.jsonl)")
+    ev.add_argument("--off-topic", type=Path, metavar="DIR", default=SCIFACT,
+                    help="with --calibrate: a BEIR folder whose training queries are off-topic questions "
+                         "(default ../shared/datasets/beir/scifact when present)")
     ev.add_argument("--beir", type=Path, metavar="DIR",
                     help="run a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) instead")
     ev.add_argument("--split", default="test", help="qrels split for --beir (default test)")
@@ -164,7 +174,8 @@ def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     corpus, index = resolve_dirs(args)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
+    calibrating = getattr(args, "calibrate", False)  # refits the rule: an outdated one must not stop it
+    rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() and not calibrating else None
     from app.embed import configured_backend
     from app.stores import open_store
 

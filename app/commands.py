@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -117,23 +116,46 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
             sys.stdout.write(answer_to_text(answer, emphasis=sys.stdout.isatty()))
         return 0
     failures = 0
-    for line in sys.stdin:
-        question = line.rstrip("\n")
-        if not question.strip():
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
             continue
         try:
-            answer = engine.ask(question, args.k, filters=filters)
+            question, history = parse_stdin_line(line, number)
+            answer = engine.ask(question, args.k, history, filters=filters)
         except UsageError as exc:
             failures += 1
             print(f"verbatim: error: {exc}", file=sys.stderr)
             if args.json:
-                _emit({"question": question[:200], "error": str(exc)})
+                _emit({"question": line.strip()[:200], "error": str(exc)})
             continue
         if args.json:
             _emit(answer_to_dict(answer))
         else:
             sys.stdout.write(answer_to_text(answer) + "\n")
     return 1 if failures else 0
+
+
+def parse_stdin_line(line: str, number: int) -> tuple[str, list[str]]:
+    """A line of `ask -`: a plain question, or a JSON object {"question": "...", "history": ["..."]}
+    (the conversation's earlier questions, oldest first). UsageError names the line otherwise."""
+    text = line.rstrip("\n")
+    if not text.lstrip().startswith("{"):
+        return text, []
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"line {number}: starts with '{{' but is not valid JSON ({exc.msg})") from exc
+    question, history = data.get("question"), data.get("history", [])
+    if not isinstance(question, str):
+        raise UsageError(f'line {number}: a JSON line needs "question" as a string, e.g. '
+                         '{"question": "And how many were convicted?", "history": ["How many were killed?"]}')
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        raise UsageError(f'line {number}: "history" must be a list of earlier questions (strings)')
+    unknown = sorted(set(data) - {"question", "history"})
+    if unknown:
+        raise UsageError(f"line {number}: unknown field {unknown[0]!r}; a JSON line holds \"question\" and "
+                         "\"history\"")
+    return question, history
 
 
 def run_serve(args: argparse.Namespace, engine: Engine) -> int:
@@ -149,48 +171,57 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
 
     if args.beir:
         return _run_beir(args, engine)
-    items = load_items(args.set_path)
+    if args.calibrate:
+        return _calibrate(args, engine)
+    paths = args.set_paths or [Path(__file__).resolve().parent.parent / "eval" / "speech.jsonl"]
+    items = [item for path in paths for item in load_items(path)]
     index = engine.index
     result = evaluate(items, lambda item: engine.ask(item.question, 10, item.history), index.chunks)
     texts = [index.text(doc.doc_id) for doc in index.manifest.documents]
     result.label_errors = label_errors(items, texts, index.chunks)
     data = result.to_dict()
-    data["set"] = _display_path(args.set_path)
+    data["set"] = " + ".join(_display_path(path) for path in paths)
     data["corpus"] = {doc.doc_id: doc.sha256[:12] for doc in index.manifest.documents}
     data["settings"] = {"fusion": engine.ranking.fusion, "dense_weight": engine.ranking.dense_weight,
                         "abstention": engine.abstention.fitted_on if engine.abstention
                         else f"cosine below {engine.ranking.min_score}"}
-    if args.calibrate:
-        _calibrate(args, engine, items, data)
     if args.json:
         _emit(data)
     else:
         sys.stdout.write(format_eval_report(data))
-    return _gate(args, data)
+    return _gate(args, data, paths[0])
 
 
-def _calibrate(args: argparse.Namespace, engine: Engine, items: list[Any], data: dict[str, Any]) -> None:
-    """Fit the abstention rule on this set, write it, and report the set's figures under it."""
+def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
+    """Fit the abstention rule on the calibration sets, write it, and report its figures there."""
     from app.abstention import fit_rule
-    from app.cli import ABSTENTION_RULE
+    from app.calibration import observe
+    from app.cli import ABSTENTION_RULE, CALIBRATION_SETS
     from app.store import write_atomic
 
-    features = []
-    for item in items:
-        answer = engine.ask(item.question, 10, item.history)
-        features.append(engine.features(answer.searched_as, answer.hits, answer.confidence))
-    rule = fit_rule(features, [i.answerable for i in items], _display_path(args.set_path))
+    paths = args.set_paths or list(CALIBRATION_SETS)
+    off_topic = args.off_topic if args.off_topic and args.off_topic.is_dir() else None
+    if off_topic is None:
+        _log(args, f"note: no BEIR folder at {args.off_topic}; calibrating without real off-topic queries")
+    engine.abstention = None  # predictors do not depend on a rule
+    observed = [o for o in observe(engine, paths, off_topic) if o.features]
+    source = " + ".join([_display_path(p) for p in paths] + ([f"{off_topic.name} train queries"] if off_topic else []))
+    rule = fit_rule([o.features for o in observed], [o.item.answerable for o in observed], source)
     write_atomic(ABSTENTION_RULE, rule.to_json().encode("utf-8"))
-    abstains = [rule.abstains(f) for f in features]
-    no_answer = [a for a, i in zip(abstains, items) if not i.answerable]
-    answerable = [a for a, i in zip(abstains, items) if i.answerable]
-    data["calibration"] = {
-        "rule": ABSTENTION_RULE.name, "weights": rule.weights, "bias": rule.bias,
-        "threshold": rule.threshold,
-        "abstention_accuracy": sum(no_answer) / len(no_answer),
-        "false_abstention_rate": sum(answerable) / len(answerable),
-    }
-    print(f"abstention rule written to {ABSTENTION_RULE}", file=sys.stderr)
+    _log(args, f"abstention rule written to {ABSTENTION_RULE}")
+    by_kind: dict[str, list[bool]] = {}
+    for o in observed:
+        by_kind.setdefault(o.item.kind, []).append(rule.abstains(o.features))
+    shares = {kind: sum(v) / len(v) for kind, v in sorted(by_kind.items())}
+    counts = {kind: len(v) for kind, v in sorted(by_kind.items())}
+    if args.json:
+        _emit({"rule": rule.note, "threshold": rule.threshold, "floors": rule.floors, "none_floors": rule.none_floors,
+               "abstained_by_kind": shares, "items_by_kind": counts})
+    else:
+        print(f"calibrated on {source}: {len(observed)} questions searched")
+        for kind, share in shares.items():
+            print(f"  {kind:16} {counts[kind]:5}  abstained {share:.1%}")
+    return 0
 
 
 def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
@@ -198,11 +229,10 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
     from app.cli import REPO_ROOT
 
     def make_engine(corpus: Path, index: Path) -> Engine:
-        # Passages are cut as the app cuts them; sentences (used only for highlighting,
-        # never for ranking) are not split, which halves the embedding work.
-        settings = replace(engine.settings, sentences=False)
+        # Passages and sentences are cut as the app cuts them (sentence vectors are pooled from the
+        # passage's own model pass, and the abstention rule reads them).
         return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
-                      settings=settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention,
+                      settings=engine.settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention,
                       store=engine.store.beside(index, f"beir_{index.parent.name}"))
 
     data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
@@ -223,7 +253,7 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
     return 0
 
 
-def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:
+def _gate(args: argparse.Namespace, data: dict[str, Any], set_path: Path) -> int:
     from app import gate
     from app.store import write_atomic
 
@@ -235,7 +265,7 @@ def _gate(args: argparse.Namespace, data: dict[str, Any]) -> int:
         return 0
     baseline = gate.read_baseline(args.baseline)
     if args.report:
-        report = gate.write_report(baseline, data, args.set_path.parent / "reports")
+        report = gate.write_report(baseline, data, set_path.parent / "reports")
         print(f"report written to {report}", file=sys.stderr)
     if args.check:
         problems = gate.compare(baseline, data)

@@ -21,7 +21,11 @@ from app.chunk import Chunk
 from app.errors import UsageError
 from app.search import Answer
 
-KINDS = ("factoid", "paraphrase", "keyword", "no-answer")
+ANSWERABLE_KINDS = ("factoid", "paraphrase", "keyword", "typo")
+# Questions the documents do not answer: about something else entirely, about the same events
+# but a fact the documents do not give, in a language the collection is not in, or unspecified.
+NO_ANSWER_KINDS = ("off-topic", "near-topic", "other-language", "no-answer")
+KINDS = ANSWERABLE_KINDS + NO_ANSWER_KINDS
 DEPTH = 10
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "`": "'"})
 
@@ -100,8 +104,9 @@ def _item_from(data: dict[str, Any], where: str) -> EvalItem:
     quotes = data["quotes"]
     if not all(isinstance(q, str) and q.strip() for q in quotes):
         raise UsageError(f"{where}: every quote must be a non-empty string")
-    if (data["kind"] == "no-answer") != (not quotes):
-        raise UsageError(f"{where}: no-answer items, and only they, have an empty quotes list")
+    if (data["kind"] in NO_ANSWER_KINDS) != (not quotes):
+        raise UsageError(f"{where}: no-answer items ({', '.join(NO_ANSWER_KINDS)}), and only they, "
+                         "have an empty quotes list")
     history = data.get("history", [])
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         raise UsageError(f"{where}: 'history' must be a list of earlier questions")
@@ -160,8 +165,8 @@ def evaluate(
         first = next((i + 1 for i, cid in enumerate(ranking) if cid in gold), None)
         per_question.append({"id": item.id, "kind": item.kind, "question": item.question,
                              "follow_up": bool(item.history),
-                             "abstained": result.abstained, "gold_rank": first,
-                             "confidence": result.confidence})
+                             "abstained": result.abstained, "level": result.level, "gold_rank": first,
+                             "confidence": result.confidence, "answerable": result.answerable})
         if not item.answerable:
             continue
         if first is not None and first <= 5:
@@ -180,6 +185,10 @@ def evaluate(
     unanswerable = [i for i in items if not i.answerable]
     if unanswerable:
         metrics["abstention_accuracy"] = sum(abstained[i.id] for i in unanswerable) / len(unanswerable)
+    for kind in NO_ANSWER_KINDS[:-1]:  # off-topic, near-topic, other-language, when the set has them
+        of_kind = [i for i in unanswerable if i.kind == kind]
+        if of_kind:
+            metrics[f"abstention@{kind}"] = sum(abstained[i.id] for i in of_kind) / len(of_kind)
     if highlighted:
         metrics["highlight_accuracy"] = sum(highlighted) / len(highlighted)
     if answerable:

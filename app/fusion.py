@@ -3,7 +3,14 @@
 - scaled: cosine similarity as it is (already on a fixed scale) plus BM25 divided by
   the best BM25 score of the query, weighted; the app's choice (see the README);
 - min-max: each ranker's candidate scores rescaled to [0, 1], then weighted;
-- reciprocal-rank fusion (RRF): the sum of 1 / (k + rank).
+- reciprocal-rank fusion (RRF): the sum of 1 / (k + rank);
+- qnorm: cosine plus BM25 divided by the query's attainable score (the score of an average-
+  length passage holding each query term once: the sum of the terms' IDF, a term the
+  collection lacks counting with the IDF of an unseen term), weighted; the app's choice.
+  Dividing by the best BM25 of the candidates (scaled) gives full lexical weight to the best
+  lexical match however little of the question it matches, which let BM25 pull passages
+  sharing one word above the meaning match of a paraphrase; here a passage matching a third
+  of the question's information gets about a third.
 All are kept so that `verbatim eval --beir` can compare them.
 """
 
@@ -38,6 +45,15 @@ def scaled_fusion(
     """Weighted sum of the cosine and of BM25 over its maximum; a missing candidate scores 0 there."""
     top = max(lexical.values(), default=0.0)
     scaled = {k: v / top for k, v in lexical.items() if v > 0} if top > 0 else {}
+    keys = dense.keys() | scaled.keys()
+    return {k: dense_weight * dense.get(k, 0.0) + (1 - dense_weight) * scaled.get(k, 0.0) for k in keys}
+
+
+def qnorm_fusion(
+    dense: Mapping[int, float], lexical: Mapping[int, float], dense_weight: float, attainable: float
+) -> dict[int, float]:
+    """Weighted sum of the cosine and of min(BM25 / attainable, 1); a missing candidate scores 0 there."""
+    scaled = {k: min(v / attainable, 1.0) for k, v in lexical.items() if v > 0} if attainable > 0 else {}
     keys = dense.keys() | scaled.keys()
     return {k: dense_weight * dense.get(k, 0.0) + (1 - dense_weight) * scaled.get(k, 0.0) for k in keys}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
+from app.evaluation import NO_ANSWER_KINDS
 from app.store import write_atomic
 
 TOLERANCE = 0.02  # absolute: 2 points of recall, MRR, nDCG or abstention rate
@@ -39,7 +40,7 @@ def by_kind(per_question: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         groups["follow-up" if row.get("follow_up") else row["kind"]].append(row)
     result = {}
     for kind, rows in sorted(groups.items()):
-        if kind == "no-answer":
+        if kind in NO_ANSWER_KINDS:
             result[kind] = {"abstained": sum(r["abstained"] for r in rows) / len(rows)}
         else:
             result[kind] = {m: sum(r.get(m, 0.0) for r in rows) / len(rows) for m in KIND_METRICS}
@@ -101,7 +102,7 @@ def write_report(baseline: dict[str, Any], data: dict[str, Any], folder: Path) -
 
     stem = Path(data["set"]).stem
     now, before = by_kind(data["per_question"]), baseline.get("by_kind", {})
-    kinds = [k for k in now if k != "no-answer"]
+    kinds = [k for k in now if k not in NO_ANSWER_KINDS]
     fig, axes = plt.subplots(1, len(KIND_METRICS), figsize=(10, 3.8))
     for ax, metric in zip(axes, KIND_METRICS):
         xs = range(len(kinds))

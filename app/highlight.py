@@ -14,21 +14,18 @@ from typing import TYPE_CHECKING
 from app.lexical import analyze
 
 if TYPE_CHECKING:
-    import numpy as np
+    pass
 
 LEXICAL_WEIGHT = 0.3
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best
 MAX_MARKED = 2
 
 
-def sentence_scores(
-    query_vector: np.ndarray, query_terms: set[str], vectors: np.ndarray, texts: Sequence[str]
-) -> list[float]:
-    import numpy as np
-
-    cosine = np.asarray(vectors, dtype=np.float32) @ np.asarray(query_vector, dtype=np.float32)
+def sentence_scores(cosines: Sequence[float], query_terms: set[str], texts: Sequence[str]) -> list[float]:
+    """Each sentence's score: its cosine to the question plus LEXICAL_WEIGHT times the share of the
+    question's terms it holds."""
     scores = []
-    for similarity, text in zip(cosine.tolist(), texts):
+    for similarity, text in zip(cosines, texts):
         overlap = len(query_terms & set(analyze(text))) / len(query_terms) if query_terms else 0.0
         scores.append(similarity + LEXICAL_WEIGHT * overlap)
     return scores

@@ -46,7 +46,8 @@ def _stemmer() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
+    """The words BM25 ignores (bm25s's English list)."""
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
@@ -54,7 +55,7 @@ def _stopwords() -> frozenset[str]:
 
 def analyze(text: str) -> list[str]:
     """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed."""
-    words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in _stopwords()]
+    words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in stopwords()]
     return list(_stemmer().stemWords(words))
 
 
@@ -97,6 +98,11 @@ class LexicalIndex:
         """The IDF of a term that occurs in no passage."""
         count = int(self._retriever.scores["num_docs"])
         return math.log(1 + (count + 0.5) / 0.5)
+
+    def attainable(self, tokens: list[str]) -> float:
+        """BM25 of an average-length passage holding each distinct token once: the sum of their IDF
+        (a token the collection lacks counts with `unseen_idf`)."""
+        return sum(self.idf.get(token, self.unseen_idf) for token in set(tokens))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros where no term matches)."""

@@ -9,7 +9,19 @@ from typing import Any
 from app.search import Answer, Hit
 from app.viewer import passage_link
 
-ABSTAIN_NOTE = "The documents do not seem to answer this question. The closest passages are:"
+ABSTAIN_NOTE = "The documents do not seem to answer this question directly. Related passages:"
+NONE_NOTE = "Nothing in the documents seems relevant to this question. The closest passage, for what it is worth:"
+LEVEL_NOTES = {"answered": "", "related": ABSTAIN_NOTE, "none": NONE_NOTE}
+
+
+def level_note(answer: Answer) -> str:
+    """The sentence that opens a reply that does not answer ("" when the top passage answers)."""
+    return LEVEL_NOTES[answer.level]
+
+
+def searched_for(answer: Answer) -> str:
+    """The text searched, when it differs from what was asked (corrected words, an earlier question)."""
+    return answer.searched_as if answer.searched_as and answer.searched_as != answer.question else ""
 
 
 def hit_to_dict(hit: Hit) -> dict[str, Any]:
@@ -59,9 +71,13 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "abstained": answer.abstained,
         "level": answer.level,
+        "notice": answer.notice or None,
+        "language": answer.language,
         "confidence": round(answer.confidence, 6),
         "searched_as": answer.searched_as,
+        "corrections": [{"typed": c.typed, "searched": c.searched} for c in answer.corrections],
         "answerable": None if answer.answerable is None else round(answer.answerable, 6),
+        "predictors": {name: round(value, 6) for name, value in answer.features.items()},
         "passages": [hit_to_dict(hit) for hit in answer.hits],
     }
 
@@ -82,9 +98,14 @@ def marked(
 def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
     """Readable terminal output: each passage quoted as is, under its citation; with
     `emphasis` (a terminal), the answering sentences are shown in bold."""
-    lines = [f"Q: {answer.question}", ""]
-    if answer.abstained:
-        lines += [ABSTAIN_NOTE, ""]
+    lines = [f"Q: {answer.question}"]
+    if searched_for(answer):
+        lines.append(f"Searched for: {answer.searched_as}")
+    lines.append("")
+    if answer.notice:
+        lines += [answer.notice, ""]
+    if level_note(answer):
+        lines += [level_note(answer), ""]
     for hit in answer.hits:
         similarity = "" if hit.dense_score is None else f"  (similarity {hit.dense_score:.2f})"
         lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
@@ -110,10 +131,12 @@ def quote_markdown(hit: Hit) -> str:
 def answer_to_markdown(answer: Answer) -> str:
     """The chat reply: fixed labels, then each passage quoted verbatim with its citation."""
     parts = []
-    if answer.searched_as and answer.searched_as != answer.question:
-        parts.append(f"<small>Searched with the earlier question: “{html.escape(answer.searched_as)}”</small>")
-    if answer.abstained:
-        parts.append(f"**{ABSTAIN_NOTE}**")
+    if searched_for(answer):
+        parts.append(f"<small>Searched for: “{html.escape(answer.searched_as)}”</small>")
+    if answer.notice:
+        parts.append(f"**{html.escape(answer.notice)}**")
+    if level_note(answer):
+        parts.append(f"**{level_note(answer)}**")
     for hit in answer.hits:
         link = passage_link(hit.chunk.doc_id, hit.document.sha256, hit.chunk.start, hit.chunk.end, hit.highlights)
         parts.append(f"[**[{hit.rank}]**]({link} \"Open the passage in the document\") "

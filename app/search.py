@@ -12,23 +12,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.abstention import AbstentionRule, features_for
+from app.abstention import AbstentionRule
 from app.build import BuildReport
 from app.chunk import Chunk, ChunkSettings
 from app.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
 from app.errors import IndexStateError, UsageError
-from app.followup import contextualize
-from app.fusion import minmax_fusion, ranks, rrf_fusion, scaled_fusion
+from app.followup import Query, contextualize
+from app.fusion import minmax_fusion, qnorm_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
 from app.lexical import analyze, fold_for_matching
+from app.qpp import predictors
+from app.spelling import Correction
 from app.store import DocumentRecord
 from app.stores import FolderStore, IndexStore, LoadedIndex
 
+if TYPE_CHECKING:
+    from app.lexicon import Lexicon
+
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
-FUSION_METHODS = ("scaled", "minmax", "rrf", "dense", "lexical")
+FUSION_METHODS = ("qnorm", "scaled", "minmax", "rrf", "dense", "lexical")
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,8 @@ class RankingSettings:
     The values are chosen on eval/dev.jsonl, never on the reported eval/speech.jsonl.
     """
 
-    fusion: str = "scaled"
-    dense_weight: float = 0.65
+    fusion: str = "qnorm"
+    dense_weight: float = 0.6
     depth: int = 1000  # candidates taken from each ranker before fusion
     # Without a fitted abstention rule, abstain when no passage reaches this cosine
     # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
@@ -66,6 +71,14 @@ class Hit:
     lexical_rank: int | None = None  # rank among the lexical candidates (None: no term matched)
     highlights: tuple[tuple[int, int], ...] = ()  # answering sentences, in document offsets
     also_in: tuple[Hit, ...] = ()  # near-identical passages of other documents, grouped under this one
+    sentence_cosines: tuple[float, ...] = ()  # each sentence's cosine similarity to the question
+
+    @property
+    def sentences(self) -> list[tuple[str, float]]:
+        """Each sentence's text and cosine similarity to the question."""
+        chunk = self.chunk
+        return [(chunk.text[a - chunk.start : b - chunk.start], cosine)
+                for (a, b), cosine in zip(chunk.sentences, self.sentence_cosines)]
 
     @property
     def paragraph_label(self) -> str:
@@ -124,6 +137,10 @@ class Answer:
     searched_as: str = ""  # the text searched: the question, or an earlier one joined to it
     answerable: float | None = None  # the abstention rule's probability that the documents answer
     level: str = ""  # one of LEVELS; empty: derived from `abstained`
+    notice: str = ""  # why the documents were not searched as asked (another language)
+    language: str | None = None  # the question's language, when it is not one of the collection's
+    corrections: tuple[Correction, ...] = ()  # misspelt words searched as the collection's words
+    features: dict[str, float] = field(default_factory=dict)  # query-performance predictors (app.qpp)
 
     def __post_init__(self) -> None:
         if not self.level:
@@ -133,6 +150,10 @@ class Answer:
 
 
 def validate_question(question: str) -> str:
+    """The question stripped; UsageError when it is empty, over 1,000 characters or has no word to
+    search for ("?", "*", "the and of")."""
+    from app.qpp import has_content
+
     text = question.strip()
     if not text:
         raise UsageError("the question is empty; type a question such as: How many citizens were killed?")
@@ -141,6 +162,9 @@ def validate_question(question: str) -> str:
             f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
             "Ask a shorter question."
         )
+    if not has_content(text):
+        raise UsageError(f"the question {text[:80]!r} has no word to search for; ask about something the "
+                         "documents may say, such as: How many citizens were killed?")
     return text
 
 
@@ -179,18 +203,61 @@ class Filters:
         return not self.phrase or phrase in fold_for_matching(chunk.text)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """One search's outcome: the kept passages and every candidate's scores (for QPP)."""
+
+    hits: list[Hit]
+    dense: dict[int, float]  # candidate row -> cosine similarity
+    lexical: dict[int, float]  # candidate row -> BM25 (> 0)
+
+    @property
+    def confidence(self) -> float:
+        """The best cosine similarity of any candidate passage."""
+        return max(self.dense.values(), default=0.0)
+
+
+TOP_SENTENCES = 3  # passages whose sentences the answer-type predictors read
+CONTEXT_WEIGHT = 0.3  # a follow-up's earlier question, against 1.0 for its own words (chosen on eval/dev.jsonl)
+
+
+def query_vector(vectors: object, context: bool) -> object:
+    """The vector searched: the question's own, or for a follow-up its own plus CONTEXT_WEIGHT
+    times that of the joined text (cosine is linear in the query, so the ranking is the
+    weighted sum of the two cosines), normalised."""
+    import numpy as np
+
+    rows = np.asarray(vectors, dtype=np.float32).reshape(-1, np.asarray(vectors).shape[-1])
+    vector = rows[0] + CONTEXT_WEIGHT * rows[1] if context and len(rows) > 1 else rows[0]
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
+    """BM25 of every passage: the question's own terms, plus its context's other terms at
+    CONTEXT_WEIGHT; and the query's attainable score (app.fusion.qnorm_fusion) on the same terms."""
+    terms = analyze(query.text)
+    own, attainable = index.lexical.scores(query.text), index.lexical.attainable(terms)
+    extra = [t for t in analyze(query.context) if t not in set(terms)] if query.context else []
+    if not extra:
+        return own, attainable
+    return (own + CONTEXT_WEIGHT * index.lexical.scores(" ".join(extra)),
+            attainable + CONTEXT_WEIGHT * index.lexical.attainable(extra))
+
+
 def rank_passages(
-    index: LoadedIndex, question: str, query_vector: object, k: int, settings: RankingSettings,
+    index: LoadedIndex, query: Query | str, query_vector: object, k: int, settings: RankingSettings,
     filters: Filters = Filters(),
-) -> tuple[float, list[Hit]]:
+) -> Ranking:
     """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one."""
     import numpy as np
 
+    query = Query(query) if isinstance(query, str) else query
     vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
     depth = min(len(index.chunks), settings.depth)
-    all_lexical = index.lexical.scores(question) if settings.fusion != "dense" or filters.phrase else None
+    all_lexical, attainable = (lexical_scores(index, query) if settings.fusion != "dense" or filters.phrase
+                               else (None, 0.0))
     if filters.docs or filters.phrase:  # a filter may leave few candidates: score all it admits, exactly
-        admitted = _admitted_rows(index, question, filters, all_lexical)
+        admitted = _admitted_rows(index, query.text, filters, all_lexical)
         dense = index.dense_scores(vector[0], admitted)
         lexical = {row: float(all_lexical[row]) for row in admitted} if all_lexical is not None else {}
     else:
@@ -199,7 +266,7 @@ def rank_passages(
     if settings.fusion == "dense":
         lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    fused = fuse_candidates(dense, lexical, settings)
+    fused = fuse_candidates(dense, lexical, settings, attainable)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
@@ -217,18 +284,21 @@ def rank_passages(
             continue
         kept.append(chunk)
         found.append((row, []))
-    terms = set(analyze(question))
+    terms = set(analyze(query.text))
 
     def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
         chunk = index.chunks[row]
+        cosines = _sentence_cosines(index, row, vector[0])
+        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
+        marks = pick_highlights(chunk.sentences, sentence_scores(cosines, terms, texts))
         return Hit(rank, fused[row], chunk, index.document(chunk.doc_id), dense_score=dense.get(row),
                    lexical_score=lexical.get(row), dense_rank=dense_ranks.get(row),
-                   lexical_rank=lexical_ranks.get(row), highlights=_highlights(index, row, vector[0], terms),
-                   also_in=also)
+                   lexical_rank=lexical_ranks.get(row), highlights=marks, also_in=also,
+                   sentence_cosines=tuple(cosines))
 
     hits = [hit(rank, row, tuple(hit(rank, other) for other in others))
             for rank, (row, others) in enumerate(found, start=1)]
-    return max(dense.values(), default=0.0), hits
+    return Ranking(hits, dense, lexical)
 
 
 def _admitted_rows(index: LoadedIndex, question: str, filters: Filters, lexical: object) -> list[int]:
@@ -268,17 +338,21 @@ def _near_identical(index: LoadedIndex, a: int, b: int, cache: dict[int, set[str
     return smaller > 0 and len(first & second) / smaller >= NEAR_IDENTICAL
 
 
-def _highlights(index: LoadedIndex, row: int, query: Any, terms: set[str]) -> tuple[tuple[int, int], ...]:
-    chunk = index.chunks[row]
+def _sentence_cosines(index: LoadedIndex, row: int, query: Any) -> list[float]:
+    """Cosine of the question to each sentence of a passage (build-time sentence vectors)."""
+    import numpy as np
+
     vectors = index.sentence_vectors_of(row)
-    texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
-    return pick_highlights(chunk.sentences, sentence_scores(query, terms, vectors, texts))
+    return (np.asarray(vectors, dtype=np.float32) @ np.asarray(query, dtype=np.float32)).tolist()
 
 
 def fuse_candidates(
-    dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings
+    dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings, attainable: float = 0.0
 ) -> dict[int, float]:
-    """The two rankers' candidate scores combined by the settings' fusion method."""
+    """The two rankers' candidate scores combined by the settings' fusion method (`attainable`: the
+    query's attainable BM25, for qnorm)."""
+    if settings.fusion == "qnorm":
+        return qnorm_fusion(dense, lexical, settings.dense_weight, attainable)
     if settings.fusion == "dense":
         return dict(dense)
     if settings.fusion == "lexical":
@@ -306,7 +380,7 @@ class Engine:
         store: IndexStore | None = None,
     ) -> None:
         """`abstention` is the calibrated rule; without one, a cosine threshold
-        (`ranking.min_score`) decides. `store`: where the index lives (default: the folder `index_dir`)."""
+        (`ranking.min_score`) decides."""
         self.corpus_dir = corpus_dir
         self.index_dir = index_dir
         self.make_embedder = make_embedder
@@ -319,6 +393,7 @@ class Engine:
         self._index: LoadedIndex | None = None
         self._stamp: object = None
         self._index_lock = threading.RLock()
+        self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -388,8 +463,24 @@ class Engine:
         self.embedder  # noqa: B018 - cached_property: loads the model
         return self.index
 
+    def lexicon(self, index: LoadedIndex) -> Lexicon:
+        """The collection's words and languages, derived once per loaded generation."""
+        from app.lexicon import Lexicon
+
+        with self._index_lock:
+            if self._lexicon is None or self._lexicon[0] is not index:
+                declared = [doc.language for doc in index.manifest.documents]
+                self._lexicon = (index, Lexicon.of(index.chunks, declared))
+            return self._lexicon[1]
+
     def ask(self, question: str, k: int = 5, history: Sequence[str] = (), filters: Filters = Filters()) -> Answer:
-        """Passages answering `question`; `history` holds the conversation's earlier questions."""
+        """Passages answering `question`; `history` holds the conversation's earlier questions.
+
+        Raises UsageError for a question that is empty, too long or without a word to search
+        for, for k outside 1-50, and for a document filter naming no indexed document."""
+        from app.language import foreign_language, language_name
+        from app.spelling import correct
+
         text = validate_question(question)
         validate_k(k)
         index = self.index
@@ -397,15 +488,36 @@ class Engine:
         if unknown:
             known = ", ".join(doc.doc_id for doc in index.manifest.documents)
             raise UsageError(f"no document {unknown[0]!r} in the index; documents: {known}")
-        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history])
-        vector = self.embedder.embed([query])[0]
-        confidence, hits = rank_passages(index, query, vector, k, self.ranking, filters)
+        lexicon = self.lexicon(index)
+        foreign = foreign_language(text, lexicon.languages, lexicon.vocabulary)
+        if foreign is not None:
+            notice = (f"The documents are in {lexicon.languages.names}; this question seems to be in "
+                      f"{language_name(foreign)}, and questions in other languages are not matched. "
+                      f"Ask in {lexicon.languages.names}.")
+            ranking = rank_passages(index, text, self.embedder.embed([text])[0], 1, self.ranking, filters)
+            return Answer(text, True, ranking.hits[:1], ranking.confidence, text, level="none", notice=notice,
+                          language=foreign)
+        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history],
+                              lambda a, b: foreign_language(b, lexicon.languages, lexicon.vocabulary) is None)
+        corrections: tuple[Correction, ...] = ()
+        if not filters.phrase:  # an exact phrase is searched as typed
+            own, corrections = correct(query.text, lexicon.vocabulary)
+            query = Query(own, correct(query.context, lexicon.vocabulary)[0] if query.context else "")
+        texts = [query.text, query.searched_as] if query.context else [query.text]
+        vector = query_vector(self.embedder.embed(texts), bool(query.context))
+        ranking = rank_passages(index, query, vector, k, self.ranking, filters)
+        features = self.features(query.text, ranking)
         if self.abstention is None:
-            return Answer(text, confidence < self.ranking.min_score, hits, confidence, query)
-        features = self.features(query, hits, confidence)
-        probability = self.abstention.probability(features)
-        return Answer(text, probability < self.abstention.threshold, hits, confidence, query, probability)
+            abstained = ranking.confidence < self.ranking.min_score
+            return Answer(text, abstained, ranking.hits, ranking.confidence, query.searched_as,
+                          corrections=corrections, features=features)
+        level, probability = self.abstention.decide(features)
+        hits = ranking.hits[:1] if level == "none" else ranking.hits
+        return Answer(text, level != "answered", hits, ranking.confidence, query.searched_as, probability,
+                      level=level, corrections=corrections, features=features)
 
-    def features(self, query: str, hits: list[Hit], confidence: float) -> dict[str, float]:
-        best = hits[0].chunk.text if hits else None
-        return features_for(query, best, confidence, self.index.lexical)
+    def features(self, question: str, ranking: Ranking) -> dict[str, float]:
+        """The query-performance predictors of a searched question and its ranking (app.qpp)."""
+        index = self.index
+        return predictors(question, [(hit.chunk.text, hit.sentences) for hit in ranking.hits[:TOP_SENTENCES]],
+                          ranking.dense, ranking.lexical, index.lexical.idf, self.lexicon(index).vocabulary)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.followup import contextualize, is_follow_up
+from app.followup import Query, contextualize, is_follow_up
 
 from .test_store_search import make_engine
 
@@ -23,17 +23,25 @@ def test_is_follow_up(question: str, expected: bool) -> None:
     assert is_follow_up(question) is expected
 
 
-def test_follow_up_is_joined_to_the_last_standalone_question() -> None:
+def test_follow_up_keeps_its_own_words_apart_from_the_last_standalone_question() -> None:
     history = ["How many citizens were killed?", "And how many were arrested?"]
-    assert contextualize("And convicted?", history) == "How many citizens were killed? And convicted?"
-    assert contextualize("Who is Bitayev?", history) == "Who is Bitayev?"
-    assert contextualize("And convicted?", []) == "And convicted?"
+    query = contextualize("And convicted?", history)
+    assert query == Query("And convicted?", "How many citizens were killed?")
+    assert query.searched_as == "How many citizens were killed? And convicted?"
+    assert contextualize("Who is Bitayev?", history) == Query("Who is Bitayev?")
+    assert contextualize("And convicted?", []) == Query("And convicted?")
+
+
+def test_questions_in_different_languages_are_never_joined() -> None:
+    # A Russian question has no English words to refer back with, and the language check says no.
+    assert contextualize("Сколько было убито?", ["What is the capital of France?"]) == Query("Сколько было убито?")
+    assert contextualize("And them?", ["Сколько было убито?"], lambda a, b: False) == Query("And them?")
 
 
 def test_engine_searches_follow_ups_in_context(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index", min_score=0.0)
-    # Alone, "What about it?" shares no word with any document; after the harbour
-    # question it is searched together with it and finds the harbour passage.
+    # Alone, "What about the ships?" has one word of a document; after the harbour question
+    # its context breaks the tie and it finds the harbour passage.
     answer = engine.ask("What about it?", history=["How many ships did the harbour handle?"])
     assert answer.searched_as == "How many ships did the harbour handle? What about it?"
     assert answer.question == "What about it?"

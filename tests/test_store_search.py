@@ -43,7 +43,7 @@ def test_faiss_ranking_matches_numpy_brute_force(tiny_corpus: Path, tmp_path: Pa
     index = engine.index
     vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
     query = HashingEmbedder().embed(["apples in september"])[0]
-    _, hits = rank_passages(index, "apples in september", query, 3, engine.ranking)
+    hits = rank_passages(index, "apples in september", query, 3, engine.ranking).hits
     expected = np.argsort(-(vectors @ query), kind="stable")[:3]
     assert [index.chunks.index(h.chunk) for h in hits] == list(expected)
     assert [h.score for h in hits] == pytest.approx(sorted(vectors @ query, reverse=True)[:3])
@@ -171,7 +171,7 @@ def test_index_in_an_older_format_is_rebuilt(tiny_corpus: Path, tmp_path: Path) 
 
 
 def test_ranking_settings_refuse_unknown_values() -> None:
-    with pytest.raises(UsageError, match="fusion 'sum' is not one of scaled, minmax, rrf, dense, lexical"):
+    with pytest.raises(UsageError, match="fusion 'sum' is not one of qnorm, scaled, minmax, rrf, dense, lexical"):
         RankingSettings(fusion="sum")
     with pytest.raises(UsageError, match="dense_weight must be between 0 and 1; got 1.5"):
         RankingSettings(dense_weight=1.5)
