@@ -5,10 +5,12 @@ Usage (a collection already indexed in the database store):
     .venv/bin/python scripts/pg_lexical.py --store URL --set eval/speech.jsonl
     .venv/bin/python scripts/pg_lexical.py --store URL?schema=beir_... --beir ../shared/datasets/beir/scifact
 
-For every question it ranks the collection's passages four ways: bm25s (the app's BM25 over
-folded, stemmed tokens), PostgreSQL's ts_rank and ts_rank_cd (over to_tsvector('english', ...)
-of the same heading and text, a GIN index, the question's lexemes OR-ed), each alone and each
-fused with the same dense candidates by the app's fusion (cosine + 0.35 x score / best score).
+For every question (a follow-up joined to its earlier question) it ranks the collection's
+passages three ways: bm25s (the app's BM25 over folded, stemmed tokens), PostgreSQL's ts_rank
+and ts_rank_cd (over to_tsvector('english', ...) of the same heading and text, a GIN index, the
+question's lexemes OR-ed), each alone and each fused with the same dense candidates in the
+same way (0.6 x cosine + 0.4 x score / the question's best score: ts_rank has no attainable
+score, so the app's qnorm fusion, also shown for bm25s, cannot be applied to it).
 It prints nDCG@10, MRR@10 and Recall@100 per ranking (pytrec_eval; for a BEIR set a document
 scores as its best passage). The scratch table with the tsvectors is dropped afterwards.
 """
@@ -26,7 +28,8 @@ from app.beir import _read_jsonl, load_qrels, materialize, score_run  # noqa: E4
 from app.embed import configured_backend  # noqa: E402
 from app.evaluation import load_items, relevant_chunks  # noqa: E402
 from app.followup import contextualize  # noqa: E402
-from app.fusion import scaled_fusion  # noqa: E402
+from app.fusion import qnorm_fusion, scaled_fusion  # noqa: E402
+from app.lexical import analyze  # noqa: E402
 from app.pgstore import PgStore  # noqa: E402
 from app.search import Engine, RankingSettings, top_candidates  # noqa: E402
 
@@ -42,7 +45,7 @@ def questions_and_qrels(args: argparse.Namespace, chunks: list) -> tuple[dict, d
         _, mapping = materialize(args.beir, Path(__file__).resolve().parent.parent / "eval" / ".cache" / "beir")
         return queries, qrels, {row: mapping[c.doc_id] for row, c in enumerate(chunks)}
     items = [item for item in load_items(args.set) if item.answerable]
-    queries = {item.id: contextualize(item.question, list(item.history)) for item in items}
+    queries = {item.id: contextualize(item.question, list(item.history)).searched_as for item in items}
     qrels = {item.id: {cid: 1 for cid in relevant_chunks(item, chunks)} for item in items}
     return queries, qrels, {row: c.chunk_id for row, c in enumerate(chunks)}
 
@@ -78,12 +81,15 @@ def main() -> int:
             lexical = {"bm25s": {r: v for r, v in top_candidates(index.lexical.scores(text), DEPTH).items() if v > 0}}
             for function in RANKINGS[1:]:
                 lexical[function] = fulltext(store, row_of, text, function)
+            attainable = index.lexical.attainable(analyze(text))
+            fused = {"dense + bm25s, qnorm (the app)": qnorm_fusion(dense, lexical["bm25s"], weight, attainable)}
             for name, scores in lexical.items():
-                for label, ranked in ((name, scores), (f"dense + {name}", scaled_fusion(dense, scores, weight))):
-                    best: dict[str, float] = {}
-                    for row, value in ranked.items():
-                        best[unit[row]] = max(value, best.get(unit[row], float("-inf")))
-                    runs.setdefault(label, {})[query_id] = best
+                fused |= {name: scores, f"dense + {name}": scaled_fusion(dense, scores, weight)}
+            for label, ranked in fused.items():
+                best: dict[str, float] = {}
+                for row, value in ranked.items():
+                    best[unit[row]] = max(value, best.get(unit[row], float("-inf")))
+                runs.setdefault(label, {})[query_id] = best
             print(f"\r{number + 1}/{len(queries)}", end="", file=sys.stderr)
     finally:
         store.query(f"DROP TABLE IF EXISTS {store.schema}.fts_experiment", fetch=False)
