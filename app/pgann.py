@@ -21,7 +21,7 @@ MIN_PASSAGES = 1000  # below this the graph is as good as exact, and the sample 
 
 def measure_recall(conn: Any, schema: str, count: int) -> dict[str, Any]:
     """{"ef_search", "dense_depth", "recall@10", "probe_queries", "measured_at_passages"}."""
-    from app.pgstore import dense_depth
+    from app.pgindex import dense_depth
 
     depth = dense_depth()
     figures: dict[str, Any] = {"dense_depth": depth, "ef_search": max(EF_SEARCH[0], depth),

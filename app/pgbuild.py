@@ -28,8 +28,7 @@ from app.embed import Embedder
 from app.errors import CorpusError, IndexStateError
 from app.lexical import LexicalIndex
 from app.pgann import measure_recall
-from app.pgschema import writer_lock_key
-from app.pgstore import DOCUMENT_FIELDS, PASSAGE_COLUMNS, chunk_from, chunk_values, read_state
+from app.pgschema import DOCUMENT_FIELDS, PASSAGE_COLUMNS, chunk_from, chunk_values, read_state, writer_lock_key
 from app.resume import Vectors, embed_jobs
 from app.store import Manifest
 

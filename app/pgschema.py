@@ -23,7 +23,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from app.chunk import Chunk
 from app.errors import IndexSchemaError, IndexStateError, UsageError
+from app.store import DocumentRecord, Manifest
 
 SCHEMA_VERSION = 1
 DEFAULT_SCHEMA = "verbatim"
@@ -160,3 +162,41 @@ def ensure_extension(conn: Any, location: str) -> None:
 def writer_lock_key(schema: str) -> str:
     """The advisory lock a build of this collection holds from planning to commit."""
     return f"verbatim-build:{schema}"
+
+
+# How rows map to values: a passage's columns (besides id and embedding), a document's fields.
+PASSAGE_COLUMNS = ("doc_id, start_offset, end_offset, text, section, section_number, paragraphs, page, "
+                   "sentences, heading, labels")
+DOCUMENT_FIELDS = ("doc_id", "path", "sha256", "format", "title", "date", "venue", "topic", "language", "source",
+                   "chunks", "source_url", "symbol", "pages", "meta_sha256")
+
+
+def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
+    """A passage as the `passages` columns of PASSAGE_COLUMNS."""
+    return (chunk.doc_id, chunk.start, chunk.end, chunk.text, chunk.section, chunk.section_number,
+            list(chunk.paragraphs), chunk.page, [offset for span in chunk.sentences for offset in span],
+            chunk.heading, list(chunk.labels))
+
+
+def chunk_from(row: tuple[Any, ...]) -> Chunk:
+    """The inverse of `chunk_values`."""
+    doc_id, start, end, text, section, number, paragraphs, page, sentences, heading, labels = row
+    spans = tuple(zip(sentences[0::2], sentences[1::2]))
+    return Chunk(doc_id, start, end, text, section, number, tuple(paragraphs), page, spans, heading, tuple(labels))
+
+
+def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:
+    generation, built_at, model, chunking, failures, vectors = state
+    records = [DocumentRecord(**dict(zip(DOCUMENT_FIELDS, row))) for row in documents]
+    return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors)
+
+
+def read_state(conn: Any, schema: str) -> Manifest | None:
+    """The current generation's description, read in the caller's transaction."""
+    state = conn.execute(f"SELECT generation, built_at, model, chunking, failures, vectors FROM {schema}.state"
+                         ).fetchone()
+    if state is None:
+        return None
+    documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "
+                             'ORDER BY path COLLATE "C"').fetchall()
+    return manifest_from(state, documents)

@@ -21,9 +21,6 @@ import re
 import shutil
 import tempfile
 import threading
-import weakref
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,57 +29,14 @@ from app.embed import Embedder, ModelSpec
 from app.errors import IndexStateError
 from app.formats import Extracted
 from app.lexical import LexicalIndex
-from app.pgschema import SCHEMA_VERSION, connect, ensure_schema, redacted, split_url
+from app.pgindex import PgIndex
+from app.pgschema import PASSAGE_COLUMNS, chunk_from, connect, ensure_schema, read_state, redacted, split_url
 from app.store import DocumentRecord, Manifest
 from app.stores import TextCache, collection_name, model_mismatch
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from app.build import BuildReport
-
-DENSE_DEPTH = 100  # passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH); see the README
-PASSAGE_COLUMNS = ("doc_id, start_offset, end_offset, text, section, section_number, paragraphs, page, "
-                   "sentences, heading, labels")
-DOCUMENT_FIELDS = ("doc_id", "path", "sha256", "format", "title", "date", "venue", "topic", "language", "source",
-                   "chunks", "source_url", "symbol", "pages", "meta_sha256")
-
-
-def dense_depth() -> int:
-    value = os.environ.get("VERBATIM_PG_DENSE_DEPTH", "")
-    return max(1, min(int(value), 1000)) if value.strip().isdigit() else DENSE_DEPTH
-
-
-def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
-    """A passage as the `passages` columns of PASSAGE_COLUMNS."""
-    return (chunk.doc_id, chunk.start, chunk.end, chunk.text, chunk.section, chunk.section_number,
-            list(chunk.paragraphs), chunk.page, [offset for span in chunk.sentences for offset in span],
-            chunk.heading, list(chunk.labels))
-
-
-def chunk_from(row: tuple[Any, ...]) -> Chunk:
-    """The inverse of `chunk_values`."""
-    doc_id, start, end, text, section, number, paragraphs, page, sentences, heading, labels = row
-    spans = tuple(zip(sentences[0::2], sentences[1::2]))
-    return Chunk(doc_id, start, end, text, section, number, tuple(paragraphs), page, spans, heading, tuple(labels))
-
-
-def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:
-    generation, built_at, model, chunking, failures, vectors = state
-    records = [DocumentRecord(**dict(zip(DOCUMENT_FIELDS, row))) for row in documents]
-    return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors)
-
-
-def read_state(conn: Any, schema: str) -> Manifest | None:
-    """The current generation's description, read in the caller's transaction."""
-    state = conn.execute(f"SELECT generation, built_at, model, chunking, failures, vectors FROM {schema}.state"
-                         ).fetchone()
-    if state is None:
-        return None
-    documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "
-                             'ORDER BY path COLLATE "C"').fetchall()
-    return manifest_from(state, documents)
-
 
 def cache_key(conninfo: str, schema: str) -> str:
     """A readable, unique folder name for a collection: host-port-database-schema-hash."""
@@ -305,79 +259,3 @@ class PgStore:
         return PgStore(with_schema(self.conninfo, collection_name(name)))
 
 
-@dataclass
-class PgIndex:
-    """A loaded generation of the database store (app.stores.LoadedIndex)."""
-
-    manifest: Manifest
-    chunks: list[Chunk]
-    lexical: LexicalIndex
-    store: PgStore
-    ids: Any  # (passages,) int64: the database id of each row
-    _ef: weakref.WeakKeyDictionary[Any, int] = field(default_factory=weakref.WeakKeyDictionary)
-    # hnsw.ef_search as last set on each pooled connection (a connection the pool replaces starts afresh)
-
-    @cached_property
-    def row_of(self) -> dict[int, int]:
-        return {int(passage_id): row for row, passage_id in enumerate(self.ids)}
-
-    @cached_property
-    def _documents_by_id(self) -> dict[str, DocumentRecord]:
-        return {doc.doc_id: doc for doc in self.manifest.documents}
-
-    @cached_property
-    def rows_by_document(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for row, chunk in enumerate(self.chunks):
-            rows.setdefault(chunk.doc_id, []).append(row)
-        return rows
-
-    def document(self, doc_id: str) -> DocumentRecord:
-        return self._documents_by_id[doc_id]
-
-    def text(self, doc_id: str) -> str:
-        """The canonical text of an indexed document, as it was when this generation was loaded."""
-        sha256 = self.document(doc_id).sha256
-        rows = self.store.query(f"SELECT text FROM {self.store.schema}.texts WHERE sha256 = %s", (sha256,))
-        if not rows:
-            raise IndexStateError(f"the stored text of {doc_id} is no longer in {self.store.location} "
-                                  "(the document changed meanwhile); ask again")
-        return str(rows[0][0])
-
-    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
-        """The nearest passages through the HNSW index: the best min(depth, dense depth), {row: cosine}."""
-        import numpy as np
-
-        limit = min(depth, int(self.manifest.vectors.get("dense_depth", dense_depth())))
-        ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)
-        query = np.asarray(vector, dtype=np.float32)
-        with self.store.pool.connection() as conn:
-            if self._ef.get(conn) != ef:
-                conn.execute(f"SET hnsw.ef_search = {ef}")
-                self._ef[conn] = ef
-            found = conn.execute(f"SELECT id, -(embedding <#> %b) FROM {self.store.schema}.passages "
-                                 "ORDER BY embedding <#> %b LIMIT %s", (query, query, limit)).fetchall()
-        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
-
-    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
-        """The exact cosine of the query to each given row's passage."""
-        import numpy as np
-
-        if not rows:
-            return {}
-        query = np.asarray(vector, dtype=np.float32)
-        found = self.store.query(f"SELECT id, -(embedding <#> %b) FROM {self.store.schema}.passages "
-                                 "WHERE id = ANY(%s)", (query, [int(self.ids[row]) for row in rows]))
-        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
-
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        """One passage's sentence vectors, (sentences, dimension) float16."""
-        import numpy as np
-
-        dimension = int(self.manifest.model.get("dimension", 0))
-        count = len(self.chunks[row].sentences)
-        found = self.store.query(f"SELECT data FROM {self.store.schema}.sentence_vectors WHERE passage_id = %s",
-                                 (int(self.ids[row]),))
-        if not found:  # removed by a newer generation since this one was loaded: highlight by words only
-            return np.zeros((count, dimension), dtype=np.float16)
-        return np.frombuffer(found[0][0], dtype=np.float16).reshape(count, dimension)
