@@ -71,6 +71,7 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
                                   "remove against the primary (replicas follow it)")
         _lock(conn, store, show_progress)
         previous = read_state(conn, store.schema)
+        only = only if previous is not None else None  # an empty database first takes the whole folder
         reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
                     and previous.chunking == settings.as_dict())
         if only is not None and previous is not None and not reusable:

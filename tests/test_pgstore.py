@@ -93,6 +93,12 @@ def test_an_add_elsewhere_keeps_every_other_document_and_a_remove_only_its_own(
         remove_document(other, "nowhere", second.store.held_documents())
 
 
+def test_an_add_to_an_empty_database_indexes_the_whole_corpus_folder_first(tiny_corpus: Path, pg_url: str) -> None:
+    (tiny_corpus / "railway.md").write_text("# Railway\n\nThe night train to Almaty leaves at nine.\n")
+    report = make_engine(tiny_corpus, pg_url).build(only=frozenset({"railway"}))
+    assert sorted(report.added) == ["harbour", "orchard", "railway"]  # as the folder store's first add does
+
+
 def test_index_mirrors_its_corpus_folder_and_embeds_only_what_changed(tiny_corpus: Path, pg_url: str) -> None:
     engine = make_engine(tiny_corpus, pg_url)
     engine.build()
