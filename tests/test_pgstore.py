@@ -190,6 +190,23 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(tiny_corpus: Path, p
         PgStore(pg_url).read_manifest()
 
 
+def test_an_older_schema_is_migrated_in_place_keeping_the_index(
+        tiny_corpus: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import pgschema
+
+    make_engine(tiny_corpus, pg_url).build()
+    before = answer_to_dict(make_engine(tiny_corpus, pg_url).ask("When do apples ripen?", 1))
+    next_version = pgschema.SCHEMA_VERSION + 1  # what a later Verbatim would add, in order
+    monkeypatch.setattr(pgschema, "SCHEMA_VERSION", next_version)
+    monkeypatch.setitem(pgschema.MIGRATIONS, next_version, "ALTER TABLE {s}.documents ADD COLUMN notes text;")
+    engine = make_engine(tiny_corpus, pg_url)
+    assert answer_to_dict(engine.ask("When do apples ripen?", 1)) == before
+    store = PgStore(pg_url)
+    assert store.query(f"SELECT version FROM {store.schema}.schema_version")[0][0] == next_version
+    assert store.query("SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND "
+                       "table_name = 'documents' AND column_name = 'notes'", (store.schema,))[0][0] == 1
+
+
 def test_an_unreachable_database_says_so_and_what_to_check(tiny_corpus: Path) -> None:
     from app.pgserver import free_port
 
