@@ -27,7 +27,7 @@ DENSE_DEPTH = 100  # passages the HNSW index returns per question (VERBATIM_PG_D
 
 
 def dense_depth() -> int:
-    """How many passages a question takes from the HNSW index (1-1000), fixed when a graph is measured."""
+    """How many passages a question takes from the HNSW index (1-1000; VERBATIM_PG_DENSE_DEPTH)."""
     value = os.environ.get("VERBATIM_PG_DENSE_DEPTH", "")
     return max(1, min(int(value), 1000)) if value.strip().isdigit() else DENSE_DEPTH
 
@@ -75,8 +75,8 @@ class PgIndex:
         """The nearest passages through the HNSW index: the best min(depth, dense depth), {row: cosine}."""
         import numpy as np
 
-        limit = min(depth, int(self.manifest.vectors.get("dense_depth", dense_depth())))
-        ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)
+        limit = min(depth, dense_depth())
+        ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)  # pgvector's maximum
         query = np.asarray(vector, dtype=np.float32)
         with self.store.pool.connection() as conn:
             if self._ef.get(conn) != ef:
