@@ -70,21 +70,8 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
             raise IndexStateError(f"the database {store.location} is a read-only standby; run index, add and "
                                   "remove against the primary (replicas follow it)")
         _lock(conn, store, show_progress)
-        previous = read_state(conn, store.schema)
-        only = only if previous is not None else None  # an empty database first takes the whole folder
-        reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
-                    and previous.chunking == settings.as_dict())
-        if only is not None and previous is not None and not reusable:
-            raise IndexStateError(f"the index in {store.location} was built with other settings or another model; "
-                                  f"run first: verbatim --store {store.location} index --rebuild")
-        files = [f for f in scan_corpus(corpus_dir) if only is None or f.doc_id in only]
-        plan = plan_sync(store.text_cache(), files, _scoped(previous, only), reusable)
-        if only is not None and previous is not None:
-            _keep_the_rest(plan, previous, only, {f.name for f in files})
+        plan, previous, reusable = _plan(conn, store, corpus_dir, embedder, settings, reuse, only)
         failures = tuple(entry["reason"] for entry in plan.failures.values())
-        if not plan.keep and not plan.fresh:
-            detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
-            raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
         if reusable and previous is not None and plan.changes_nothing(previous):
             count = conn.execute(f"SELECT count(*) FROM {store.schema}.passages").fetchone()[0]
             return BuildReport(len(plan.keep), count, 0, count, time.perf_counter() - began, failures=failures,
@@ -106,6 +93,28 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
     return BuildReport(len(plan.keep) + len(plan.fresh), passages, embedded, passages - embedded,
                        time.perf_counter() - began, tuple(plan.added), tuple(plan.changed), tuple(plan.removed),
                        failures, resumed=resumed)
+
+
+def _plan(conn: Any, store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, reuse: bool,
+          only: frozenset[str] | None) -> tuple[SyncPlan, Manifest | None, bool]:
+    """What the build does, planned against the database's current generation (under the lock);
+    also that generation, and whether its vectors can be kept."""
+    previous = read_state(conn, store.schema)
+    only = only if previous is not None else None  # an empty database first takes the whole folder
+    reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
+                and previous.chunking == settings.as_dict())
+    if only is not None and previous is not None and not reusable:
+        raise IndexStateError(f"the index in {store.location} was built with other settings or another model; "
+                              f"run first: verbatim --store {store.location} index --rebuild")
+    files = [f for f in scan_corpus(corpus_dir) if only is None or f.doc_id in only]
+    plan = plan_sync(store.text_cache(), files, _scoped(previous, only), reusable)
+    if only is not None and previous is not None:
+        _keep_the_rest(plan, previous, only, {f.name for f in files})
+    if not plan.keep and not plan.fresh:
+        failures = [entry["reason"] for entry in plan.failures.values()]
+        detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
+        raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
+    return plan, previous, reusable
 
 
 def _lock(conn: Any, store: PgStore, show_progress: bool) -> None:
