@@ -118,49 +118,63 @@ def _rest_asker(url: str) -> Callable[[str], dict[str, Any]]:
     return ask
 
 
+class _Tally:
+    """What the clients of one run record, shared between their threads."""
+
+    def __init__(self, replicas: list[Replica], clients: int) -> None:
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.per_replica: list[dict[str, Any]] = [{"url": r.url, "clients": 0, "answered": 0, "errors": 0}
+                                                  for r in replicas]
+        for number in range(clients):
+            self.per_replica[number % len(replicas)]["clients"] += 1
+        self._lock = threading.Lock()
+
+    def answered(self, where: int, milliseconds: float) -> None:
+        with self._lock:
+            self.latencies.append(milliseconds)
+            self.per_replica[where]["answered"] += 1
+
+    def failed(self, number: int, where: int, message: str) -> None:
+        with self._lock:
+            self.errors.append(f"client {number}: {message}"[:300])
+            self.per_replica[where]["errors"] += 1
+
+
+def _client(number: int, url: str, where: int, connect: Callable[[str], Callable[[str], dict[str, Any]]],
+            questions: list[str], per_client: int, tally: _Tally, ready: threading.Barrier) -> None:
+    """One simulated user: connects, waits for the others, then asks its questions one after another."""
+    try:
+        ask = connect(url)
+    except Exception as exc:  # noqa: BLE001 - a client that cannot connect is an error to report
+        tally.failed(number, where, f"cannot connect ({exc})")
+        ready.wait()
+        return
+    ready.wait()
+    for turn in range(per_client):
+        question = questions[(number * per_client + turn) % len(questions)]
+        began = time.perf_counter()
+        try:
+            if not ask(question).get("passages"):
+                raise ValueError("no passages")
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
+            tally.failed(number, where, f"question {turn}: {exc.__class__.__name__}: {exc}")
+            continue
+        tally.answered(where, (time.perf_counter() - began) * 1000)
+
+
 def run_load(replicas: list[Replica], questions: list[str], clients: int, per_client: int, api: str = "gradio",
              kill_after_s: float | None = None, database_pid: int | None = None) -> dict[str, Any]:
     """Drive `clients` concurrent clients, `per_client` questions each, dealt to the replicas in turn;
     latencies in ms, CPU in seconds (and ms per answered question)."""
     connect = _gradio_asker if api == "gradio" else _rest_asker
-    latencies: list[float] = []
-    errors: list[str] = []
-    per_replica: list[dict[str, Any]] = [{"url": r.url, "clients": 0, "answered": 0, "errors": 0} for r in replicas]
-    lock = threading.Lock()
+    tally = _Tally(replicas, clients)
     ready = threading.Barrier(clients + 1)
-
-    def failed(number: int, where: int, message: str) -> None:
-        with lock:
-            errors.append(f"client {number}: {message}"[:300])
-            per_replica[where]["errors"] += 1
-
-    def client(number: int) -> None:
-        where = number % len(replicas)
-        try:
-            ask = connect(replicas[where].url)
-        except Exception as exc:  # noqa: BLE001 - a client that cannot connect is an error to report
-            failed(number, where, f"cannot connect ({exc})")
-            ready.wait()
-            return
-        ready.wait()
-        for turn in range(per_client):
-            question = questions[(number * per_client + turn) % len(questions)]
-            began = time.perf_counter()
-            try:
-                if not ask(question).get("passages"):
-                    raise ValueError("no passages")
-            except Exception as exc:  # noqa: BLE001 - counted and reported, the run goes on
-                failed(number, where, f"question {turn}: {exc.__class__.__name__}: {exc}")
-                continue
-            with lock:
-                latencies.append((time.perf_counter() - began) * 1000)
-                per_replica[where]["answered"] += 1
-
-    for number in range(clients):
-        per_replica[number % len(replicas)]["clients"] += 1
     for replica in replicas:
         _warm_up(replica, questions[0])
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    threads = [threading.Thread(target=_client, daemon=True, args=(
+        n, replicas[n % len(replicas)].url, n % len(replicas), connect, questions, per_client, tally, ready))
+        for n in range(clients)]
     for thread in threads:
         thread.start()
     ready.wait()
@@ -173,10 +187,10 @@ def run_load(replicas: list[Replica], questions: list[str], clients: int, per_cl
     seconds = time.perf_counter() - began
     if killer is not None:
         killer.cancel()
-    for entry, meter in zip(per_replica, meters):
+    for entry, meter in zip(tally.per_replica, meters):
         entry["cpu_s"] = meter.stop() if meter else None
-    figures = _summary(api, clients, per_client, latencies, errors, seconds, per_replica)
-    figures |= _cpu_figures(per_replica, database.stop() if database else None, len(latencies))
+    figures = _summary(api, clients, per_client, tally.latencies, tally.errors, seconds, tally.per_replica)
+    figures |= _cpu_figures(tally.per_replica, database.stop() if database else None, len(tally.latencies))
     if kill_after_s is not None:
         figures["killed"] = {"replica": replicas[0].url, "after_s": kill_after_s}
     return figures
