@@ -89,7 +89,7 @@ class AbstentionRule:
                              "verbatim eval --calibrate") from exc
 
 
-FALSE_ABSTENTION_BUDGET = 0.025  # of the calibration set's answerable items; the reported target is 3%
+FALSE_ABSTENTION_BUDGET = 0.015  # of the calibration sets' answerable items; the reported target is 3% (see the README)
 FLOOR_BUDGET = 0.01  # what each floor alone may cost, of the same items
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from app.errors import UsageError
 from app.followup import Query
 from app.fusion import rrf_fusion
-from app.search import Engine, RankingSettings, fuse_candidates, lexical_scores, top_candidates
+from app.search import Engine, RankingSettings, fuse_candidates, fuse_with_sentences, lexical_scores, top_candidates
 
 DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
 RANKERS = ("dense", "lexical", "qnorm", "scaled", "minmax", "rrf")
@@ -95,7 +95,8 @@ def rank_documents(
         fused = {
             "dense": dense,
             "lexical": lexical,
-            "qnorm": fuse_candidates(dense, lexical, replace(settings, fusion="qnorm"), attainable),
+            "qnorm": fuse_with_sentences(index, vectors[i], dense, lexical, replace(settings, fusion="qnorm"),
+                                         attainable)[0],
             "scaled": fuse_candidates(dense, lexical, replace(settings, fusion="scaled")),
             "minmax": fuse_candidates(dense, lexical, replace(settings, fusion="minmax")),
             "rrf": rrf_fusion(dense, lexical),

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.chunk import Chunk, ChunkSettings, chunk_document, plain_text
+from app.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
 from app.errors import CorpusError
@@ -52,6 +52,7 @@ class BuildReport:
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()  # one line per unreadable file: name and reason
+    warnings: tuple[str, ...] = ()  # one line per indexed file with little to search: name and why
     written: bool = True  # False when the index already matched the corpus
     resumed: int = 0  # passages whose vectors an interrupted build had saved (counted in `embedded`)
 
@@ -131,7 +132,7 @@ def plan_sync(texts: TextCache, files: list[CorpusFile], previous: Manifest | No
             if extracted is None:
                 extracted = extract(entry.name, entry.path.read_bytes(), limit)
                 texts.write(entry.sha256, extracted)
-            doc = make_document(entry.name, entry.sha256, extracted, entry.meta)
+            doc = make_document(entry.name, entry.sha256, extracted, entry.meta, entry.doc_id)
         except (CorpusError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CorpusError) else f"{entry.name}: cannot be read ({exc})"
             plan.failures[entry.name] = {"sha256": entry.sha256, "reason": reason}
@@ -153,9 +154,9 @@ def _keep_indexed_version(texts: TextCache, plan: SyncPlan, old: DocumentRecord,
     if reusable:
         plan.keep.append(old)
         return
-    stored = texts.read(old.sha256)  # re-embed the indexed version's stored text
+    stored = texts.read(old.sha256, current=False)  # re-embed the indexed version's stored text
     if stored is not None:
-        doc = make_document(old.path, old.sha256, stored, {})
+        doc = make_document(old.path, old.sha256, stored, {}, old.doc_id)
         kept_meta = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
         plan.fresh.append(replace(doc, **{key: getattr(old, key) for key in kept_meta}))
 
@@ -200,19 +201,41 @@ def build_index(
         if reusable and previous is not None and plan.changes_nothing(previous.manifest):
             return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
                                time.perf_counter() - began, failures=failures, written=False)
-        report = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
+        report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
     return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
-                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, resumed=report[4])
+                       tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, warnings,
+                       resumed=report[4])
+
+
+def chunk_fresh(plan: SyncPlan, settings: ChunkSettings) -> tuple[dict[str, list[Chunk]], tuple[str, ...]]:
+    """The passages of each fresh document, by id (chunked in its format's markup), and a warning
+    line for each one indexed with little or nothing to search (`thin_document_warning`)."""
+    chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings, markup_for(doc.format))
+              for doc in plan.fresh}
+    warnings = tuple(warning for doc in plan.fresh
+                     if (warning := thin_document_warning(doc, chunks[doc.doc_id])) is not None)
+    return chunks, warnings
+
+
+def thin_document_warning(doc: Document, chunks: list[Chunk]) -> str | None:
+    """A line naming a document that was indexed with little or nothing to search, or None."""
+    if not chunks:
+        return (f"{doc.path}: no paragraph or heading was found in it; it is listed, but no passage "
+                "of it can be found")
+    if not any(chunk.paragraphs for chunk in chunks):
+        shown = "; ".join(f"“{chunk.text}”" for chunk in chunks[:3])
+        return f"{doc.path}: holds headings only, no paragraph; only its headings can be found ({shown})"
+    return None
 
 
 def _write(
     index_dir: Path, plan: SyncPlan, previous: StoredIndex | None, embedder: Embedder,
     settings: ChunkSettings, show_progress: bool,
-) -> tuple[int, int, int, int, int]:
+) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
     import numpy as np
 
-    fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
+    fresh_chunks, warnings = chunk_fresh(plan, settings)
     jobs = [embedding_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
     partial = PartialFolder(index_dir)
     fresh_vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
@@ -246,7 +269,8 @@ def _write(
     passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    lexical = LexicalIndex.build([c.ranking_text for c in chunks])
+    languages = {record.doc_id: record.language for record in records}
+    lexical = LexicalIndex.build([c.ranking_text for c in chunks], [languages[c.doc_id] for c in chunks])
     files, vector_index = write_generation(index_dir, generation, chunks, passages, lexical,
                                            sentences.reshape(-1, dimension))
     manifest = Manifest(
@@ -263,7 +287,7 @@ def _write(
     commit_manifest(index_dir, manifest)
     partial.clear()
     fresh = sum(job.passages for job in jobs)
-    return len(records), len(chunks), fresh, len(chunks) - fresh, resumed
+    return (len(records), len(chunks), fresh, len(chunks) - fresh, resumed), warnings
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

@@ -2,9 +2,10 @@
 
 The rule (app.abstention) is fitted on sets that are never reported: `eval/tuning.jsonl`
 (answerable questions in several people's words, near-topic questions the documents do not
-answer, questions in other languages) and `eval/dev.jsonl`, plus the training queries of a
-BEIR dataset (SciFact's, from ../shared) as off-topic questions of a real collection. Its
-test queries are kept out: SciFact test is a reported set.
+answer, questions in other languages), `eval/dev.jsonl` and `eval/heldout-v1.jsonl` (a
+third author's), plus the training queries of a BEIR dataset (SciFact's, from ../shared) as
+off-topic questions of a real collection. Its test queries are kept out: SciFact test is a
+reported set.
 """
 
 from __future__ import annotations

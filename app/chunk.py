@@ -6,7 +6,8 @@ Pure functions only: text in, values out. The structure we honour:
 * blocks of non-blank lines are paragraphs, numbered 1, 2, ... through the document
   (headings and separators are not numbered);
 * a paragraph that the source breaks mid-sentence across a blank line ("Eighty-four
-  people are" / "acknowledged victims.") is joined back into one paragraph;
+  people are" / "acknowledged victims.") is joined back into one paragraph, unless the
+  next opens with a paragraph number; in paged (PDF) text, only across a page break;
 * a document's own paragraph numbers ("12.", then "(a)" under it) are kept as labels
   when it numbers at least three paragraphs; an unnumbered paragraph after a numbered one
   (the rest of it after a page break, a quotation) carries that number on;
@@ -14,7 +15,15 @@ Pure functions only: text in, values out. The structure we honour:
 * a passage is one or a few consecutive paragraphs of the same section and page, packed
   up to `target_chars`; a paragraph longer than `max_chars` is split between sentences;
 * in a document with its own numbers, a passage holds one numbered paragraph (with its
-  lettered subparagraphs while they fit), so it is cited exactly as the document is.
+  lettered subparagraphs while they fit), so it is cited exactly as the document is;
+* a pipe table (see `app.tables`) is one paragraph, never packed with prose; a long one is
+  cut between rows, and each later piece carries the table's header row for matching;
+* a document with headings and no paragraph at all (a title page) is searched by its headings.
+
+How much of this applies depends on the text's markup (`markup_for`): a Markdown file
+has all of it; the text the HTML and DOCX readers write has headings and tables (their
+own `#` and `|` lines) but no Markdown emphasis; plain text and PDF text have none, so
+a line "# 5 incidents" or "| a | b |" there is an ordinary paragraph.
 """
 
 from __future__ import annotations
@@ -23,17 +32,21 @@ import bisect
 import re
 from dataclasses import asdict, dataclass
 
-_BLOCK = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
-_HEADING = re.compile(r"#{1,6}\s+\S")
-_SEPARATOR = re.compile(r"(?:\\?[*\-_][ \t]*){3,}")
-_EMPHASIS = re.compile(r"\*\*|__|(?<!\\)\*|<[^>\n]+>")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
-_HEADING_MARK = re.compile(r"^#{1,6}\s+", re.MULTILINE)
-_MARKUP = re.compile(r"[\[*_<\\#]")  # a text without any of these has no markup to strip
+from app import tables
+from app.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
+from app.text import (  # noqa: F401 - re-exported for callers
+    MARKUPS,
+    blocks,
+    hyphen_joins,
+    is_heading,
+    is_separator,
+    markup_for,
+    plain_text,
+)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
-_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})\\?\.(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ..."
+_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(?:\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
 _OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
 MIN_OWN_NUMBERS = 3
 
@@ -57,6 +70,7 @@ class Paragraph:
     end: int
     section_number: int
     label: str | None = None  # the document's own number, e.g. "12" or "12(a)"
+    table: bool = False  # a pipe table: header row, delimiter row, body rows
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, in document offsets
     heading: str | None = None  # the Markdown heading the passage stands under
     labels: tuple[str, ...] = ()  # the document's own paragraph numbers, where it has them
+    table_header: str = ""  # a long table's header row, for the pieces after its first (not in `text`)
 
     @property
     def last_page(self) -> int | None:
@@ -91,34 +106,14 @@ class Chunk:
     def ranking_text(self) -> str:
         """What the rankers see: the heading for context, then the passage without markup."""
         body = plain_text(self.text)
+        if self.table_header:
+            body = f"{plain_text(self.table_header)}\n{body}"
         return f"{self.heading}\n{body}" if self.heading and self.heading not in body else body
 
     @property
     def chunk_id(self) -> str:
         """Document plus span: stable across rebuilds while the document is unchanged."""
         return f"{self.doc_id}:{self.start}-{self.end}"
-
-
-def plain_text(markdown: str) -> str:
-    """Markup stripped (emphasis, inline HTML, link targets, escapes), for embedding and matching."""
-    text = markdown
-    if _MARKUP.search(text):
-        text = _LINK.sub(r"\1", text)
-        text = _EMPHASIS.sub("", text)
-        text = _ESCAPED.sub(r"\1", text)
-        text = _HEADING_MARK.sub("", text)
-    return " ".join(text.split())  # runs of whitespace as one space, trimmed
-
-
-def blocks(text: str) -> list[tuple[int, int]]:
-    """Spans of runs of non-blank lines, trimmed of surrounding whitespace."""
-    spans = []
-    for match in _BLOCK.finditer(text):
-        raw = match.group()
-        start = match.start() + (len(raw) - len(raw.lstrip()))
-        end = match.end() - (len(raw) - len(raw.rstrip()))
-        spans.append((start, end))
-    return spans
 
 
 def _continues(tail: str, head: str) -> bool:
@@ -130,23 +125,16 @@ def _continues(tail: str, head: str) -> bool:
     return head[0].islower() or tail[-1] in ",-–—(" or last_word.islower()
 
 
-def is_heading(block: str) -> bool:
-    return bool(_HEADING.match(block)) and "\n" not in block
-
-
-def is_separator(block: str) -> bool:
-    return bool(_SEPARATOR.fullmatch(block))
-
-
-def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
-    """Sections and numbered paragraphs of a document, in order."""
+def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section], list[Paragraph]]:
+    """Sections and numbered paragraphs of a document, in order (`markup`: see `markup_for`)."""
     sections = [Section(1, None)]
     paragraphs: list[Paragraph] = []
     section_has_text = False
-    last_plain = ""  # the last paragraph without markup (each block is stripped once)
+    last_plain = ""  # the last paragraph without markup (each block is stripped once); "" after a table
+    paged = "\f" in text  # PDF text: its layout made the paragraphs; only a page break cuts one
     for start, end in blocks(text):
         block = text[start:end]
-        if is_heading(block):
+        if markup != "plain" and is_heading(block):
             title = plain_text(block) or None
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, title, True))
@@ -157,12 +145,17 @@ def parse_structure(text: str) -> tuple[list[Section], list[Paragraph]]:
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, None))
             section_has_text = False
-        elif section_has_text and paragraphs and _continues(last_plain, plain_text(block)):
+        elif markup != "plain" and tables.is_table(block):
+            paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number, table=True))
+            last_plain, section_has_text = "", True
+        elif (section_has_text and last_plain and (not paged or "\f" in text[paragraphs[-1].end : start])
+              and not _OWN_NUMBER.match(block) and _continues(last_plain, plain_text(block))):
             last = paragraphs[-1]
             paragraphs[-1] = Paragraph(last.number, last.start, end, last.section_number)
             last_plain = plain_text(text[last.start : end])
         else:
-            if not section_has_text and sections[-1].title is None and _is_salutation(block):
+            if (markup == "markdown" and not section_has_text and sections[-1].title is None
+                    and _is_salutation(block)):
                 sections[-1] = Section(sections[-1].number, plain_text(block))
             paragraphs.append(Paragraph(len(paragraphs) + 1, start, end, sections[-1].number))
             last_plain = plain_text(block)
@@ -185,7 +178,8 @@ def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]
             label = f"{current.split('(')[0]}({letter.group(1)})"
         else:
             label = current
-        labelled.append(Paragraph(paragraph.number, paragraph.start, paragraph.end, paragraph.section_number, label))
+        labelled.append(Paragraph(paragraph.number, paragraph.start, paragraph.end, paragraph.section_number, label,
+                                  paragraph.table))
     return labelled
 
 
@@ -202,64 +196,6 @@ def _is_salutation(block: str) -> bool:
     """A short, wholly bold line opening a section ("**Dear ladies and gentlemen!**") acts as its title."""
     lines = [line.strip() for line in block.splitlines()]
     return len(block) <= 80 and all(re.fullmatch(r"\*\*[^*]+\*\*", line) for line in lines)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences of `text` as (start, end) offsets, never across a blank line, trimmed.
-
-    blingfire finds the boundaries; its offsets are checked against the text, and a
-    paragraph it cannot split cleanly stays one sentence.
-    """
-    spans: list[tuple[int, int]] = []
-    for start, end in blocks(text):
-        block = text[start:end]
-        try:
-            found = _sentence_offsets(block)
-        except Exception:  # noqa: BLE001 - a splitter failure must not lose the paragraph
-            found = []
-        cuts = [(a, b) for a, b in found if 0 <= a < b <= len(block)]
-        ordered = all(b1 <= a2 for (_, b1), (a2, _) in zip(cuts, cuts[1:]))
-        for a, b in cuts if cuts and ordered else [(0, len(block))]:
-            piece = block[a:b]
-            a += len(piece) - len(piece.lstrip())
-            b -= len(piece) - len(piece.rstrip())
-            if b > a and plain_text(block[a:b]):
-                spans.append((start + a, start + b))
-    return spans
-
-
-def _sentence_offsets(block: str) -> list[tuple[int, int]]:
-    """blingfire's sentence boundaries in `block`, as character offsets.
-
-    The same C function and result as `blingfire.text_to_sentences_and_offsets`, whose
-    Python wrapper maps UTF-8 byte offsets to characters one byte at a time (most of the
-    time chunking took); here numpy counts the characters before each offset.
-    """
-    import ctypes
-
-    import blingfire
-    import numpy as np
-
-    data = block.encode("utf-8")
-    if not data:
-        return []
-    room = 2 * len(data)
-    out = ctypes.create_string_buffer(room)
-    firsts, lasts = (ctypes.c_int32 * room)(), (ctypes.c_int32 * room)()  # first and last byte of each
-    found = blingfire.blingfire.TextToSentencesWithOffsets(
-        ctypes.c_char_p(data), ctypes.c_int(len(data)), ctypes.byref(out), ctypes.byref(firsts),
-        ctypes.byref(lasts), ctypes.c_int(room))
-    if found < 0 or found > room:
-        return []
-    count = out.value.count(b"\n") + 1
-    first = np.ctypeslib.as_array(firsts)[:count]
-    last = np.ctypeslib.as_array(lasts)[:count]
-    if len(data) == len(block):  # one byte per character
-        return list(zip(first.tolist(), (last + 1).tolist()))
-    if first.min(initial=0) < 0 or last.max(initial=0) >= len(data):
-        return []
-    leads = np.cumsum((np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80)  # characters up to each byte
-    return list(zip((leads[first] - 1).tolist(), leads[last].tolist()))
 
 
 def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
@@ -283,9 +219,15 @@ def _base(label: str | None) -> str | None:
     return label.split("(")[0] if label else None
 
 
-def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettings()) -> list[Chunk]:
-    """Cut a document into passages of whole paragraphs, never across a section boundary."""
-    sections, paragraphs = parse_structure(text)
+def chunk_document(
+    doc_id: str, text: str, settings: ChunkSettings = ChunkSettings(), markup: str = "markdown"
+) -> list[Chunk]:
+    """Cut a document into passages of whole paragraphs, never across a section boundary.
+
+    `markup` says which structure the text's characters carry (see `markup_for`)."""
+    sections, paragraphs = parse_structure(text, markup)
+    if not paragraphs:
+        return _heading_chunks(doc_id, text, sections, markup)
     titles = {section.number: section.title for section in sections}
     headings = {section.number: section.title for section in sections if section.from_heading}
     starts = page_starts(text)
@@ -295,31 +237,77 @@ def chunk_document(doc_id: str, text: str, settings: ChunkSettings = ChunkSettin
     def page(offset: int) -> int | None:
         return page_at(starts, offset) if starts else None
 
+    def make(start: int, end: int, inside: list[Paragraph], sentences: tuple[tuple[int, int], ...],
+             header: str = "") -> Chunk:
+        first = inside[0]
+        labels = tuple(dict.fromkeys(p.label for p in inside if p.label))
+        return Chunk(doc_id, start, end, text[start:end], titles[first.section_number], first.section_number,
+                     tuple(p.number for p in inside), page(start), sentences, headings.get(first.section_number),
+                     labels, header)
+
     def flush() -> None:
         if not group:
             return
         first, last = group[0], group[-1]
         for start, end in _split_long(text, first.start, last.end, settings.max_chars):
             inside = [p for p in group if p.start < end and start < p.end]
-            numbers = tuple(p.number for p in inside)
-            labels = tuple(dict.fromkeys(p.label for p in inside if p.label))
             spans = sentence_spans(text[start:end]) if settings.sentences else []
-            sentences = tuple((start + a, start + b) for a, b in spans)
-            chunks.append(
-                Chunk(doc_id, start, end, text[start:end], titles[first.section_number],
-                      first.section_number, numbers, page(start), sentences, headings.get(first.section_number),
-                      labels)
-            )
+            chunks.append(make(start, end, inside, tuple((start + a, start + b) for a, b in spans)))
         group.clear()
 
     for paragraph in paragraphs:
         if group and (
-            paragraph.section_number != group[0].section_number
+            paragraph.table
+            or paragraph.section_number != group[0].section_number
             or paragraph.end - group[0].start > settings.target_chars
             or page(paragraph.start) != page(group[0].start)
             or _base(paragraph.label) != _base(group[0].label)
         ):
             flush()
+        if paragraph.table:
+            for start, end, rows, header in _table_pieces(text, paragraph, settings):
+                chunks.append(make(start, end, [paragraph], rows if settings.sentences else (), header))
+            continue
         group.append(paragraph)
     flush()
+    return chunks
+
+
+def _table_pieces(
+    text: str, table: Paragraph, settings: ChunkSettings
+) -> list[tuple[int, int, tuple[tuple[int, int], ...], str]]:
+    """A table's passages: (start, end, body rows, header row for matching), cut between rows.
+
+    The first piece starts with the header and delimiter rows; a later one holds body rows
+    only, with the header row's text carried for the rankers and for display as context."""
+    (head_start, head_end), rows = tables.header_and_rows(text, table.start, table.end)
+    header_row = text[head_start : text.index("\n", head_start)].strip()
+    pieces: list[tuple[int, int, tuple[tuple[int, int], ...], str]] = []
+    start, body = head_start, list[tuple[int, int]]()
+    for row in rows:
+        if body and row[1] - start > settings.target_chars:
+            pieces.append((start, body[-1][1], tuple(body), header_row if start != head_start else ""))
+            start, body = row[0], []
+        body.append(row)
+    pieces.append((start, body[-1][1] if body else head_end, tuple(body), header_row if start != head_start else ""))
+    return pieces
+
+
+def _heading_chunks(doc_id: str, text: str, sections: list[Section], markup: str) -> list[Chunk]:
+    """A document of headings only (a title page, "# Annual report 2024"): each heading's words
+    are a passage, so the document can still be found."""
+    if markup == "plain":
+        return []
+    chunks, number = [], 0
+    starts = page_starts(text)
+    for start, end in blocks(text):
+        block = text[start:end]
+        if not is_heading(block):
+            continue
+        number += 1
+        words = block.lstrip("#").strip()
+        a = start + block.index(words)
+        title = sections[min(number, len(sections)) - 1].title
+        chunks.append(Chunk(doc_id, a, a + len(words), words, title, min(number, len(sections)), (),
+                            page_at(starts, a) if starts else None, ((a, a + len(words)),), title))
     return chunks

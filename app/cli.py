@@ -17,7 +17,7 @@ from app.errors import VerbatimError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ABSTENTION_RULE = REPO_ROOT / "eval" / "abstention.json"  # fitted by: verbatim eval --calibrate
-CALIBRATION_SETS = (REPO_ROOT / "eval" / "tuning.jsonl", REPO_ROOT / "eval" / "dev.jsonl")
+CALIBRATION_SETS = tuple(REPO_ROOT / "eval" / f"{name}.jsonl" for name in ("tuning", "dev", "heldout-v1"))
 SCIFACT = REPO_ROOT.parent / "shared" / "datasets" / "beir" / "scifact"
 
 EXAMPLES = """\
@@ -106,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev = commands.add_parser("eval", help="measure retrieval quality on a question set")
     ev.add_argument("--set", dest="set_paths", type=Path, action="append", metavar="FILE",
                     help="question set in JSON Lines (default eval/speech.jsonl; with --calibrate "
-                         "eval/tuning.jsonl and eval/dev.jsonl); repeat it to pool several sets")
+                         "eval/tuning.jsonl, eval/dev.jsonl and eval/heldout-v1.jsonl); repeat it to pool sets")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--calibrate", action="store_true",
                     help="fit the abstention rule on the calibration sets and write it to eval/abstention.json "
                          "(never on a reported set such as eval/speech.jsonl)")
+    ev.add_argument("--rule", type=Path, default=ABSTENTION_RULE, metavar="FILE",
+                    help="with --calibrate: where to write the rule (default eval/abstention.json, the app's)")
     ev.add_argument("--off-topic", type=Path, metavar="DIR", default=SCIFACT,
                     help="with --calibrate: a BEIR folder whose training queries are off-topic questions "
                          "(default ../shared/datasets/beir/scifact when present)")

@@ -28,6 +28,8 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
     report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"verbatim: warning: {warning}", file=sys.stderr)
     for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
         if ids:
             _log(args, f"{label}: {', '.join(sorted(ids))}")
@@ -96,10 +98,16 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  TITLE")
     for doc in manifest.documents:
         pages = str(doc.pages) if doc.pages else "-"
-        print(f"{doc.doc_id:{width}}  {doc.date or '-':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
+        print(f"{doc.doc_id:{width}}  {doc.date or 'no date':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
               f"{doc.sha256[:12]}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
+    undated = [doc for doc in manifest.documents if not doc.date]
+    if undated:
+        example = undated[0]
+        print(f"{len(undated)} document(s) state no date in their metadata or header, so none is shown or cited; "
+              f"set one with: verbatim add {engine.corpus_dir / example.path} --date YYYY-MM-DD "
+              f"(or \"date\" in {engine.corpus_dir / (example.path + '.meta.json')})")
     return 0
 
 
@@ -196,7 +204,7 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     """Fit the abstention rule on the calibration sets, write it, and report its figures there."""
     from app.abstention import fit_rule
     from app.calibration import observe
-    from app.cli import ABSTENTION_RULE, CALIBRATION_SETS
+    from app.cli import CALIBRATION_SETS
     from app.store import write_atomic
 
     paths = args.set_paths or list(CALIBRATION_SETS)
@@ -207,8 +215,8 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     observed = [o for o in observe(engine, paths, off_topic) if o.features]
     source = " + ".join([_display_path(p) for p in paths] + ([f"{off_topic.name} train queries"] if off_topic else []))
     rule = fit_rule([o.features for o in observed], [o.item.answerable for o in observed], source)
-    write_atomic(ABSTENTION_RULE, rule.to_json().encode("utf-8"))
-    _log(args, f"abstention rule written to {ABSTENTION_RULE}")
+    write_atomic(args.rule, rule.to_json().encode("utf-8"))
+    _log(args, f"abstention rule written to {args.rule}")
     by_kind: dict[str, list[bool]] = {}
     for o in observed:
         by_kind.setdefault(o.item.kind, []).append(rule.abstains(o.features))
@@ -329,7 +337,7 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
     from contextlib import nullcontext
 
     from app.evaluation import load_items
-    from app.loadtest import APIS, Replica, run_load, started_servers
+    from app.loadtest import APIS, Replica, against_bare_ask, bare_ask_cpu_ms, run_load, started_servers
 
     if args.clients > 200:
         raise UsageError(f"--clients must be at most 200; got {args.clients}")
@@ -340,6 +348,7 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
         raise UsageError("--kill-replica-after applies to one API's run; pass --api gradio or --api rest")
     questions = [item.question for item in load_items(args.set_path)]
     engine.index  # noqa: B018 - build or refresh before timing, so the servers only load
+    bare = bare_ask_cpu_ms(lambda question: engine.ask(question, 5), questions)  # what the clients ask: k 5
     database = engine.store.server_pid()
     servers = (nullcontext([Replica(url) for url in args.urls]) if args.urls
                else started_servers(engine.corpus_dir, engine.store.cli_args(), args.replicas))
@@ -348,8 +357,9 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
         for api in apis:
             _log(args, f"{args.clients} clients x {args.questions} questions through the {api} API against "
                        f"{', '.join(r.url for r in replicas)}")
-            results[api] = run_load(replicas, questions, args.clients, args.questions, api,
-                                    args.kill_replica_after, database)
+            figures = run_load(replicas, questions, args.clients, args.questions, api,
+                               args.kill_replica_after, database)
+            results[api] = figures | against_bare_ask(figures, bare)
     figures = results[apis[0]] if len(apis) == 1 else results
     if args.json:
         _emit(figures)

@@ -9,7 +9,15 @@ Reading has two steps so that re-syncing a large corpus stays cheap:
 
 Metadata, strongest first: the sidecar `NAME.meta.json` (a maintainer's corrections,
 also written by `verbatim add --title ...`), then the file's own metadata (front matter,
-PDF/DOCX/HTML properties), then what the text shows (first heading, a UN document symbol).
+PDF/DOCX/HTML properties, producers' placeholders ignored: see `app.metadata`), then what
+the text shows: the title from the first heading, else the first line if it reads as a
+title, else the file name; the date its header states; a UN document symbol; the
+language it is written in (py3langid). Without any of these a document has no date.
+
+A document's id is a slug of its file name ("2023-05-02 CAT Speech.md" -> "2023-05-02-cat-speech").
+Files whose names differ only by format ("report.md", "report.pdf") are told apart by
+the format of all but the first ("report", "report-pdf"); `verbatim add` records such an
+id in the newcomer's sidecar ("id"), so it never moves to another file.
 """
 
 from __future__ import annotations
@@ -21,11 +29,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.chunk import markup_for
 from app.errors import CorpusError
 from app.formats import DEFAULT_MAX_MB, FORMATS, Extracted, extract
+from app.language import document_language
+from app.metadata import date_in_text, first_heading, first_line, is_placeholder_title, running_title
 
 META_SUFFIX = ".meta.json"
 META_FIELDS = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
+ID_FIELD = "id"  # a sidecar's fixed document id (written by `verbatim add` when names clash)
 # A UN document symbol such as CAT/C/KAZ/CO/4, A/HRC/52/1 or CAT/C/SR.1990, near the top of a document.
 _SYMBOL = re.compile(r"(?<![\w/])[A-Z]{1,6}(?:/[A-Z0-9]+(?:\.[A-Z0-9]+)*){2,}(?![\w/])")
 SYMBOL_SEARCH_CHARS = 1500
@@ -53,19 +65,20 @@ class Document:
 
 @dataclass(frozen=True)
 class CorpusFile:
-    """A file of the corpus folder as scanned: name, content hash and sidecar metadata."""
+    """A file of the corpus folder as scanned: name, content hash, sidecar metadata and document id."""
 
     path: Path
     sha256: str
     meta: dict[str, object]
+    doc_id: str = ""  # "" until assigned: the slug of the file name
+
+    def __post_init__(self) -> None:
+        if not self.doc_id:
+            object.__setattr__(self, "doc_id", doc_id_for(self.path.name))
 
     @property
     def name(self) -> str:
         return self.path.name
-
-    @property
-    def doc_id(self) -> str:
-        return doc_id_for(self.path.name)
 
 
 def doc_id_for(file_name: str) -> str:
@@ -77,6 +90,21 @@ def doc_id_for(file_name: str) -> str:
             break
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
     return slug or "document"
+
+
+def distinct_id(file_name: str, taken: set[str]) -> str:
+    """An id for `file_name` that none of `taken` has: its slug, else the slug and its format
+    ("report-pdf"), else that with a counter ("report-pdf-2")."""
+    slug = doc_id_for(file_name)
+    if slug not in taken:
+        return slug
+    suffix = Path(file_name).suffix.lower().lstrip(".")
+    candidate = f"{slug}-{suffix}" if suffix else slug
+    count = 1
+    while candidate in taken:
+        count += 1
+        candidate = f"{slug}-{suffix}-{count}" if suffix else f"{slug}-{count}"
+    return candidate
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -98,19 +126,40 @@ def detect_symbol(text: str) -> str | None:
     return match.group() if match else None
 
 
-def make_document(file_name: str, sha256: str, extracted: Extracted, meta: dict[str, object]) -> Document:
+def make_document(
+    file_name: str, sha256: str, extracted: Extracted, meta: dict[str, object], doc_id: str | None = None
+) -> Document:
     """Pure core of reading: canonical text and metadata in, a `Document` out."""
     fields: dict[str, str | None] = {}
     for key in META_FIELDS:
         given = _meta_str(file_name, meta, key)
         fields[key] = given if given is not None else (extracted.meta.get(key) or None)
+    text = extracted.text
     if fields["symbol"] is None:
-        fields["symbol"] = detect_symbol(extracted.text)
-    title = fields.pop("title") or Path(file_name).stem
+        fields["symbol"] = detect_symbol(text) or detect_symbol(extracted.meta.get("running_heads", ""))
+    if fields["date"] is None:
+        fields["date"] = date_in_text(text)
+    if fields["language"] is None:
+        fields["language"] = document_language(text)
+    given_title = _meta_str(file_name, meta, "title")
+    title = given_title or _title(file_name, fields.pop("title"), extracted)
+    fields.pop("title", None)
     return Document(
-        doc_id=doc_id_for(file_name), path=file_name, text=extracted.text, sha256=sha256,
-        format=extracted.format, title=title, pages=extracted.pages, **fields,
+        doc_id=doc_id or _meta_str(file_name, meta, ID_FIELD) or doc_id_for(file_name), path=file_name,
+        text=text, sha256=sha256, format=extracted.format, title=title, pages=extracted.pages, **fields,
     )
+
+
+def _title(file_name: str, found: str | None, extracted: Extracted) -> str:
+    """The file's own title unless it is a placeholder, else the first heading (in a PDF, the first
+    page's largest text), else the first line when it reads as a title, else a running head
+    without a number, else the file name."""
+    heading = first_heading(extracted.text) if markup_for(extracted.format) != "plain" else None
+    running = running_title(extracted.meta.get("running_heads", ""))
+    for candidate in (found, heading, extracted.meta.get("first_heading"), first_line(extracted.text), running):
+        if candidate and not is_placeholder_title(candidate, file_name):
+            return " ".join(candidate.split())
+    return Path(file_name).stem
 
 
 def parse_document(file_name: str, data: bytes, meta: dict[str, object], max_bytes: int | None = None) -> Document:
@@ -161,29 +210,39 @@ def read_sidecar(path: Path) -> dict[str, object]:
 
 
 def scan_corpus(corpus_dir: Path) -> list[CorpusFile]:
-    """Every document file with its hash and sidecar; fails on two files mapping to one id."""
+    """Every document file with its hash, sidecar and id. Ids fixed in sidecars are kept; the
+    other files take their slug in name order, a later file whose slug is taken its format too."""
+    paths = corpus_files(corpus_dir)
+    sidecars = {path: read_sidecar(path) for path in paths}
+    fixed: dict[str, str] = {}
+    for path, meta in sidecars.items():
+        given = _meta_str(path.name, meta, ID_FIELD)
+        if given is None:
+            continue
+        if given in fixed:
+            raise CorpusError(f"{path.name}{META_SUFFIX} and {fixed[given]}{META_SUFFIX} both fix the document "
+                              f"id {given!r}; change one")
+        fixed[given] = path.name
+    taken = set(fixed)
     scanned = []
-    seen: dict[str, str] = {}
-    for path in corpus_files(corpus_dir):
-        entry = CorpusFile(path, sha256_bytes(path.read_bytes()), read_sidecar(path))
-        if entry.doc_id in seen:
-            raise CorpusError(
-                f"{path.name} and {seen[entry.doc_id]} map to the same document id {entry.doc_id!r}; rename one"
-            )
-        seen[entry.doc_id] = path.name
-        scanned.append(entry)
+    for path in paths:
+        doc_id = _meta_str(path.name, sidecars[path], ID_FIELD) or distinct_id(path.name, taken)
+        taken.add(doc_id)
+        scanned.append(CorpusFile(path, sha256_bytes(path.read_bytes()), sidecars[path], doc_id))
     return scanned
 
 
-def read_document(path: Path) -> Document:
+def read_document(path: Path, doc_id: str | None = None) -> Document:
     """I/O shell: read a file and its sidecar, then extract and parse."""
-    return parse_document(path.name, path.read_bytes(), read_sidecar(path), max_file_bytes())
+    data = path.read_bytes()
+    return make_document(path.name, sha256_bytes(data), extract(path.name, data, max_file_bytes()),
+                         read_sidecar(path), doc_id)
 
 
 def read_corpus(corpus_dir: Path) -> list[Document]:
     """Every document of the corpus folder; fails naming the first unreadable file."""
-    scan_corpus(corpus_dir)  # refuses id clashes and bad sidecars first
-    documents = [read_document(path) for path in corpus_files(corpus_dir)]
+    entries = scan_corpus(corpus_dir)  # refuses bad sidecars first
+    documents = [read_document(entry.path, entry.doc_id) for entry in entries]
     if not documents:
         raise CorpusError(f"corpus folder {corpus_dir} holds no documents; add documents with: verbatim add FILE")
     return documents

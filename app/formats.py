@@ -4,12 +4,14 @@ One function per format, each pure (bytes in, `Extracted` out) and each importin
 parser lazily:
 
 * Markdown and plain text are decoded as UTF-8 and kept exactly as they are;
-* PDF uses pdfminer.six's layout analysis: each text box becomes a paragraph (its lines
-  joined), pages are separated by a form feed on a line of its own, so a page number is
-  the count of form feeds before an offset, plus one;
+* PDF uses pdfminer.six's layout analysis: its text lines are grouped into paragraphs by
+  their geometry and running heads and feet are left out (see `app.pdf_layout`); pages
+  are separated by a form feed on a line of its own, so a page number is the count of
+  form feeds before an offset, plus one;
 * HTML uses trafilatura to keep the main text (no navigation, footers, cookie banners),
-  as Markdown so headings survive;
-* DOCX uses python-docx: one paragraph per Word paragraph, Word headings as Markdown headings.
+  as Markdown so headings and tables survive (its backslash escapes undone);
+* DOCX uses python-docx: one paragraph per Word paragraph with the number Word shows,
+  Word headings as Markdown headings, tables as pipe tables (see `app.word`).
 
 Whatever text a reader yields is stored in the index as the document's canonical text;
 offsets, highlights and verbatim checks refer to it, never to the original bytes.
@@ -31,6 +33,7 @@ FORMATS = {
     ".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx",
 }
 PAGE_BREAK = "\n\f\n"  # between the pages of a paged document
+READER_VERSION = 4  # raised when a reader's output changes, so kept texts are read again (4: PDF, DOCX, HTML)
 DEFAULT_MAX_MB = 50.0
 PYTHON_DOCX_TEMPLATE_DATE = "2013-12-23T23:15"  # python-docx's blank template: not a real date
 ZIP_MAX_RATIO = 100  # a DOCX whose parts expand more than this is refused (a zip bomb)
@@ -114,57 +117,44 @@ def _read_text(file_name: str, data: bytes, limit: int) -> Extracted:
     return Extracted(fmt, text, meta, pages)
 
 
-_NUMBERED_LINE = re.compile(r"(?:\d{1,3}\.|\([a-z]{1,2}\)|\([ivx]{1,5}\))\s")
-
-
-def _box_paragraphs(lines: list[str]) -> list[str]:
-    """A PDF text box's lines as paragraphs: lines joined, a new paragraph at each numbered
-    line ("12. ...", "(a) ..."), a word hyphenated at a line end joined back."""
-    paragraphs: list[str] = []
-    out = ""
-    for line in (line.strip() for line in lines):
-        if not line:
-            continue
-        if out and _NUMBERED_LINE.match(line):
-            paragraphs.append(out)
-            out = line
-        elif out.endswith("-") and line[:1].islower():
-            out += line
-        else:
-            out += (" " if out else "") + line
-    return [*paragraphs, out] if out else paragraphs
-
-
 def _read_pdf(file_name: str, data: bytes, limit: int) -> Extracted:
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTTextContainer
+    from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
 
+    from app.pdf_layout import lay_out, page_lines
+
     if not data.lstrip()[:5] == b"%PDF-":
         raise CorpusError(f"{file_name}: not a PDF file (it does not start with %PDF-)")
-    pages: list[str] = []
     try:
-        for page in extract_pages(io.BytesIO(data), laparams=LAParams()):
-            boxes = [_box_paragraphs(el.get_text().splitlines()) for el in page if isinstance(el, LTTextContainer)]
-            pages.append("\n\n".join(paragraph for box in boxes for paragraph in box))
+        layout = lay_out(page_lines(extract_pages(io.BytesIO(data), laparams=LAParams())))
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise CorpusError(
             f"{file_name}: the PDF is encrypted ({exc.__class__.__name__}); add an unencrypted copy"
         ) from exc
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorpusError(f"{file_name}: the PDF is corrupt or unreadable ({exc.__class__.__name__}: {exc})") from exc
+    pages = ["\n\n".join(paragraphs) for paragraphs in layout.pages]
     if not any(page.strip() for page in pages):
         raise CorpusError(
             f"{file_name}: the PDF has no text layer ({len(pages)} page(s) of images, e.g. a scan); "
             "run OCR on it first (for example with ocrmypdf) and add the result"
         )
-    return Extracted("pdf", PAGE_BREAK.join(pages), _pdf_meta(data), len(pages))
+    meta = _pdf_meta(data)
+    if layout.heading:
+        meta["first_heading"] = layout.heading
+    if layout.furniture:
+        meta["running_heads"] = "\n".join(layout.furniture)
+    return Extracted("pdf", PAGE_BREAK.join(pages), meta, len(pages))
 
 
 def _pdf_meta(data: bytes) -> dict[str, str]:
-    """Title, author and date from the PDF's document information, when readable."""
+    """Title and author from the PDF's document information, when readable.
+
+    Its CreationDate is not taken: it is the day the file was made (exported, printed to
+    PDF), not the document's date; a date comes from the document's own text instead."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfparser import PDFParser
     from pdfminer.utils import decode_text as pdf_text
@@ -175,17 +165,12 @@ def _pdf_meta(data: bytes) -> dict[str, str]:
         return {}
     found = {}
     for entry in info:
-        for key, field_name in (("Title", "title"), ("Author", "author"), ("CreationDate", "date")):
+        for key, field_name in (("Title", "title"), ("Author", "author")):
             value = entry.get(key)
             if isinstance(value, bytes):
                 value = pdf_text(value)
-            if isinstance(value, str) and value.strip() and value.strip() != "(unspecified)":
+            if isinstance(value, str) and value.strip():
                 found[field_name] = value.strip()
-    date = re.match(r"D:(\d{4})(\d{2})(\d{2})", found.get("date", ""))
-    if date:
-        found["date"] = "-".join(date.groups())
-    else:
-        found.pop("date", None)
     return found
 
 
@@ -197,9 +182,9 @@ def _read_html(file_name: str, data: bytes, limit: int) -> Extracted:
         raise CorpusError(f"{file_name}: not an HTML document")
     text = trafilatura.extract(markup, output_format="markdown", include_comments=False,
                                include_tables=True, favor_recall=True) or ""
-    text = re.sub(r"^(\d{1,3})\\\.", r"\1.", text, flags=re.MULTILINE)  # "12\." -> "12.": numbers, not lists
+    text = _unescape(text)
     meta: dict[str, str] = {}
-    found = trafilatura.extract_metadata(markup)
+    found = trafilatura.extract_metadata(markup, extensive=False)  # dates from metadata, never guessed from text
     if found is not None:
         for key in ("title", "date", "author", "url"):
             value = getattr(found, key, None)
@@ -209,6 +194,16 @@ def _read_html(file_name: str, data: bytes, limit: int) -> Extracted:
     if language:
         meta["language"] = language.group(1)
     return Extracted("html", text, meta)
+
+
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~<])")
+
+
+def _unescape(markdown: str) -> str:
+    """trafilatura's Markdown with its backslash escapes undone ("a\\*b", "12\\." -> "a*b", "12."): the
+    canonical text holds the page's characters; only its `#` headings and `|` tables are structure
+    (so a paragraph of the page that itself begins with "# " reads as a heading, as in DOCX)."""
+    return _ESCAPED.sub(r"\1", markdown)
 
 
 def _check_zip(file_name: str, data: bytes, limit: int) -> zipfile.ZipFile:
@@ -229,24 +224,14 @@ def _read_docx(file_name: str, data: bytes, limit: int) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    from app.word import body_text
+
     _check_zip(file_name, data, limit)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise CorpusError(f"{file_name}: not a readable DOCX file ({exc.__class__.__name__}: {exc})") from exc
-    parts = []
-    for paragraph in document.paragraphs:
-        text = " ".join(paragraph.text.split())
-        if not text:
-            continue
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        level = re.fullmatch(r"Heading (\d)", style)
-        if style == "Title":
-            parts.append(f"# {text}")
-        elif level:
-            parts.append(f"{'#' * min(int(level.group(1)) + 1, 6)} {text}")
-        else:
-            parts.append(text)
+    text = body_text(document)
     props = document.core_properties
     meta = {}
     if props.title:
@@ -257,7 +242,7 @@ def _read_docx(file_name: str, data: bytes, limit: int) -> Extracted:
         meta["date"] = props.created.date().isoformat()
     if props.language:
         meta["language"] = props.language.strip()
-    return Extracted("docx", "\n\n".join(parts), meta)
+    return Extracted("docx", text, meta)
 
 
 _READERS: dict[str, Callable[[str, bytes, int], Extracted]] = {

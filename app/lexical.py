@@ -3,6 +3,14 @@
 Matching folds case and diacritics and writes numbers one way, so a question with
 "1,273" or "1273" finds the speech's "1 273", and "22,000" finds "22 thousand".
 Folding is for matching only; displayed text is always the source's own.
+
+Each passage is analysed in its document's language: that language's Snowball stemmer
+(PyStemmer) and stop words (bm25s's lists), so "жалоба заключенного" and "жалобы
+заключённых" share the stems "жалоб" and "заключен". Documents without a language, and
+English ones, keep the English analysis. A question is analysed with every language
+the collection holds and the terms are pooled (`LexicalIndex.query_terms`): a short
+question's own language cannot be told reliably, and a term of the wrong analysis
+finds nothing, so pooling costs little and never misses the right one.
 """
 
 from __future__ import annotations
@@ -10,7 +18,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from functools import cached_property, lru_cache
+from collections.abc import Sequence
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,62 +34,164 @@ _MAGNITUDE = re.compile(r"(?<![\d.,])(\d+)\s+(thousand|million|billion)\b")
 _ZEROS = {"thousand": "000", "million": "000000", "billion": "000000000"}
 _WORD = re.compile(r"\w+")
 K1, B = 0.9, 0.4  # Anserini's defaults; chosen on SciFact train and eval/dev.jsonl
+ENGLISH = "english"
+LANGUAGES_FILE = "languages.json"  # beside bm25s's files: the analyses the index was built with
+# ISO 639-1 codes of the languages Snowball stems (PyStemmer's algorithm names).
+SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
+    "nl": "dutch", "en": ENGLISH, "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french",
+    "de": "german", "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "no": "norwegian", "nb": "norwegian",
+    "nn": "norwegian", "fa": "persian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "st": "sesotho", "es": "spanish", "sv": "swedish", "ta": "tamil",
+    "tr": "turkish", "yi": "yiddish",
+}
+# bm25s's stop-word lists, by Snowball name.
+STOPWORD_LISTS = {
+    ENGLISH: "STOPWORDS_EN", "russian": "STOPWORDS_RUSSIAN", "french": "STOPWORDS_FRENCH",
+    "german": "STOPWORDS_GERMAN", "spanish": "STOPWORDS_SPANISH", "italian": "STOPWORDS_ITALIAN",
+    "portuguese": "STOPWORDS_PORTUGUESE", "dutch": "STOPWORDS_DUTCH", "danish": "STOPWORDS_DANISH",
+    "swedish": "STOPWORDS_SWEDISH", "norwegian": "STOPWORDS_NORWEGIAN", "turkish": "STOPWORDS_TURKISH",
+}
+NO_STEMMER = "none"  # a known language Snowball has no stemmer for: words are folded, not stemmed
+_LETTER_FOLDS = {"russian": str.maketrans("ё", "е")}  # spelling variants folded before stemming
 
 
-def fold_for_matching(text: str) -> str:
-    """Lower case without diacritics or markup, grouped numbers joined ("1 273" -> "1273")."""
-    text = plain_text(text)
-    if not text.isascii():  # (ASCII has no diacritics to drop)
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower()
+def _strip_marks(text: str) -> str:
+    if text.isascii():  # (ASCII has no diacritics to drop)
+        return text
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def _numbers(text: str) -> str:
     text = _GROUPED_NUMBER.sub(lambda m: re.sub(r"\D", "", m.group()), text)
     return _MAGNITUDE.sub(lambda m: f"{m.group(0)} {m.group(1)}{_ZEROS[m.group(2)]}", text)
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
+def fold_for_matching(text: str) -> str:
+    """Lower case without diacritics or markup, grouped numbers joined ("1 273" -> "1273")."""
+    return _numbers(_strip_marks(plain_text(text)).lower())
+
+
+def analysis_for(language: str | None) -> str:
+    """The analysis a language gets: its Snowball stemmer's name, English for a document without
+    a language (or an unknown code), `NO_STEMMER` for a known language Snowball lacks.
+
+    `language`: an ISO 639-1 code, optionally with a region ("ru", "pt-BR", "en_GB")."""
+    if not language:
+        return ENGLISH
+    code = re.split(r"[-_]", language.strip().lower())[0]
+    if code in SNOWBALL:
+        return SNOWBALL[code]
+    return NO_STEMMER if re.fullmatch(r"[a-z]{2,3}", code) else ENGLISH
+
+
+@cache
+def _stemmer(algorithm: str = ENGLISH) -> Any:
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer(algorithm)
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """The words BM25 ignores (bm25s's English list)."""
-    from bm25s.stopwords import STOPWORDS_EN
+@cache
+def _stopwords(algorithm: str = ENGLISH) -> frozenset[str]:
+    import bm25s.stopwords
 
-    return frozenset(STOPWORDS_EN)
+    words = getattr(bm25s.stopwords, STOPWORD_LISTS.get(algorithm, ""), ())
+    fold = _LETTER_FOLDS.get(algorithm)
+    return frozenset(word.lower().translate(fold) if fold else word.lower() for word in words)
 
 
-def analyze(text: str) -> list[str]:
-    """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed."""
-    words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in stopwords()]
-    return list(_stemmer().stemWords(words))
+def stopwords(language: str | None = None) -> frozenset[str]:
+    """The words BM25 ignores in `language` (bm25s's lists; None: English), folded as analysed."""
+    return _stopwords(analysis_for(language))
+
+
+def analyze(text: str, language: str | None = None) -> list[str]:
+    """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed in `language`
+    (an ISO 639-1 code; None: English, as for every document before languages were told)."""
+    algorithm = analysis_for(language)
+    if algorithm == ENGLISH:
+        words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in _stopwords()]
+        return list(_stemmer().stemWords(words))
+    # Other languages are stemmed with their diacritics (Snowball expects "й", "ä", "é"), then folded.
+    folded = _numbers(unicodedata.normalize("NFC", plain_text(text)).lower())
+    fold = _LETTER_FOLDS.get(algorithm)
+    if fold:
+        folded = folded.translate(fold)
+    stop = _stopwords(algorithm)
+    words = [w for w in _WORD.findall(folded) if w not in stop]
+    if algorithm != NO_STEMMER:
+        words = _stemmer(algorithm).stemWords(words)
+    return [_strip_marks(word) for word in words]
+
+
+def analyze_pooled(text: str, languages: Sequence[str | None]) -> list[str]:
+    """`text` analysed in each of `languages`, the terms pooled: the first analysis whole, then
+    each other analysis's terms that the earlier ones did not yield (one analysis: exactly it)."""
+    algorithms = list(dict.fromkeys(analysis_for(language) for language in languages)) or [ENGLISH]
+    terms = analyze(text, _code(algorithms[0]))
+    seen = set(terms)
+    for algorithm in algorithms[1:]:
+        for term in analyze(text, _code(algorithm)):
+            if term not in seen:
+                seen.add(term)
+                terms.append(term)
+    return terms
+
+
+def _code(algorithm: str) -> str | None:
+    """A language code that selects `algorithm` (inverse of `analysis_for`)."""
+    if algorithm == NO_STEMMER:
+        return "und"
+    return next((code for code, name in SNOWBALL.items() if name == algorithm), None)
 
 
 class LexicalIndex:
     """A bm25s index over passages, saved as plain .npy and JSON files (never pickled)."""
 
-    def __init__(self, retriever: Any) -> None:
+    def __init__(self, retriever: Any, analyses: Sequence[str] = (ENGLISH,)) -> None:
+        """`analyses`: the analyses (Snowball names, see `analysis_for`) its passages were indexed with."""
         self._retriever = retriever
+        self.analyses = tuple(analyses) or (ENGLISH,)
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], languages: Sequence[str | None] | None = None) -> LexicalIndex:
+        """Index `texts`, each analysed in its language (`languages[i]`; None: English)."""
         import bm25s
 
+        codes = list(languages) if languages is not None else [None] * len(texts)
         retriever = bm25s.BM25(k1=K1, b=B)
-        retriever.index([analyze(t) or [""] for t in texts], show_progress=False)
-        return cls(retriever)
+        retriever.index([analyze(t, code) or [""] for t, code in zip(texts, codes)], show_progress=False)
+        analyses = sorted({analysis_for(code) for code in codes}, key=lambda name: (name != ENGLISH, name))
+        return cls(retriever, analyses or [ENGLISH])
 
     def save(self, folder: Path) -> None:
+        import json
+
         self._retriever.save(str(folder), show_progress=False)
+        (folder / LANGUAGES_FILE).write_text(json.dumps({"analyses": list(self.analyses)}) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        import json
+
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0))
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        path = folder / LANGUAGES_FILE
+        analyses = json.loads(path.read_text(encoding="utf-8"))["analyses"] if path.exists() else [ENGLISH]
+        return cls(retriever, analyses)
+
+    @property
+    def languages(self) -> tuple[str | None, ...]:
+        """Language codes selecting each of the index's analyses, for `analyze`."""
+        return tuple(_code(name) for name in self.analyses)
+
+    def query_terms(self, text: str) -> list[str]:
+        """A question's terms: analysed in every language the index holds, pooled."""
+        return analyze_pooled(text, self.languages)
 
     @cached_property
     def idf(self) -> dict[str, float]:
@@ -104,10 +215,16 @@ class LexicalIndex:
         (a token the collection lacks counts with `unseen_idf`)."""
         return sum(self.idf.get(token, self.unseen_idf) for token in set(tokens))
 
+    def query_attainable(self, text: str) -> float:
+        """`attainable` of a question's terms in the analysis that suits it best: the least over the
+        collection's languages (the question's own language finds its terms; another would leave
+        them unseen and inflate it). One language: `attainable(analyze(text))`."""
+        return min(self.attainable(analyze(text, language)) for language in self.languages)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query (zeros where no term matches)."""
         vocab = self._retriever.vocab_dict
-        tokens = [t for t in analyze(query) if t in vocab]
+        tokens = [t for t in self.query_terms(query) if t in vocab]
         if not tokens:
             import numpy as np
 

@@ -5,6 +5,11 @@
 `corpus/`, while the other files of the same call go in. Copies are atomic (temp file,
 fsync, rename), so a killed `add` leaves either no file or the whole file. The index is
 then brought in line by the ordinary incremental build, which embeds only what is new.
+
+A file whose name differs from a document's only by its format ("report.pdf" beside
+"report.md") is added under an id with its format ("report-pdf", fixed in its sidecar);
+the document already there keeps its id. Adding a file the corpus holds already with
+metadata flags (`--date`, `--title`, ...) updates that document's sidecar.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.documents import (
+    ID_FIELD,
     META_FIELDS,
     META_SUFFIX,
+    distinct_id,
     doc_id_for,
     max_file_bytes,
     read_sidecar,
@@ -30,7 +37,7 @@ from app.stores import TextCache
 @dataclass
 class AddOutcome:
     added: list[str] = field(default_factory=list)  # document ids copied into the corpus
-    skipped: list[str] = field(default_factory=list)  # messages: already there
+    skipped: list[str] = field(default_factory=list)  # messages: already there (metadata updated, if given)
     failed: list[str] = field(default_factory=list)  # messages: file and reason
 
 
@@ -64,9 +71,10 @@ def add_files(
     if "title" in meta and len(files) > 1:
         raise UsageError(f"--title names one document but {len(files)} files were given; add them one at a time")
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    existing = {doc.sha256: _Held(doc.doc_id, doc.path) for doc in indexed or []}
-    existing |= {entry.sha256: _Held(entry.doc_id, entry.name) for entry in scan_corpus(corpus_dir)}
-    by_id = {held.doc_id: held for held in existing.values()}
+    existing = {doc.sha256: _Held(doc.doc_id, doc.path, doc.sha256) for doc in indexed or []}
+    existing |= {entry.sha256: _Held(entry.doc_id, entry.name, entry.sha256, entry.path)
+                 for entry in scan_corpus(corpus_dir)}
+    by_name = {held.name: held for held in existing.values()}
     outcome = AddOutcome()
     limit = max_file_bytes()
     for path in files:
@@ -74,36 +82,54 @@ def add_files(
             data = _read(path)
             digest = sha256_bytes(data)
             if digest in existing:
-                outcome.skipped.append(f"{path}: already in the corpus as {existing[digest].doc_id}; skipped")
+                outcome.skipped.append(_already_there(existing[digest], path, meta))
                 continue
-            doc_id = doc_id_for(path.name)
-            clash = by_id.get(doc_id)
-            if clash is not None and not (replace and clash.name == path.name):
-                what = "a different version of it" if clash.name == path.name else clash.name
-                raise CorpusError(
-                    f"{path.name}: the corpus already holds {what} as document {doc_id}; "
-                    + ("pass --replace to update it" if clash.name == path.name else "rename the file")
-                )
+            same = by_name.get(path.name)
+            if same is not None and not replace:
+                raise CorpusError(f"{path.name}: the corpus already holds a different version of it as document "
+                                  f"{same.doc_id}; pass --replace to update it")
             extracted = extract(path.name, data, limit)  # refuses unreadable documents before copying
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
+        taken = {held.doc_id for held in existing.values() if held.name != path.name}
+        doc_id = same.doc_id if same is not None else distinct_id(path.name, taken)
         texts.write(digest, extracted)  # so the build does not extract it again
-        if meta:
+        sidecar_meta: dict[str, object] = {**meta, **({ID_FIELD: doc_id} if doc_id != doc_id_for(path.name) else {})}
+        if sidecar_meta:
             sidecar = corpus_dir / (path.name + META_SUFFIX)
-            write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **meta}))
+            write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **sidecar_meta}))
         write_atomic(corpus_dir / path.name, data)
-        existing[digest] = by_id[doc_id] = _Held(doc_id, path.name)
+        if same is not None:
+            existing.pop(same.sha256, None)
+        existing[digest] = by_name[path.name] = _Held(doc_id, path.name, digest, corpus_dir / path.name)
         outcome.added.append(doc_id)
     return outcome
 
 
 @dataclass(frozen=True)
 class _Held:
-    """A document already in the collection: its id and file name."""
+    """A document already in the collection: its id, file name and hash, and its file in the
+    corpus folder (None: held by a shared database only)."""
 
     doc_id: str
     name: str
+    sha256: str
+    path: Path | None = None
+
+
+def _already_there(held: _Held, path: Path, meta: dict[str, str]) -> str:
+    """The message for a file the collection holds already; given metadata goes into its sidecar."""
+    if not meta:
+        return f"{path}: already in the corpus as {held.doc_id}; skipped"
+    if held.path is None:
+        return (f"{path}: already in the collection as {held.doc_id}, but not in this corpus folder, so its "
+                "metadata cannot be changed from here; run the add where the corpus folder holds it")
+    current = read_sidecar(held.path)
+    if all(current.get(key) == value for key, value in meta.items()):
+        return f"{path}: already in the corpus as {held.doc_id} with this metadata; skipped"
+    write_atomic(held.path.with_name(held.name + META_SUFFIX), _json({**current, **meta}))
+    return f"{path}: already in the corpus as {held.doc_id}; its metadata is updated ({', '.join(sorted(meta))})"
 
 
 def _read(path: Path) -> bytes:

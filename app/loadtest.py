@@ -10,6 +10,11 @@ turn. `--kill-replica-after S` kills the first replica with SIGKILL S seconds in
 its clients' errors are counted, the others go on. Throughput, latency percentiles, errors
 per replica and the CPU seconds the servers (and a local database server) spent per
 answered question are printed; nothing is asserted (this is a script, not a test).
+
+Serving cost: each server process's own CPU time (user + system, all its threads) over the
+questions phase, divided by the answers, next to the CPU time of the same questions asked one
+after another in-process (`Engine.ask`, nothing else, `bare_ask_cpu_ms`): what the API costs
+on top of the search itself.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import VerbatimError
-from app.resources import CpuMeter
+from app.resources import CpuMeter, cpu_seconds
 
 APIS = ("gradio", "rest")
 
@@ -39,6 +44,32 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process (all its threads) has used so far."""
+    value = cpu_seconds(pid)
+    if value is None:
+        raise VerbatimError(f"process {pid} is gone or its CPU time cannot be read")
+    return value
+
+
+def bare_ask_cpu_ms(ask: Callable[[str], object], questions: list[str], rounds: int = 2) -> float:
+    """CPU milliseconds of this process per question, asked one after another after a warm-up."""
+    for question in questions[:3]:
+        ask(question)
+    began = time.process_time()
+    for _ in range(rounds):
+        for question in questions:
+            ask(question)
+    return (time.process_time() - began) * 1000 / (rounds * len(questions))
+
+
+def against_bare_ask(figures: dict[str, Any], bare_ms: float) -> dict[str, Any]:
+    """A bare ask's CPU ms per question, and the servers' CPU per answer as a multiple of it."""
+    per_answer = figures.get("server_cpu_ms_per_answer")
+    return {"bare_ask_cpu_ms": round(bare_ms, 2),
+            "server_cpu_vs_bare_ask": round(per_answer / bare_ms, 2) if per_answer and bare_ms else None}
 
 
 @dataclass(frozen=True)
@@ -171,7 +202,7 @@ def run_load(replicas: list[Replica], questions: list[str], clients: int, per_cl
     tally = _Tally(replicas, clients)
     ready = threading.Barrier(clients + 1)
     for replica in replicas:
-        _warm_up(replica, questions[0])
+        _warm_up(replica.url, questions[0], connect)
     threads = [threading.Thread(target=_client, daemon=True, args=(
         n, replicas[n % len(replicas)].url, n % len(replicas), connect, questions, per_client, tally, ready))
         for n in range(clients)]
@@ -196,12 +227,12 @@ def run_load(replicas: list[Replica], questions: list[str], clients: int, per_cl
     return figures
 
 
-def _warm_up(replica: Replica, question: str) -> None:
-    """One untimed question per replica, so the timed run does not pay its first model call."""
-    import httpx
-
-    with contextlib.suppress(httpx.HTTPError):
-        httpx.post(replica.url.rstrip("/") + "/api/ask", json={"question": question}, timeout=120)
+def _warm_up(url: str, question: str, connect: Callable[[str], Callable[[str], dict[str, Any]]]) -> None:
+    """One untimed question per replica through the API under test: the timed run pays neither the
+    first model call nor what a Gradio server imports lazily at its first answer (matplotlib's
+    pyplot, ~0.6 s of CPU), no part of an answer's steady cost."""
+    with contextlib.suppress(Exception):  # a server that cannot answer shows in the run's errors
+        connect(url)(question)
 
 
 def _kill_later(replica: Replica, after_s: float) -> threading.Timer:

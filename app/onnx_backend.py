@@ -94,6 +94,53 @@ def _export(target: Path) -> None:
     os.replace(partial, target)
 
 
+QUESTION_THREADS = 1  # see QuestionEncoder
+
+
+class QuestionEncoder:
+    """Questions through the fp32 export of the verified weights, on one thread.
+
+    Its vectors are PyTorch's (largest difference 2e-7, cosine 0.9999999 on the eval
+    questions), so it embeds questions against an index PyTorch built, under the same
+    ModelSpec. A short question costs ~4 ms here against PyTorch's ~12 ms: per-call overhead,
+    not arithmetic, dominates such inputs, and the `tokenizers` library is called directly.
+    One thread: a question is too small to share, and a second thread only spins beside
+    the server's other work (see app.embed on PyTorch's stalls).
+    """
+
+    spec = MINILM
+
+    def __init__(self) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        directory = model_dir()
+        max_tokens = int(json.loads((directory / "sentence_bert_config.json").read_text())["max_seq_length"])
+        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_tokens)
+        self._tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = QUESTION_THREADS
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(exported_model(quantized=False)), options,
+                                                     providers=["CPUExecutionProvider"])
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        """Normalised mean-pooled vectors, one row a text (float32, texts x 384)."""
+        import numpy as np
+
+        from app.pooling import mean_pool
+
+        if not texts:
+            return np.zeros((0, self.spec.dimension), dtype=np.float32)
+        encoded = self._tokenizer.encode_batch(texts)
+        feed = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64)}
+        tokens = self._session.run(None, feed)[0]
+        return np.ascontiguousarray(mean_pool(tokens, feed["attention_mask"]), dtype=np.float32)
+
+
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 through ONNX Runtime (its CUDA provider when installed and a GPU is present)."""
 

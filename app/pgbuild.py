@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.build import BuildReport, SyncPlan, embedding_job, plan_sync, record_for
-from app.chunk import Chunk, ChunkSettings, chunk_document
+from app.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
+from app.chunk import Chunk, ChunkSettings
 from app.documents import scan_corpus
 from app.embed import Embedder
 from app.errors import CorpusError, IndexStateError
@@ -76,7 +76,7 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
             count = conn.execute(f"SELECT count(*) FROM {store.schema}.passages").fetchone()[0]
             return BuildReport(len(plan.keep), count, 0, count, time.perf_counter() - began, failures=failures,
                                written=False)
-        fresh = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings) for doc in plan.fresh}
+        fresh, warnings = chunk_fresh(plan, settings)
         partial = DatabasePartial(conn, store.schema)
         jobs = [embedding_job(doc, fresh[doc.doc_id]) for doc in plan.fresh]
         vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
@@ -92,7 +92,7 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
     embedded = sum(job.passages for job in jobs)
     return BuildReport(len(plan.keep) + len(plan.fresh), passages, embedded, passages - embedded,
                        time.perf_counter() - began, tuple(plan.added), tuple(plan.changed), tuple(plan.removed),
-                       failures, resumed=resumed)
+                       failures, warnings, resumed=resumed)
 
 
 def _plan(conn: Any, store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, reuse: bool,
@@ -205,7 +205,7 @@ def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vecto
     ids = [row[0] for row in conn.execute(f"SELECT nextval('{s}.passages_id_seq') FROM generate_series(1, %s)",
                                           (total,)).fetchall()]
     types = ["bigint", "text", "int4", "int4", "text", "text", "int4", "int4[]", "int4", "int4[]", "text", "text[]",
-             "vector"]
+             "text", "vector"]
     position = 0
     with conn.cursor() as cursor:
         with cursor.copy(f"COPY {s}.passages (id, {PASSAGE_COLUMNS}, embedding) FROM STDIN (FORMAT BINARY)") as copy:
@@ -227,14 +227,15 @@ def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vecto
 
 
 def _write_lexical(conn: Any, s: str, generation: str) -> int:
-    """The bm25s index over every passage in the folder store's row order, stored for `generation`."""
+    """The bm25s index over every passage in the folder store's row order, each analysed in its
+    document's language as the folder build does, stored for `generation`."""
     import numpy as np
 
-    rows = conn.execute(f"SELECT p.id, {', '.join('p.' + c.strip() for c in PASSAGE_COLUMNS.split(','))} "
+    rows = conn.execute(f"SELECT p.id, {', '.join('p.' + c.strip() for c in PASSAGE_COLUMNS.split(','))}, d.language "
                         f"FROM {s}.passages p JOIN {s}.documents d USING (doc_id) "
                         'ORDER BY d.path COLLATE "C", p.start_offset').fetchall()
-    chunks = [chunk_from(row[1:]) for row in rows]
-    lexical = LexicalIndex.build([chunk.ranking_text for chunk in chunks])
+    chunks = [chunk_from(row[1:-1]) for row in rows]
+    lexical = LexicalIndex.build([chunk.ranking_text for chunk in chunks], [row[-1] for row in rows])
     with tempfile.TemporaryDirectory(prefix="verbatim-bm25-") as scratch:
         folder = Path(scratch)
         lexical.save(folder)

@@ -99,12 +99,21 @@ class PgIndex:
 
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """One passage's sentence vectors, (sentences, dimension) float16."""
+        return self.sentence_vectors_of_rows([row])[row]
+
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]:
+        """Several passages' sentence vectors in one query: {row: (sentences, dimension) float16}. A
+        passage a newer generation removed since this one was loaded gets zeros (scored by words only)."""
         import numpy as np
 
+        if not rows:
+            return {}
         dimension = int(self.manifest.model.get("dimension", 0))
-        count = len(self.chunks[row].sentences)
-        found = self.store.query(f"SELECT data FROM {self.store.schema}.sentence_vectors WHERE passage_id = %s",
-                                 (int(self.ids[row]),))
-        if not found:  # removed by a newer generation since this one was loaded: highlight by words only
-            return np.zeros((count, dimension), dtype=np.float16)
-        return np.frombuffer(found[0][0], dtype=np.float16).reshape(count, dimension)
+        found = dict(self.store.query(f"SELECT passage_id, data FROM {self.store.schema}.sentence_vectors "
+                                      "WHERE passage_id = ANY(%s)", ([int(self.ids[row]) for row in rows],)))
+        vectors = {}
+        for row in rows:
+            count, data = len(self.chunks[row].sentences), found.get(int(self.ids[row]))
+            vectors[row] = (np.frombuffer(data, dtype=np.float16).reshape(count, dimension) if data is not None
+                            else np.zeros((count, dimension), dtype=np.float16))
+        return vectors

@@ -6,7 +6,8 @@ picks another, so one database can hold several collections):
     schema_version    the version of this layout (SCHEMA_VERSION); migrations run in order
     state             one row: the current generation, model, chunking, unreadable files, vector index
     documents         one row per document: its citation metadata and the sha256 of its file
-    texts             each document's canonical text and own metadata, by the file's sha256
+    texts             each document's canonical text and own metadata, by the file's sha256, with
+                      the reader version that extracted it
     passages          offsets, section, paragraphs, labels, pages, sentence spans, the text and
                       the passage vector (pgvector, HNSW index); rows kept small (inline, 4 kB)
     sentence_vectors  each passage's sentences' float16 vectors (for highlighting), out of line
@@ -27,7 +28,7 @@ from app.chunk import Chunk
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.store import DocumentRecord, Manifest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "verbatim"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -59,6 +60,12 @@ CREATE TABLE {s}.lexical_files (
     generation text NOT NULL, name text NOT NULL, data bytea NOT NULL, PRIMARY KEY (generation, name));
 CREATE TABLE {s}.partial_vectors (key text PRIMARY KEY, data bytea NOT NULL);
 INSERT INTO {s}.schema_version VALUES (0);
+""",
+    # 2: a long table's header row repeated for the pieces after its first (Chunk.table_header), and the
+    # reader version a kept text was extracted with (app.formats.READER_VERSION; 1 before it was kept).
+    2: """
+ALTER TABLE {s}.passages ADD COLUMN table_header text NOT NULL DEFAULT '';
+ALTER TABLE {s}.texts ADD COLUMN reader integer NOT NULL DEFAULT 1;
 """,
 }
 
@@ -166,7 +173,7 @@ def writer_lock_key(schema: str) -> str:
 
 # How rows map to values: a passage's columns (besides id and embedding), a document's fields.
 PASSAGE_COLUMNS = ("doc_id, start_offset, end_offset, text, section, section_number, paragraphs, page, "
-                   "sentences, heading, labels")
+                   "sentences, heading, labels, table_header")
 DOCUMENT_FIELDS = ("doc_id", "path", "sha256", "format", "title", "date", "venue", "topic", "language", "source",
                    "chunks", "source_url", "symbol", "pages", "meta_sha256")
 
@@ -175,14 +182,15 @@ def chunk_values(chunk: Chunk) -> tuple[Any, ...]:
     """A passage as the `passages` columns of PASSAGE_COLUMNS."""
     return (chunk.doc_id, chunk.start, chunk.end, chunk.text, chunk.section, chunk.section_number,
             list(chunk.paragraphs), chunk.page, [offset for span in chunk.sentences for offset in span],
-            chunk.heading, list(chunk.labels))
+            chunk.heading, list(chunk.labels), chunk.table_header)
 
 
 def chunk_from(row: tuple[Any, ...]) -> Chunk:
     """The inverse of `chunk_values`."""
-    doc_id, start, end, text, section, number, paragraphs, page, sentences, heading, labels = row
+    doc_id, start, end, text, section, number, paragraphs, page, sentences, heading, labels, table_header = row
     spans = tuple(zip(sentences[0::2], sentences[1::2]))
-    return Chunk(doc_id, start, end, text, section, number, tuple(paragraphs), page, spans, heading, tuple(labels))
+    return Chunk(doc_id, start, end, text, section, number, tuple(paragraphs), page, spans, heading, tuple(labels),
+                 table_header)
 
 
 def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:

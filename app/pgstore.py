@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from app.chunk import Chunk, ChunkSettings
 from app.embed import Embedder, ModelSpec
 from app.errors import IndexStateError
-from app.formats import Extracted
+from app.formats import READER_VERSION, Extracted
 from app.lexical import LexicalIndex
 from app.pgindex import PgIndex
 from app.pgschema import PASSAGE_COLUMNS, chunk_from, connect, ensure_schema, read_state, redacted, split_url
@@ -55,18 +55,25 @@ class DatabaseTexts:
     def __init__(self, store: PgStore) -> None:
         self.store = store
 
-    def read(self, sha256: str) -> Extracted | None:
-        row = self.store.query(f"SELECT format, text, meta, pages FROM {self.store.schema}.texts WHERE sha256 = %s",
-                               (sha256,))
-        return Extracted(row[0][0], row[0][1], row[0][2], row[0][3]) if row else None
+    def read(self, sha256: str, current: bool = True) -> Extracted | None:
+        """The kept text; None when there is none, or (`current`) when an older reader extracted it."""
+        row = self.store.query(f"SELECT format, text, meta, pages, reader FROM {self.store.schema}.texts "
+                               "WHERE sha256 = %s", (sha256,))
+        if not row or (current and row[0][4] != READER_VERSION):
+            return None
+        return Extracted(row[0][0], row[0][1], row[0][2], row[0][3])
 
     def write(self, sha256: str, extracted: Extracted) -> None:
+        """Keep a text; one an older reader kept for the same file is replaced (the build that read
+        the file again re-indexes its document)."""
         from psycopg.types.json import Jsonb
 
-        self.store.query(f"INSERT INTO {self.store.schema}.texts (sha256, format, meta, pages, text) "
-                         "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sha256) DO NOTHING",
-                         (sha256, extracted.format, Jsonb(extracted.meta), extracted.pages, extracted.text),
-                         fetch=False)
+        self.store.query(f"INSERT INTO {self.store.schema}.texts (sha256, format, meta, pages, text, reader) "
+                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO UPDATE SET format = EXCLUDED.format, "
+                         "meta = EXCLUDED.meta, pages = EXCLUDED.pages, text = EXCLUDED.text, reader = EXCLUDED.reader "
+                         f"WHERE {self.store.schema}.texts.reader <> EXCLUDED.reader",
+                         (sha256, extracted.format, Jsonb(extracted.meta), extracted.pages, extracted.text,
+                          READER_VERSION), fetch=False)
 
 
 _POOLS: dict[str, Any] = {}  # conninfo -> ConnectionPool: a process-wide resource, like the connections it holds

@@ -73,6 +73,10 @@ class Term:
     word: str
     stem: str
     rarity: float
+    stems: frozenset[str] = frozenset()  # its stem in each language of the collection (with `stem`)
+
+    def found_in(self, present: Container[str]) -> bool:
+        return self.stem in present or any(stem in present for stem in self.stems)
 
 
 @lru_cache(maxsize=4096)
@@ -85,18 +89,19 @@ def rarity(word: str, language: str = "en") -> float:
     return min(9.0 - zipf_frequency(word, language), MAX_RARITY)
 
 
-def content_terms(question: str, language: str = "en") -> list[Term]:
-    """The question's words that carry its content: not stop words or question words."""
-    from app.lexical import stopwords
+def content_terms(question: str, language: str = "en", languages: Sequence[str | None] = (None,)) -> list[Term]:
+    """The question's words that carry its content: not stop words or question words; stemmed in
+    each of the collection's `languages` (as the lexical index analyses them)."""
+    from app.lexical import analyze_pooled, stopwords
 
     terms, seen = [], set()
     for word in _WORDS.findall(fold_for_matching(question)):
         if word in _QUESTION_WORDS or word in stopwords() or word in seen:
             continue
         seen.add(word)
-        stems = analyze(word)
+        stems = analyze_pooled(word, languages) if len(languages) > 1 else analyze(word, languages[0])
         if stems:
-            terms.append(Term(word, stems[0], rarity(word, language)))
+            terms.append(Term(word, stems[0], rarity(word, language), frozenset(stems)))
     return terms
 
 
@@ -124,10 +129,10 @@ def has_content(question: str) -> bool:
     return bool(content_terms(question))
 
 
-def share(terms: Sequence[Term], present: set[str]) -> float:
+def share(terms: Sequence[Term], present: Container[str]) -> float:
     """Rarity-weighted share of `terms` whose stem is in `present` (1.0 without terms)."""
     total = sum(t.rarity for t in terms)
-    return sum(t.rarity for t in terms if t.stem in present) / total if total else 1.0
+    return sum(t.rarity for t in terms if t.found_in(present)) / total if total else 1.0
 
 
 def dispersion(scores: Sequence[float], top: Sequence[float]) -> tuple[float, float]:
@@ -211,19 +216,24 @@ def proper_names(sentence: str, any_frequency: bool = False) -> set[str]:
 def predictors(question: str, top: Sequence[tuple[str, Sequence[tuple[str, float]]]],
                dense: Mapping[int, float], lexical: Mapping[int, float],
                collection_terms: Container[str], collection_words: Container[str],
-               language: str = "en") -> dict[str, float]:
+               language: str = "en", languages: Sequence[str | None] = (None,)) -> dict[str, float]:
     """Every predictor of FEATURES for a searched question.
 
     `top`: the best passages, best first, each with its sentences and their cosines to the question;
     `dense`/`lexical`: candidate row -> cosine / BM25 (> 0); `collection_terms`: the stems the
-    collection holds (the lexical index's vocabulary); `collection_words`: its words, folded.
+    collection holds (the lexical index's vocabulary); `collection_words`: its words, folded;
+    `languages`: the collection's analyses (`LexicalIndex.languages`), question and passage are
+    stemmed in each.
     """
+    from app.lexical import analyze_pooled
+
     names = question_names(question)
-    terms = content_terms(question, language)
+    terms = content_terms(question, language, languages)
     ordered = sorted(dense.values(), reverse=True)
     nqc, wig = dispersion(list(dense.values()), ordered)
     best = top[0][0] if top else None
-    present = set(analyze(best)) if best else set()
+    present = set(analyze_pooled(best, languages) if len(languages) > 1 else analyze(best, languages[0])) \
+        if best else set()
     form = question_form(question)
     sentences = [pair for _, pairs in top for pair in pairs]
     typed = [cosine for sentence, cosine in sentences if carries_answer(form, sentence, question)]
@@ -232,7 +242,7 @@ def predictors(question: str, top: Sequence[tuple[str, Sequence[tuple[str, float
         "sentence": max((cosine for _, cosine in sentences), default=0.0),
         "answer_sentence": max(typed, default=0.0),
         "coverage": share(terms, present),
-        "known": share(terms, {t.stem for t in terms if t.stem in collection_terms}),
+        "known": share(terms, collection_terms),
         "names_known": sum(name in collection_words for name in names) / len(names) if names else 1.0,
         "nqc": nqc,
         "wig": wig,

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
+from app.chunk import markup_for
+from app.display import WEB_SCHEMES, passage_html
 from app.search import Answer, Hit
 from app.viewer import passage_link
 
 ABSTAIN_NOTE = "The documents do not seem to answer this question directly. Related passages:"
 NONE_NOTE = "Nothing in the documents seems relevant to this question. The closest passage, for what it is worth:"
 LEVEL_NOTES = {"answered": "", "related": ABSTAIN_NOTE, "none": NONE_NOTE}
+# Each answer level in words, for the web app's one-line reply header: (headline, what it means).
+LEVEL_WORDS = {
+    "answered": ("Answered", "{passages}, best first"),
+    "related": ("Not answered directly", "the documents do not seem to answer this; the closest passages are below"),
+    "none": ("Nothing relevant found", "the documents do not seem to cover this question"),
+}
+# A Markdown link, not an image and not escaped.
+_MD_LINK = re.compile(r"(?<![\\!])\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]"  # [text], one level of brackets inside
+                      r"\(\s*<?((?:[^()\s<>]|\([^()\s]*\))*)>?(?:\s+\"[^\"]*\")?\s*\)")  # (target "title")
 
 
 def level_note(answer: Answer) -> str:
@@ -51,6 +63,7 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "symbol": hit.document.symbol,
         "last_page": chunk.last_page,
         "own_paragraphs": list(chunk.labels),
+        "table_header": chunk.table_header or None,  # a table piece's header row, shown above it as context
         "also_in": [_twin(twin) for twin in hit.also_in],
     }
 
@@ -116,32 +129,54 @@ def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _escape_html(text: str) -> str:
-    safe = html.escape(text, quote=False)
-    return safe.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")
-
-
 def quote_markdown(hit: Hit) -> str:
-    """A passage as a Markdown block quote, answering sentences in <mark>: the source's own
-    Markdown emphasis is kept, raw HTML is escaped so it shows as text and never runs."""
-    safe = marked(hit, "<mark>", "</mark>", _escape_html)
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in safe.splitlines())
+    """A passage as a quote for the chat's Markdown: one raw HTML `<blockquote>` on one line,
+    so the Markdown renderer shows its characters as they are (a line "2025." never becomes
+    a list item; see `app.display`), answering sentences in <mark>, a table as a table."""
+    chunk = hit.chunk
+    body = passage_html(chunk.text, chunk.start, hit.highlights, markup_for(hit.document.format),
+                        chunk.table_header)
+    return f'<blockquote class="verbatim-quote">{body}</blockquote>'
+
+
+def shown_hits(answer: Answer) -> list[Hit]:
+    """The passages a reply shows: all of them, or only the single closest when nothing is relevant."""
+    return answer.hits[:1] if answer.level == "none" else answer.hits
+
+
+def reply_header(answer: Answer, notice: str = "") -> str:
+    """The reply's first line, as HTML: whether the documents answer, and the text searched when it
+    is not the question as typed (a follow-up joined to the earlier question, a corrected spelling);
+    then, when given, one short `notice` line."""
+    headline, meaning = LEVEL_WORDS[answer.level]
+    count = len(shown_hits(answer))
+    meaning = meaning.format(passages=f"{count} passage" + ("" if count == 1 else "s"))
+    searched = ""
+    if searched_for(answer):
+        searched = f' <span class="searched">Searched for: “{html.escape(searched_for(answer))}”</span>'
+    line = f'<p class="reply-head level-{answer.level}"><strong>{headline}</strong> · {meaning}.{searched}</p>'
+    return line + (f'\n<p class="reply-notice">{html.escape(notice)}</p>' if notice else "")
+
+
+def web_links_only(markdown: str) -> str:
+    """`markdown` with each link to anything but a web page ("#", a relative path, "mailto:")
+    replaced by its text, so a document's placeholder link is read, not clicked."""
+    def text_unless_web(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(2).startswith(WEB_SCHEMES) else match.group(1)
+
+    return _MD_LINK.sub(text_unless_web, markdown)
 
 
 def answer_to_markdown(answer: Answer) -> str:
-    """The chat reply: fixed labels, then each passage quoted verbatim with its citation."""
-    parts = []
-    if searched_for(answer):
-        parts.append(f"<small>Searched for: “{html.escape(answer.searched_as)}”</small>")
-    if answer.notice:
-        parts.append(f"**{html.escape(answer.notice)}**")
-    if level_note(answer):
-        parts.append(f"**{level_note(answer)}**")
-    for hit in answer.hits:
+    """The chat reply: a one-line header (level, text searched), then each passage quoted
+    verbatim under its citation; when nothing is relevant, only the closest one, labelled so."""
+    parts = [reply_header(answer, answer.notice)]
+    for hit in shown_hits(answer):
         link = passage_link(hit.chunk.doc_id, hit.document.sha256, hit.chunk.start, hit.chunk.end, hit.highlights)
+        closest = "Closest passage (not an answer): " if answer.level == "none" else ""
         parts.append(f"[**[{hit.rank}]**]({link} \"Open the passage in the document\") "
-                     f"<small>{html.escape(hit.citation)}</small>")
-        parts.append(quote_markdown(hit))
+                     f"<small>{closest}{html.escape(hit.citation)}</small>")
+        parts.append(quote_markdown(hit))  # raw HTML: its characters are shown as they are (app.display)
         if hit.also_in:
             twins = "; ".join(
                 f"[{html.escape(twin.citation)}]"
@@ -204,13 +239,13 @@ def rows_to_csv(rows: list[list[Any]]) -> str:
 
 def sources_markdown(answer: Answer) -> str:
     """The sources panel: each cited document once, in order of first citation."""
-    lines, seen = ["### Sources"], set()
-    for hit in answer.hits:
+    lines, seen, hits = ["### Sources"], set(), shown_hits(answer)
+    for hit in hits:
         doc = hit.document
         if doc.doc_id in seen:
             continue
         seen.add(doc.doc_id)
-        numbers = ", ".join(f"[{h.rank}]" for h in answer.hits if h.document.doc_id == doc.doc_id)
+        numbers = ", ".join(f"[{h.rank}]" for h in hits if h.document.doc_id == doc.doc_id)
         details = ", ".join(html.escape(part) for part in (doc.symbol, doc.venue, doc.date) if part)
         lines.append(f"- **{html.escape(doc.title)}**{', ' + details if details else ''} ({numbers})")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from app.errors import IndexStateError, UsageError
 from app.followup import Query, contextualize
 from app.fusion import minmax_fusion, qnorm_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
-from app.lexical import analyze, fold_for_matching
+from app.lexical import fold_for_matching
 from app.qpp import predictors
 from app.spelling import Correction
 from app.store import DocumentRecord
@@ -44,7 +44,7 @@ class RankingSettings:
     """
 
     fusion: str = "qnorm"
-    dense_weight: float = 0.6
+    dense_weight: float = 0.5  # README, Choosing the fusion
     depth: int = 1000  # candidates taken from each ranker before fusion
     # Without a fitted abstention rule, abstain when no passage reaches this cosine
     # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
@@ -218,6 +218,8 @@ class Ranking:
 
 
 TOP_SENTENCES = 3  # passages whose sentences the answer-type predictors read
+SENTENCE_DEPTH = 20  # best fused passages whose sentences are scored (sentence_bonus, highlights)
+SENTENCE_WEIGHT = 0.2  # chosen on the calibration sets and SciFact train (README, Choosing the fusion)
 CONTEXT_WEIGHT = 0.3  # a follow-up's earlier question, against 1.0 for its own words (chosen on eval/dev.jsonl)
 
 
@@ -235,9 +237,9 @@ def query_vector(vectors: object, context: bool) -> object:
 def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
     """BM25 of every passage: the question's own terms, plus its context's other terms at
     CONTEXT_WEIGHT; and the query's attainable score (app.fusion.qnorm_fusion) on the same terms."""
-    terms = analyze(query.text)
-    own, attainable = index.lexical.scores(query.text), index.lexical.attainable(terms)
-    extra = [t for t in analyze(query.context) if t not in set(terms)] if query.context else []
+    terms = index.lexical.query_terms(query.text)  # in each language of the collection
+    own, attainable = index.lexical.scores(query.text), index.lexical.query_attainable(query.text)
+    extra = [t for t in index.lexical.query_terms(query.context) if t not in set(terms)] if query.context else []
     if not extra:
         return own, attainable
     return (own + CONTEXT_WEIGHT * index.lexical.scores(" ".join(extra)),
@@ -266,7 +268,7 @@ def rank_passages(
     if settings.fusion == "dense":
         lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    fused = fuse_candidates(dense, lexical, settings, attainable)
+    fused, cosines = fuse_with_sentences(index, vector[0], dense, lexical, settings, attainable)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
@@ -284,17 +286,19 @@ def rank_passages(
             continue
         kept.append(chunk)
         found.append((row, []))
-    terms = set(analyze(query.text))
+    terms = set(index.lexical.query_terms(query.text))
 
     def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
         chunk = index.chunks[row]
-        cosines = _sentence_cosines(index, row, vector[0])
+        if row not in cosines:
+            cosines[row] = _sentence_cosines(index, row, vector[0])
         texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
-        marks = pick_highlights(chunk.sentences, sentence_scores(cosines, terms, texts))
+        language = index.document(chunk.doc_id).language
+        marks = pick_highlights(chunk.sentences, sentence_scores(cosines[row], terms, texts, language))
         return Hit(rank, fused[row], chunk, index.document(chunk.doc_id), dense_score=dense.get(row),
                    lexical_score=lexical.get(row), dense_rank=dense_ranks.get(row),
                    lexical_rank=lexical_ranks.get(row), highlights=marks, also_in=also,
-                   sentence_cosines=tuple(cosines))
+                   sentence_cosines=tuple(cosines[row]))
 
     hits = [hit(rank, row, tuple(hit(rank, other) for other in others))
             for rank, (row, others) in enumerate(found, start=1)]
@@ -336,6 +340,37 @@ def _near_identical(index: LoadedIndex, a: int, b: int, cache: dict[int, set[str
     first, second = _shingles(index, a, cache), _shingles(index, b, cache)
     smaller = min(len(first), len(second))
     return smaller > 0 and len(first & second) / smaller >= NEAR_IDENTICAL
+
+
+def fuse_with_sentences(
+    index: LoadedIndex, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
+    attainable: float,
+) -> tuple[dict[int, float], dict[int, list[float]]]:
+    """The fused scores (fuse_candidates, then sentence_bonus over the SENTENCE_DEPTH best), and the
+    sentence cosines computed on the way, by row."""
+    import numpy as np
+
+    fused = fuse_candidates(dense, lexical, settings, attainable)
+    best = sorted(fused, key=lambda key: (-fused[key], key))[:SENTENCE_DEPTH]
+    query = np.asarray(vector, dtype=np.float32)
+    cosines = {row: (np.asarray(vectors, dtype=np.float32) @ query).tolist()
+               for row, vectors in index.sentence_vectors_of_rows(best).items()}
+    if settings.fusion not in ("qnorm", "scaled", "minmax"):  # a single ranker stays itself, and RRF's
+        return fused, cosines  # scores (about 1/60) are on another scale than a cosine
+    return sentence_bonus(fused, dense, cosines), cosines
+
+
+def sentence_bonus(fused: dict[int, float], dense: dict[int, float], cosines: dict[int, list[float]]
+                   ) -> dict[int, float]:
+    """Fused scores with SENTENCE_WEIGHT times how far a passage's best sentence beats the passage
+    itself in cosine, for the passages whose sentences were scored.
+
+    A passage vector averages over its sentences, so the one sentence that answers is diluted by
+    the others; scoring a passage by its best part is MaxP (Dai & Callan 2019) at sentence level.
+    On eval/tuning.jsonl, dev.jsonl and heldout-v1.jsonl (240 answerable questions) it lifts
+    MRR@10 from 0.906 to 0.918; on SciFact train nDCG@10 from 0.739 to 0.744 (see the README)."""
+    bonus = {row: max(max(values, default=0.0) - dense.get(row, 0.0), 0.0) for row, values in cosines.items()}
+    return {row: score + SENTENCE_WEIGHT * bonus.get(row, 0.0) for row, score in fused.items()}
 
 
 def _sentence_cosines(index: LoadedIndex, row: int, query: Any) -> list[float]:
@@ -453,6 +488,8 @@ class Engine:
             )
             for failure in report.failures:
                 self.log(f"not indexed: {failure}")
+            for warning in report.warnings:
+                self.log(f"warning: {warning}")
         loaded = self.store.load()
         if loaded is None:
             raise IndexStateError(f"no index in {self.store.location}; run: verbatim index")
@@ -520,4 +557,5 @@ class Engine:
         """The query-performance predictors of a searched question and its ranking (app.qpp)."""
         index = self.index
         return predictors(question, [(hit.chunk.text, hit.sentences) for hit in ranking.hits[:TOP_SENTENCES]],
-                          ranking.dense, ranking.lexical, index.lexical.idf, self.lexicon(index).vocabulary)
+                          ranking.dense, ranking.lexical, index.lexical.idf, self.lexicon(index).vocabulary,
+                          languages=index.lexical.languages)

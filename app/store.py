@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 from app.chunk import Chunk
 from app.embed import file_sha256
 from app.errors import IndexSchemaError, IndexStateError
-from app.formats import Extracted
+from app.formats import READER_VERSION, Extracted
 from app.lexical import LexicalIndex
 
 if TYPE_CHECKING:
     import numpy as np
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
@@ -117,7 +117,7 @@ class StoredIndex:
 
     def text(self, doc_id: str) -> str:
         """The canonical text of an indexed document (the one its offsets point into)."""
-        entry = read_text_entry(self.folder, self.document(doc_id).sha256)
+        entry = read_text_entry(self.folder, self.document(doc_id).sha256, current=False)
         if entry is None:
             raise IndexStateError(
                 f"the stored text of {doc_id} is missing from {self.folder / TEXTS}; run: verbatim index --rebuild"
@@ -144,6 +144,10 @@ class StoredIndex:
         """The (sentences, dimension) float16 vectors of one passage's sentences, in order."""
         first = self.sentence_rows[row]
         return self.sentence_vectors[first : first + len(self.chunks[row].sentences)]
+
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]:
+        """`sentence_vectors_of` for several passages at once: {row: (sentences, dimension) float16}."""
+        return {row: self.sentence_vectors_of(row) for row in rows}
 
 
 def chunk_to_json(chunk: Chunk) -> str:
@@ -185,14 +189,19 @@ def write_text_entry(folder: Path, sha256: str, extracted: Extracted) -> None:
     """Keep a document's canonical text and own metadata, named by its file's hash."""
     texts = folder / TEXTS
     texts.mkdir(parents=True, exist_ok=True)
-    data = {"format": extracted.format, "meta": extracted.meta, "pages": extracted.pages, "text": extracted.text}
+    data = {"format": extracted.format, "meta": extracted.meta, "pages": extracted.pages, "text": extracted.text,
+            "reader": READER_VERSION}
     write_atomic(texts / f"{sha256}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
-def read_text_entry(folder: Path, sha256: str) -> Extracted | None:
+def read_text_entry(folder: Path, sha256: str, current: bool = True) -> Extracted | None:
+    """A kept canonical text; None when there is none, or (`current`) when today's readers would
+    read the file differently (it was kept by an older `READER_VERSION`)."""
     path = folder / TEXTS / f"{sha256}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if current and data.get("reader", 1) != READER_VERSION:
+            return None
         return Extracted(data["format"], data["text"], data["meta"], data["pages"])
     except (OSError, ValueError, KeyError, TypeError):
         return None

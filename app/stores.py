@@ -65,6 +65,8 @@ class LoadedIndex(Protocol):
 
     def sentence_vectors_of(self, row: int) -> np.ndarray: ...
 
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]: ...
+
 
 class IndexStore(Protocol):
     """Builds, loads and watches one collection's index."""
@@ -133,7 +135,10 @@ class IndexStore(Protocol):
 class TextCache(Protocol):
     """Extracted canonical texts by the file's sha256, so a build reads each file once."""
 
-    def read(self, sha256: str) -> Extracted | None: ...
+    def read(self, sha256: str, current: bool = True) -> Extracted | None:
+        """The kept text; None when there is none, or (`current`) when it was kept by another
+        `app.formats.READER_VERSION` than today's readers (they would read the file differently)."""
+        ...
 
     def write(self, sha256: str, extracted: Extracted) -> None: ...
 
@@ -144,8 +149,8 @@ class FolderTexts:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def read(self, sha256: str) -> Extracted | None:
-        return read_text_entry(self.folder, sha256)
+    def read(self, sha256: str, current: bool = True) -> Extracted | None:
+        return read_text_entry(self.folder, sha256, current)
 
     def write(self, sha256: str, extracted: Extracted) -> None:
         write_text_entry(self.folder, sha256, extracted)

@@ -1,7 +1,8 @@
 """The web app: a chat whose replies are the documents' own passages, with citations.
 
-The UI ranks nothing: it calls `Engine.ask` and shows `render.answer_to_markdown`.
-The same search is exposed as the Gradio API endpoint `ask`, returning the CLI's JSON.
+The UI ranks nothing: it calls `Engine.ask` and shows `render.answer_to_markdown` (chat)
+or `cards.result_cards` (search tab). The same search is exposed as the Gradio API
+endpoint `ask`, returning the CLI's JSON.
 """
 
 from __future__ import annotations
@@ -14,15 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app import cards
 from app.errors import VerbatimError
-from app.render import (
-    TABLE_COLUMNS,
-    answer_to_dict,
-    answer_to_markdown,
-    answer_to_rows,
-    rows_to_csv,
-    sources_markdown,
-)
+from app.render import answer_to_dict, answer_to_markdown, answer_to_rows, rows_to_csv, sources_markdown
 from app.search import MAX_QUESTION_CHARS, Filters
 from app.viewer import document_page
 
@@ -41,14 +36,56 @@ SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Robo
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Consolas", "monospace"]
 CSS = """
 .verbatim-chat blockquote { border-left: 4px solid #6b7280; margin: 0.4em 0; padding-left: 0.8em; }
+.verbatim-chat thead.context th, .result-text thead.context th { font-weight: normal; font-style: italic;
+  color: #6b7280; }
+.verbatim-chat table, .result-text table { border-collapse: collapse; } .result-text td, .result-text th {
+  border: 1px solid #d1d5db; padding: 0.2em 0.5em; }
+.reply-head { margin: 0 0 0.5em; padding: 0.35em 0.7em; border-radius: 6px; border-left: 4px solid; }
+.reply-head.level-answered { background: #ecfdf5; border-color: #059669; }
+.reply-head.level-related { background: #fffbeb; border-color: #d97706; }
+.reply-head.level-none { background: #f3f4f6; border-color: #6b7280; }
+.reply-head .searched { display: inline-block; color: #374151; font-size: 0.9em; }
+.reply-notice { margin: -0.2em 0 0.5em; font-size: 0.9em; color: #374151; }
+#question textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 footer { display: none !important; }
-"""
+""" + cards.CSS
+# The chat shows the top of each new reply (its header and passage [1]), not its end: the chat
+# box is scrolled so the newest reply starts at its top (under its question, when that is short),
+# and the page so that the reply is in view. Gradio's own autoscroll (to the end) is off.
+SCROLL_TO_REPLY_JS = """() => {
+  let shown = '';
+  const showNewestReply = () => {
+    const rows = document.querySelectorAll('#chat .message-row.bot-row');
+    const reply = rows[rows.length - 1];
+    const key = reply ? rows.length + ':' + reply.textContent.slice(0, 300) : '';
+    if (key === shown) return;
+    shown = key;
+    if (!reply) return;
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const log = document.querySelector('#chat [role=log]');
+      let start = reply;
+      for (let row = reply.previousElementSibling; row; row = row.previousElementSibling) {
+        if (!row.classList.contains('user-row')) continue;
+        const gap = reply.getBoundingClientRect().top - row.getBoundingClientRect().top;
+        if (log && gap < log.clientHeight / 4) start = row;  // the question fits above its reply
+        break;
+      }
+      if (log) log.scrollTop += start.getBoundingClientRect().top - log.getBoundingClientRect().top - 4;
+      const top = start.getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight * 0.6) window.scrollBy({ top: top - 8, behavior: 'instant' });
+    }));
+  };
+  new MutationObserver(showNewestReply).observe(document.body, { childList: true, subtree: true });
+}"""
 
 
 RESEARCH_K = 20
 NO_SOURCES = "### Sources\nThe documents cited in the latest answer are listed here."
 SHOWN_QUESTION_CHARS = 300
-EMPTY_REPLY = "**Please type a question first**, for example: How many citizens were killed?"
+EMPTY = ("Please type a question first,", "for example: How many citizens were killed?")
+EMPTY_REPLY = f"**{EMPTY[0]}** {EMPTY[1]}"
+CANNOT_SEARCH = "Sorry, that question cannot be searched:"
+NO_RESULTS = cards.message_card("No search yet.", "Type words or a question above and press Enter.")
 
 
 def _as_text(question: str) -> str:
@@ -65,7 +102,7 @@ def chat_turn(engine: Engine, question: str, history: list[str], k: int = 5,
     try:
         answer = engine.ask(question, k, history, Filters(frozenset(docs or ())))
     except VerbatimError as exc:
-        return f"**Sorry, that question cannot be searched:** {html.escape(str(exc))}", None
+        return f"**{CANNOT_SEARCH}** {html.escape(str(exc))}", None
     return answer_to_markdown(answer), sources_markdown(answer)
 
 
@@ -79,20 +116,20 @@ def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None
         raise gr.Error(str(exc)) from exc
 
 
-def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -> tuple[list[list[Any]], str, str]:
-    """The search tab: the top passages as table rows, and the same as CSV and JSON files to download."""
-    import gradio as gr
-
+def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -> tuple[str, str | None, str | None]:
+    """The search tab: the top passages as result cards (HTML), and the same as CSV and JSON files
+    to download; an empty query, or one that cannot be searched, gets a message and no files."""
+    if not query.strip():
+        return cards.message_card(*EMPTY), None, None
     try:
         answer = engine.ask(query, RESEARCH_K, filters=Filters(frozenset(docs or ()), bool(phrase)))
     except VerbatimError as exc:
-        raise gr.Error(str(exc)) from exc
-    rows = answer_to_rows(answer)
+        return cards.message_card(CANNOT_SEARCH, str(exc)), None, None
     folder = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
-    (folder / "verbatim-results.csv").write_text(rows_to_csv(rows), encoding="utf-8")
+    (folder / "verbatim-results.csv").write_text(rows_to_csv(answer_to_rows(answer)), encoding="utf-8")
     (folder / "verbatim-results.json").write_text(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2),
                                                   encoding="utf-8")
-    return rows, str(folder / "verbatim-results.csv"), str(folder / "verbatim-results.json")
+    return cards.result_cards(answer), str(folder / "verbatim-results.csv"), str(folder / "verbatim-results.json")
 
 
 def create_app(engine: Engine) -> gr.Blocks:
@@ -112,9 +149,9 @@ def create_app(engine: Engine) -> gr.Blocks:
         return messages + turns, "", asked + [question], cited or sources
 
     def search(query: str, docs: list[str] | None, phrase: bool) -> tuple[Any, Any, Any]:
-        rows, csv_path, json_path = research(engine, query, docs, phrase)
-        return (rows, gr.DownloadButton(value=csv_path, interactive=True),
-                gr.DownloadButton(value=json_path, interactive=True))
+        results, csv_path, json_path = research(engine, query, docs, phrase)
+        return (results, gr.DownloadButton(value=csv_path, interactive=csv_path is not None),
+                gr.DownloadButton(value=json_path, interactive=json_path is not None))
 
     def restore(request: gr.Request) -> tuple[Any, ...]:
         """Reproduce the state a shared URL names: ?q=...&tab=search&doc=ID,ID&phrase=1."""
@@ -128,8 +165,8 @@ def create_app(engine: Engine) -> gr.Blocks:
         search_docs = gr.Dropdown(choices=choices, value=docs)
         chat_docs = gr.Dropdown(choices=choices, value=docs)
         if params.get("tab") == "search" and query.strip():
-            rows, csv_button, json_button = search(query, docs, phrase)
-            return (gr.Tabs(selected="search"), query, search_docs, phrase, rows, csv_button, json_button,
+            found, csv_button, json_button = search(query, docs, phrase)
+            return (gr.Tabs(selected="search"), query, search_docs, phrase, found, csv_button, json_button,
                     skip, skip, skip, gr.Dropdown(choices=choices))
         if query.strip():
             messages, _, asked, cited = respond(query, docs, [], [], NO_SOURCES)
@@ -147,11 +184,12 @@ def create_app(engine: Engine) -> gr.Blocks:
         with gr.Tabs(selected="chat") as tabs:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
-                    chatbot = gr.Chatbot(label="Answers", height=560, elem_classes=["verbatim-chat"],
-                                         elem_id="chat", feedback_options=None, buttons=["copy"])
-                    with gr.Row():
-                        box = gr.Textbox(label="Your question", placeholder="e.g. How many citizens were killed?",
-                                         scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=200)
+                    chatbot = gr.Chatbot(label="Answers", show_label=False, height=560, elem_classes=["verbatim-chat"],
+                                         elem_id="chat", feedback_options=None, buttons=["copy"], autoscroll=False,
+                                         layout="panel", latex_delimiters=[])  # "$$5" in a quote is never LaTeX
+                    with gr.Row():  # below ~400 px the Ask button goes under the box, which keeps its width
+                        box = gr.Textbox(label="Your question", placeholder="e.g. How many were killed?",
+                                         scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=280)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
                     gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
                 with gr.Column(scale=1, min_width=220):
@@ -165,20 +203,24 @@ def create_app(engine: Engine) -> gr.Blocks:
                                        elem_id="search-docs", min_width=200)
                     phrase = gr.Checkbox(label="Exact phrase", elem_id="search-phrase", min_width=120)
                     go = gr.Button("Search", variant="primary", elem_id="search-go", min_width=80)
-                table = gr.Dataframe(headers=TABLE_COLUMNS, elem_id="results", wrap=True, interactive=False,
-                                     label=f"Top {RESEARCH_K} passages: score, each ranker's rank, citation, text")
+                gr.Markdown(f"The top {RESEARCH_K} passages, each with its fused score and each ranker's rank and "
+                            "score (dense: cosine similarity to the query; lexical: BM25). Click a citation to "
+                            "read the passage in its document.", elem_id="results-help")
                 with gr.Row():
-                    csv_button = gr.DownloadButton("Export CSV", interactive=False, elem_id="export-csv")
-                    json_button = gr.DownloadButton("Export JSON", interactive=False, elem_id="export-json")
+                    csv_button = gr.DownloadButton("Export CSV", interactive=False, elem_id="export-csv", size="sm",
+                                                   scale=0, min_width=130)
+                    json_button = gr.DownloadButton("Export JSON", interactive=False, elem_id="export-json",
+                                                    size="sm", scale=0, min_width=130)
+                results = gr.HTML(NO_RESULTS, elem_id="results", js_on_load=None)
         asked = gr.State([])  # the raw questions of this conversation, for follow-ups
         chatbot.clear(lambda: ([], NO_SOURCES), None, [asked, sources], api_visibility="private")
         chat_io = ([box, only, chatbot, asked, sources], [chatbot, box, asked, sources])
         box.submit(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
         send.click(respond, *chat_io, api_visibility="private", js=_url_js("chat", 2))
-        search_io = ([query, docs, phrase], [table, csv_button, json_button])
+        search_io = ([query, docs, phrase], [results, csv_button, json_button])
         query.submit(search, *search_io, api_visibility="private", js=_url_js("search", 3))
         go.click(search, *search_io, api_visibility="private", js=_url_js("search", 3))
-        demo.load(restore, None, [tabs, query, docs, phrase, table, csv_button, json_button, chatbot, asked,
+        demo.load(restore, None, [tabs, query, docs, phrase, results, csv_button, json_button, chatbot, asked,
                                   sources, only], api_visibility="private")
 
         def ask(question: str, k: int = 5, history: list[str] | None = None,
@@ -213,9 +255,15 @@ def _url_js(tab: str, inputs: int) -> str:
 
 
 def _check_port(host: str, port: int) -> None:
+    """Fail early, with a message, when another program listens on the port.
+
+    The probe binds as uvicorn will, with SO_REUSEADDR: connections of a server that just
+    stopped wait in TIME_WAIT for a minute, and they must not stop a restart."""
     import socket
 
     with socket.socket() as probe:
+        if os.name == "posix":  # on Windows SO_REUSEADDR would let two servers share a port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -226,6 +274,11 @@ def _check_port(host: str, port: int) -> None:
 def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build or load the index and the model, then serve the chat and the reader view until interrupted."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event, for
+    # the /monitoring page (off here): measured ~1.5 ms of server CPU an answer after 300
+    # answers, growing with each one. Recompute it never and keep one event.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
     import gradio as gr
     import uvicorn
     from fastapi import FastAPI
@@ -247,7 +300,8 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
-    app = gr.mount_gradio_app(server, demo, path="/", theme=theme, css=CSS, ssr_mode=False,
+    app = gr.mount_gradio_app(server, demo, path="/", theme=theme, css=CSS, js=SCROLL_TO_REPLY_JS,
+                              ssr_mode=False,
                               enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
                               show_error=True)
     print(f"Verbatim is serving on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)

@@ -75,12 +75,12 @@ def server(built_index: tuple[Path, Path]):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def serving(corpus: Path, index: Path) -> Iterator[str]:
-    """Run `verbatim serve` over a corpus and index until the block ends."""
+def serving(corpus: Path, index: Path, port: int | None = None) -> Iterator[str]:
+    """Run `verbatim serve` over a corpus and index (on `port`, else a free one) until the block ends."""
     import time
     import urllib.request
 
-    port = free_port()
+    port = port or free_port()
     log = open(index.parent / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "--corpus", str(corpus), "--index", str(index),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -44,3 +46,19 @@ def test_the_load_test_drives_concurrent_clients_without_errors(server: str) -> 
                        per_client=2)
     assert (figures["answered"], figures["errors"]) == (6, 0)
     assert figures["latency_p50_ms"] > 0 and figures["throughput_per_s"] > 0
+
+
+def test_the_load_test_prints_the_servers_cpu_per_answer_beside_a_bare_ask(built_index: tuple[Path, Path]) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    corpus, index = built_index
+    result = run_cli("--corpus", str(corpus), "--index", str(index), "loadtest", "--clients", "2",
+                     "--questions", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["answered"], figures["errors"]) == (6, 0)
+    assert figures["server_cpu_ms_per_answer"] > 0 and figures["bare_ask_cpu_ms"] > 0
+    ratio = figures["server_cpu_ms_per_answer"] / figures["bare_ask_cpu_ms"]
+    assert figures["server_cpu_vs_bare_ask"] == pytest.approx(ratio, abs=0.01)

@@ -48,7 +48,7 @@ def test_hostile_document_runs_nothing_in_chat_or_reader(browser, hostile_site) 
             link.click()
         reader = opened.value
         reader.wait_for_load_state()
-        assert "<script>window.__pwned = 1</script>" in reader.locator("h2").first.inner_text()
+        assert "<script>window.__pwned = 1</script>" in reader.locator("h1").inner_text()
         assert "onerror=" in reader.locator("#passage").inner_text()
         assert reader.evaluate("window.__pwned") is None
         assert reader.locator("article img, article a[href^='javascript']").count() == 0

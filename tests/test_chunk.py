@@ -145,12 +145,12 @@ def test_plain_text_shortcut_changes_nothing(text: str) -> None:
     """Text without markup characters skips the markup rules; the result is the same as through them."""
     import re
 
-    from app import chunk
+    from app import text as primitives
 
     fast = plain_text(text)
-    saved = chunk._MARKUP
-    chunk._MARKUP = re.compile("")  # every text "has markup": the full path
+    saved = primitives._MARKUP
+    primitives._MARKUP = re.compile("")  # every text "has markup": the full path
     try:
         assert plain_text(text) == fast
     finally:
-        chunk._MARKUP = saved
+        primitives._MARKUP = saved

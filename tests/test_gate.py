@@ -65,3 +65,18 @@ def test_gate_fails_against_an_impossible_baseline(built_index: tuple[Path, Path
                      "--baseline", str(tmp_path / "baseline.json"))
     assert result.returncode == 1
     assert "recall@1: 1.000 ->" in result.stderr and "gate: FAILED" in result.stderr
+
+
+def test_the_gate_covers_abstention_per_kind_and_false_abstentions() -> None:
+    rows = [{"id": "n1", "kind": "near-topic", "question": "q?", "gold_rank": None, "abstained": True,
+             "follow_up": False},
+            {"id": "o1", "kind": "off-topic", "question": "q?", "gold_rank": None, "abstained": True,
+             "follow_up": False}]
+    before = {"set": "eval/x.jsonl", "per_question": rows,
+              "metrics": {"abstention@near-topic": 0.6, "abstention@off-topic": 1.0, "false_abstention_rate": 0.01}}
+    after = {**before, "metrics": {"abstention@near-topic": 0.5, "abstention@off-topic": 1.0,
+                                   "false_abstention_rate": 0.05}}
+    assert compare(baseline_from(before), after) == [
+        "abstention@near-topic: 0.600 -> 0.500 (tolerance 0.020)",
+        "false_abstention_rate: 0.010 -> 0.050 (tolerance 0.020)"]
+    assert by_kind(rows) == {"near-topic": {"abstained": 1.0}, "off-topic": {"abstained": 1.0}}

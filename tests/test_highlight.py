@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.highlight import pick_highlights, sentence_scores
+from app.highlight import NO_WORDS, has_own_words, pick_highlights, sentence_scores
 
 from .conftest import REPO, run_cli
 
@@ -22,6 +24,32 @@ def test_words_in_common_count_with_numbers_folded() -> None:
     scores = sentence_scores(cosines, {"1273", "convict"},
                              ["A total of **1 273** people were convicted.", "Others were pardoned."])
     assert scores == pytest.approx([0.3, 0.0])
+
+
+@pytest.mark.parametrize("line", [
+    "([Tokarev, Klebanov](#))",  # a link-only line: its words are the link's, not its own
+    "[See the annex](https://example.org/annex)", "![chart](figure-3.png)", "<https://example.org/report>",
+    "https://example.org/report?id=7", "www.example.org", "12", "1 273", "(b)", "- 7 -", "3/12", "p. 3",
+    "Page 3 of 12", "PAGE 14", "GE.23-08215 (E)", "CAT/C/KAZ/CO/4", "A/78/PV.5", "* * *", "", "  ",
+])
+def test_lines_without_words_of_their_own(line: str) -> None:
+    assert not has_own_words(line)
+
+
+@pytest.mark.parametrize("line", [
+    "**Thank you for your attention!**", "See [the report](https://example.org/r).", "Annex", "de-monopolisation",
+    "Комиссия рассмотрела жалобы.", "Ships: 1 200.", "Kazakhstan's reply (para. 4)",
+])
+def test_lines_with_words_of_their_own(line: str) -> None:
+    assert has_own_words(line)
+
+
+def test_a_line_without_words_is_never_the_highlight_even_when_it_scores_best() -> None:
+    texts = ["Journalists were threatened.", "([Tokarev, Klebanov](#))", "Page 2 of 9"]
+    scores = sentence_scores([0.2, 1.0, 1.0], {"journalist"}, texts)  # the wordless lines are closest
+    assert scores[1] == scores[2] == NO_WORDS
+    assert pick_highlights([(0, 28), (29, 53), (54, 65)], scores) == ((0, 28),)
+    assert pick_highlights([(0, 24)], sentence_scores([1.0], set(), ["42"])) == ()
 
 
 @pytest.mark.slow
@@ -43,3 +71,25 @@ def test_highlights_are_exact_slices_for_every_eval_question(built_index: tuple[
                 assert passage["start"] <= start < end <= passage["end"]
                 inner = passage["text"][start - passage["start"] : end - passage["start"]]
                 assert inner == source[start:end] and inner.strip() == inner
+                assert has_own_words(inner), f"{answer['question']!r} highlights a line without words: {inner!r}"
+
+
+TRICKY = ["A < b. Then", "c > d.", "It was 22", "thousand people.", "**Bold start.", "Bold end.**", "1 273",
+          "273 people", "[A link", "runs on](http://x.org) here.", "Été à Genève.", "# Heading", "snake_case_ b", "",
+          "The zqxsentencebreakxqz word itself."]
+
+
+def test_one_analysis_for_all_sentences_gives_each_sentences_own_terms() -> None:
+    from app.highlight import terms_of_each
+    from app.lexical import analyze
+
+    for group in (TRICKY, TRICKY[:8], TRICKY[10:14], ["one"], []):
+        assert terms_of_each(group) == [set(analyze(text)) for text in group]
+
+
+@given(st.lists(st.text(alphabet="ab1 2,.*_<>[]()#\\\n éx", max_size=30), max_size=6))
+def test_one_analysis_for_all_sentences_matches_one_per_sentence_on_made_up_text(texts: list[str]) -> None:
+    from app.highlight import terms_of_each
+    from app.lexical import analyze
+
+    assert terms_of_each(texts) == [set(analyze(text)) for text in texts]

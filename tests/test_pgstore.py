@@ -17,6 +17,7 @@ from app.chunk import ChunkSettings
 from app.embed import HashingEmbedder
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.library import add_files, remove_document
+from app.pgschema import SCHEMA_VERSION
 from app.pgstore import PgStore
 from app.render import answer_to_dict
 from app.search import Engine, Filters, RankingSettings
@@ -184,9 +185,10 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(tiny_corpus: Path, p
     engine = make_engine(tiny_corpus, pg_url)
     engine.build()
     store = PgStore(pg_url)
-    assert store.query(f"SELECT version FROM {store.schema}.schema_version")[0][0] == 1
+    assert store.query(f"SELECT version FROM {store.schema}.schema_version")[0][0] == SCHEMA_VERSION
     store.query(f"UPDATE {store.schema}.schema_version SET version = 99", fetch=False)
-    with pytest.raises(IndexSchemaError, match="schema version 99, newer than this Verbatim's 1; upgrade"):
+    newer = f"schema version 99, newer than this Verbatim's {SCHEMA_VERSION}; upgrade"
+    with pytest.raises(IndexSchemaError, match=newer):
         PgStore(pg_url).read_manifest()
 
 
