@@ -22,10 +22,19 @@ from tests.documents_factory import make_report, write_html, write_pdf
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 QUESTION = "Which detention centre kept its cells without heating, so that detainees suffered frostbite?"
 SPEECH_QUESTIONS = ["How many citizens were killed?", "Who was Bitayev?", "How many people were convicted?"]
+# main's ask pipeline through the store seam: abstention levels (off- and near-topic), typo
+# correction from the collection's vocabulary, a question in another language than the documents'.
+HARDER_QUESTIONS = ["What is the capital of France?", "How many protesters were killed by CSTO peacekeeping troops?",
+                    "How many citizns were kiled?", "Сколько граждан погибло?"]
 
 
-def cli(url: str, corpus: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("--corpus", str(corpus), "--store", url, *args)
+def cli(url: str, corpus: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return run_cli("--corpus", str(corpus), "--store", url, *args, stdin=stdin)
+
+
+def _top(answer: dict[str, object]) -> list[object]:
+    """The passages an answer shows, by their place in the documents."""
+    return [(p["doc_id"], p["start"], p["end"]) for p in answer.get("passages", [])]  # type: ignore[attr-defined, index]
 
 
 def ask_json(url: str, corpus: Path, question: str, *args: str) -> dict[str, object]:
@@ -76,9 +85,19 @@ def test_ask_docs_and_eval_give_what_the_folder_store_gives(speech_db: tuple[str
                                                              built_index: tuple[Path, Path]) -> None:
     url, corpus = speech_db
     folder = ("--corpus", str(built_index[0]), "--index", str(built_index[1]))
-    for question in SPEECH_QUESTIONS:
+    levels = set()
+    for question in [*SPEECH_QUESTIONS, *HARDER_QUESTIONS]:
         expected = json.loads(run_cli(*folder, "ask", "--json", question).stdout)
-        assert _rounded(ask_json(url, corpus, question)) == _rounded(expected)
+        ours = ask_json(url, corpus, question)
+        assert (ours["level"], _top(ours)) == (expected["level"], _top(expected)), question
+        assert _rounded(ours) == _rounded(expected)
+        levels.add(expected["level"])
+    assert len(levels) >= 2  # answered and abstained questions both compared
+    follow_up = json.dumps({"question": "And how many were convicted?", "history": ["How many citizens were killed?"]})
+    expected = json.loads(run_cli(*folder, "ask", "--json", "-", stdin=follow_up).stdout)
+    ours = json.loads(cli(url, corpus, "ask", "--json", "-", stdin=follow_up).stdout)
+    assert ours["searched_as"] == expected["searched_as"] != "And how many were convicted?"
+    assert _rounded(ours) == _rounded(expected)
     docs = cli(url, corpus, "docs", "--json")
     assert docs.returncode == 0 and docs.stdout == run_cli(*folder, "docs", "--json").stdout
     ours = json.loads(cli(url, corpus, "eval", "--json").stdout)["metrics"]

@@ -55,6 +55,24 @@ def test_the_database_answers_exactly_as_the_folder_does(tiny_corpus: Path, pg_u
     assert database.index.text("harbour") == folder.index.text("harbour")
 
 
+def test_a_russian_document_and_a_long_table_are_stored_and_searched_as_the_folder_does(
+        tiny_corpus: Path, pg_url: str) -> None:
+    (tiny_corpus / "zhaloby.md").write_text(
+        "# Жалобы\n\nЖалоба заключённого рассмотрена комиссией в марте.\n\n"
+        "Заключенные жаловались на холод в камерах.\n", encoding="utf-8")
+    (tiny_corpus / "zhaloby.md.meta.json").write_text('{"language": "ru"}', encoding="utf-8")
+    rows = "".join(f"| Port {n} | {n * 10} ships |\n" for n in range(1, 80))
+    (tiny_corpus / "ports.md").write_text(f"# Ports\n\n| Port | Traffic |\n|---|---|\n{rows}", encoding="utf-8")
+    folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
+    assert database.index.chunks == folder.index.chunks  # every field, the table's header row included
+    assert any(chunk.table_header for chunk in database.index.chunks)
+    assert database.index.lexical.analyses == folder.index.lexical.analyses == ("english", "russian")
+    for question in ("жалобы заключенных", "How many ships did Port 57 handle?"):
+        expected = answer_to_dict(folder.ask(question, 3))
+        assert _rounded(answer_to_dict(database.ask(question, 3))) == _rounded(expected)
+    assert database.ask("жалобы заключенных", 1).hits[0].chunk.doc_id == "zhaloby"
+
+
 def test_every_command_path_reads_the_same_collection_through_open_store(tiny_corpus: Path, pg_url: str) -> None:
     make_engine(tiny_corpus, pg_url).build()
     store = open_store(pg_url, tiny_corpus.parent / "unused")
