@@ -76,7 +76,6 @@ def rank_documents(
 
     Queries are searched as the app searches questions: misspelt words corrected against the
     collection's vocabulary first (app.spelling)."""
-    import numpy as np
 
     from app.spelling import correct
 
@@ -85,13 +84,12 @@ def rank_documents(
     vocabulary = engine.lexicon(index).vocabulary
     searched = {q: correct(queries[q], vocabulary)[0] for q in ids}
     vectors = engine.embedder.embed([searched[q] for q in ids])
-    depth = min(DEPTH, index.faiss_index.ntotal)
-    scores, rows = index.faiss_index.search(np.ascontiguousarray(vectors), depth)
+    depth = min(DEPTH, len(index.chunks))
     doc_of = [mapping[chunk.doc_id] for chunk in index.chunks]
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in RANKERS}
     abstained = 0
     for i, query_id in enumerate(ids):
-        dense = {int(r): float(s) for s, r in zip(scores[i], rows[i]) if r >= 0}
+        dense = index.dense_search(vectors[i], depth)
         all_lexical, attainable = lexical_scores(index, Query(searched[query_id]))
         lexical = {r: v for r, v in top_candidates(all_lexical, depth).items() if v > 0}
         fused = {

@@ -15,12 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from app.build import build_index
 from app.evaluation import load_items
 from app.search import Engine
+from app.stores import IndexStore
 
 
 def peak_memory_mib() -> float:
@@ -42,11 +43,19 @@ def _percentile(values: list[float], q: float) -> float:
 def _cold_start(engine: Engine, question: str) -> float:
     began = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir),
-         "--index", str(engine.index_dir), "ask", "--json", "-k", "5", question],
+        [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), *engine.store.cli_args(),
+         "ask", "--json", "-k", "5", question],
         check=True, capture_output=True,
     )
     return time.perf_counter() - began
+
+
+def database_memory_mib(store: IndexStore) -> float | None:
+    """The memory (PSS) of the store's database server, when it runs on this machine; None for a folder."""
+    from app.resources import memory_mib
+
+    pid = store.server_pid()
+    return memory_mib(pid, tree=True) if pid else None
 
 
 def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, Any]:
@@ -62,9 +71,13 @@ def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, 
             latencies.append((time.perf_counter() - began) * 1000)
     texts = [chunk.ranking_text for chunk in index.chunks]
     model_before = model_rate(engine.embedder, texts)
+    database = database_memory_mib(engine.store)
     with tempfile.TemporaryDirectory() as scratch:
-        report = build_index(engine.corpus_dir, Path(scratch) / "index", engine.embedder,
-                             engine.settings)
+        store = engine.store.beside(Path(scratch) / "index", f"bench_scratch_{uuid.uuid4().hex[:8]}")
+        try:
+            report = store.build(engine.corpus_dir, engine.embedder, engine.settings, False, True)
+        finally:
+            store.discard()
     model = 2 / (1 / model_before + 1 / model_rate(engine.embedder, texts))  # timed before and after
     return {
         "documents": len(index.manifest.documents),
@@ -81,6 +94,7 @@ def run_benchmark(engine: Engine, set_path: Path, rounds: int = 3) -> dict[str, 
         # of this process, which answered, embedded and rebuilt; `--sizes` measures a
         # serving-only process (a child's ru_maxrss would include this one's, see peak_memory_mib)
         "peak_memory_mib": peak_memory_mib(),
+        "database_memory_mib": database,  # the database server's, after the questions (None: the folder store)
     }
 
 
@@ -125,26 +139,35 @@ def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str,
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         files = materialize_ungdc(source, root / "pool", count + 1)
-        corpus, index = root / "corpus", root / "index"
+        corpus = root / "corpus"
         corpus.mkdir()
         for path in files[:count]:
             path.rename(corpus / path.name)
+        store = engine.store.beside(root / "index", f"bench_library_{uuid.uuid4().hex[:8]}")
         engine.embedder  # noqa: B018 - load the model before timing
-        began = time.perf_counter()
-        full = build_index(corpus, index, engine.embedder, engine.settings, show_progress=sys.stderr.isatty())
-        full_s = time.perf_counter() - began
-        began = time.perf_counter()
-        noop = build_index(corpus, index, engine.embedder, engine.settings)
-        noop_s = time.perf_counter() - began
-        began = time.perf_counter()
-        add_files(corpus, index, [files[count]], {})
-        added = build_index(corpus, index, engine.embedder, engine.settings)
-        add_s = time.perf_counter() - began
-        began = time.perf_counter()
-        remove_document(corpus, files[0].stem.lower().replace("_", "-"))
-        removed = build_index(corpus, index, engine.embedder, engine.settings)
-        remove_s = time.perf_counter() - began
-        size = sum(p.stat().st_size for p in index.rglob("*") if p.is_file())
+
+        def sync(only: frozenset[str] | None = None, show: bool = False) -> Any:
+            return store.build(corpus, engine.embedder, engine.settings, show, True, only)
+
+        try:
+            began = time.perf_counter()
+            full = sync(show=sys.stderr.isatty())
+            full_s = time.perf_counter() - began
+            began = time.perf_counter()
+            noop = sync()
+            noop_s = time.perf_counter() - began
+            began = time.perf_counter()
+            added_ids = add_files(corpus, store.text_cache(), [files[count]], {}, indexed=store.held_documents()).added
+            added = sync(frozenset(added_ids))
+            add_s = time.perf_counter() - began
+            began = time.perf_counter()
+            gone = files[0].stem.lower().replace("_", "-")
+            remove_document(corpus, gone, store.held_documents())
+            removed = sync(frozenset({gone}))
+            remove_s = time.perf_counter() - began
+            size_mib = store.size_mib()
+        finally:
+            store.discard()
     return {
         "documents": full.documents,
         "passages": full.passages,
@@ -157,7 +180,7 @@ def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str,
         "remove_one_s": round(remove_s, 2),
         "remove_one_embedded": removed.embedded,
         "remove_one_vs_full": round(remove_s / full_s, 4),
-        "index_size_mib": round(size / 1048576, 1),
+        "index_size_mib": size_mib,
         "peak_memory_mib": peak_memory_mib(),
         "noop_written": noop.written,
     }

@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app import resume
 from app.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.embed import Embedder, ModelSpec
 from app.errors import CorpusError
 from app.formats import extract
 from app.lexical import LexicalIndex
-from app.resume import Job, embed_jobs
+from app.resume import Job, PartialFolder, embed_jobs
 from app.store import (
     LOCK,
     SCHEMA_VERSION,
@@ -35,10 +34,9 @@ from app.store import (
     commit_manifest,
     load_index,
     read_manifest,
-    read_text_entry,
     write_generation,
-    write_text_entry,
 )
+from app.stores import FolderTexts, TextCache
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,7 +58,7 @@ class BuildReport:
 
 
 @dataclass
-class _Plan:
+class SyncPlan:
     """What a sync does to each document."""
 
     keep: list[DocumentRecord] = field(default_factory=list)  # passages and vectors reused
@@ -70,6 +68,11 @@ class _Plan:
     removed: list[str] = field(default_factory=list)
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
     sidecars: dict[str, dict[str, object]] = field(default_factory=dict)  # of the fresh documents
+
+    def changes_nothing(self, previous: Manifest) -> bool:
+        """True when the index `previous` describes already holds exactly this plan's outcome."""
+        return (not self.fresh and not self.removed and self.keep == previous.documents
+                and self.failures == previous.failures)
 
 
 def meta_sha(meta: dict[str, object]) -> str:
@@ -111,10 +114,12 @@ def record_for(doc: Document, chunks: int, meta: dict[str, object]) -> DocumentR
     )
 
 
-def _plan(index_dir: Path, files: list[CorpusFile], previous: StoredIndex | None, reusable: bool) -> _Plan:
-    """Sort the corpus files into kept, fresh, failed; extract only what is new or changed."""
-    plan = _Plan()
-    before = {doc.doc_id: doc for doc in previous.manifest.documents} if previous else {}
+def plan_sync(texts: TextCache, files: list[CorpusFile], previous: Manifest | None, reusable: bool) -> SyncPlan:
+    """Sort the corpus files into kept, fresh, failed; extract only what is new or changed.
+
+    `texts` keeps extracted texts by file hash (the index folder's texts/, or the database)."""
+    plan = SyncPlan()
+    before = {doc.doc_id: doc for doc in previous.documents} if previous else {}
     limit = max_file_bytes()
     for entry in files:
         old = before.get(entry.doc_id)
@@ -123,16 +128,16 @@ def _plan(index_dir: Path, files: list[CorpusFile], previous: StoredIndex | None
             plan.keep.append(old)  # nothing to read at all
             continue
         try:
-            extracted = read_text_entry(index_dir, entry.sha256)
+            extracted = texts.read(entry.sha256)
             if extracted is None:
                 extracted = extract(entry.name, entry.path.read_bytes(), limit)
-                write_text_entry(index_dir, entry.sha256, extracted)
+                texts.write(entry.sha256, extracted)
             doc = make_document(entry.name, entry.sha256, extracted, entry.meta, entry.doc_id)
         except (CorpusError, OSError) as exc:
             reason = str(exc) if isinstance(exc, CorpusError) else f"{entry.name}: cannot be read ({exc})"
             plan.failures[entry.name] = {"sha256": entry.sha256, "reason": reason}
             if old is not None:  # the version indexed before stays searchable
-                _keep_indexed_version(index_dir, plan, old, reusable)
+                _keep_indexed_version(texts, plan, old, reusable)
             continue
         if same_content and old is not None:
             plan.keep.append(record_for(doc, old.chunks, entry.meta))
@@ -145,11 +150,11 @@ def _plan(index_dir: Path, files: list[CorpusFile], previous: StoredIndex | None
     return plan
 
 
-def _keep_indexed_version(index_dir: Path, plan: _Plan, old: DocumentRecord, reusable: bool) -> None:
+def _keep_indexed_version(texts: TextCache, plan: SyncPlan, old: DocumentRecord, reusable: bool) -> None:
     if reusable:
         plan.keep.append(old)
         return
-    stored = read_text_entry(index_dir, old.sha256, current=False)  # re-embed the indexed version's stored text
+    stored = texts.read(old.sha256, current=False)  # re-embed the indexed version's stored text
     if stored is not None:
         doc = make_document(old.path, old.sha256, stored, {}, old.doc_id)
         kept_meta = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")
@@ -162,7 +167,7 @@ def texts_to_embed(text: str, chunks: list[Chunk]) -> list[str]:
         plain_text(text[a:b]) for chunk in chunks for a, b in chunk.sentences]
 
 
-def _job(doc: Document, chunks: list[Chunk]) -> Job:
+def embedding_job(doc: Document, chunks: list[Chunk]) -> Job:
     return Job(doc.doc_id, texts_to_embed(doc.text, chunks), len(chunks), tuple(len(c.sentences) for c in chunks))
 
 
@@ -188,19 +193,28 @@ def build_index(
         previous = _load_previous(index_dir)
         reusable = (reuse and previous is not None and previous.manifest.model == asdict(embedder.spec)
                     and previous.manifest.chunking == settings.as_dict())
-        plan = _plan(index_dir, files, previous, reusable)
+        plan = plan_sync(FolderTexts(index_dir), files, previous.manifest if previous else None, reusable)
         failures = tuple(entry["reason"] for entry in plan.failures.values())
         if not plan.keep and not plan.fresh:
             detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
             raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
-        if previous is not None and reusable and not plan.fresh and not plan.removed and (
-                plan.keep == previous.manifest.documents and plan.failures == previous.manifest.failures):
+        if reusable and previous is not None and plan.changes_nothing(previous.manifest):
             return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
                                time.perf_counter() - began, failures=failures, written=False)
         report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
     return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
                        tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, warnings,
                        resumed=report[4])
+
+
+def chunk_fresh(plan: SyncPlan, settings: ChunkSettings) -> tuple[dict[str, list[Chunk]], tuple[str, ...]]:
+    """The passages of each fresh document, by id (chunked in its format's markup), and a warning
+    line for each one indexed with little or nothing to search (`thin_document_warning`)."""
+    chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings, markup_for(doc.format))
+              for doc in plan.fresh}
+    warnings = tuple(warning for doc in plan.fresh
+                     if (warning := thin_document_warning(doc, chunks[doc.doc_id])) is not None)
+    return chunks, warnings
 
 
 def thin_document_warning(doc: Document, chunks: list[Chunk]) -> str | None:
@@ -215,18 +229,16 @@ def thin_document_warning(doc: Document, chunks: list[Chunk]) -> str | None:
 
 
 def _write(
-    index_dir: Path, plan: _Plan, previous: StoredIndex | None, embedder: Embedder,
+    index_dir: Path, plan: SyncPlan, previous: StoredIndex | None, embedder: Embedder,
     settings: ChunkSettings, show_progress: bool,
 ) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
     import numpy as np
 
-    fresh_chunks = {doc.doc_id: chunk_document(doc.doc_id, doc.text, settings, markup_for(doc.format))
-                    for doc in plan.fresh}
-    warnings = tuple(warning for doc in plan.fresh
-                     if (warning := thin_document_warning(doc, fresh_chunks[doc.doc_id])) is not None)
-    jobs = [_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
-    fresh_vectors, resumed = embed_jobs(index_dir, jobs, embedder, show_progress)
+    fresh_chunks, warnings = chunk_fresh(plan, settings)
+    jobs = [embedding_job(doc, fresh_chunks[doc.doc_id]) for doc in plan.fresh]
+    partial = PartialFolder(index_dir)
+    fresh_vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
     dimension = embedder.spec.dimension
 
     old_rows = previous.rows_by_document if previous is not None else {}
@@ -273,7 +285,7 @@ def _write(
         vectors=vector_index,
     )
     commit_manifest(index_dir, manifest)
-    resume.clear(index_dir)
+    partial.clear()
     fresh = sum(job.passages for job in jobs)
     return (len(records), len(chunks), fresh, len(chunks) - fresh, resumed), warnings
 

@@ -36,7 +36,9 @@ examples:
   verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
   verbatim eval --beir ../shared/datasets/beir/scifact --split test
   verbatim loadtest --clients 20 --questions 50    concurrent readers through the API
+  verbatim loadtest --rest --replicas 2            both APIs, two servers sharing the index
   verbatim --corpus my_docs --index my_index ask "..."
+  verbatim --store postgresql://verbatim@db.example.org:5432/library serve   the index in PostgreSQL
 """
 
 
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="documents folder (default: $VERBATIM_CORPUS or the repository's corpus/)")
     parser.add_argument("--index", type=Path, metavar="DIR",
                         help="index folder (default: $VERBATIM_INDEX or the repository's index/)")
+    parser.add_argument("--store", metavar="URL",
+                        help="keep the index in PostgreSQL with pgvector instead of the index folder, e.g. "
+                             "postgresql://USER@HOST:5432/DB (default: $VERBATIM_STORE, else the folder)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress or log lines on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -140,8 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--one-size", help=argparse.SUPPRESS)
     bench.add_argument("--serving", action="store_true", help=argparse.SUPPRESS)
 
-    load = commands.add_parser("loadtest", help="many concurrent clients against the web app's API")
-    load.add_argument("--url", help="a running app (default: start `verbatim serve` on a free port)")
+    load = commands.add_parser("loadtest", help="many concurrent clients against the web app's APIs")
+    load.add_argument("--url", dest="urls", action="append", default=[], metavar="URL",
+                      help="a running app; repeat for several replicas (default: start `verbatim serve`)")
+    load.add_argument("--replicas", type=_positive_int, default=1,
+                      help="without --url: how many `verbatim serve` processes to start on one index (default 1)")
+    load.add_argument("--api", choices=("gradio", "rest", "both"), default="gradio",
+                      help="the Gradio API's /ask (default), the REST API's POST /api/ask, or one after the other")
+    load.add_argument("--rest", action="store_true", help="the same as --api both: report both APIs")
+    load.add_argument("--kill-replica-after", type=float, metavar="S",
+                      help="kill the first replica with SIGKILL S seconds into the run (errors of its clients "
+                           "are counted; the others go on)")
     load.add_argument("--clients", type=_positive_int, default=20, help="concurrent clients (default 20)")
     load.add_argument("--questions", type=_positive_int, default=50, help="questions per client (default 50)")
     load.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
@@ -165,9 +179,11 @@ def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     calibrating = getattr(args, "calibrate", False)  # refits the rule: an outdated one must not stop it
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() and not calibrating else None
     from app.embed import configured_backend
+    from app.stores import open_store
 
     spec, make_embedder = configured_backend()
-    return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule)
+    return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule,
+                  store=open_store(args.store, index))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

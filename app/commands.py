@@ -21,9 +21,11 @@ def _log(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
-    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read."""
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse)
+def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None) -> int:
+    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read.
+
+    `only`: the documents an add or remove touched (a database store keeps every other document)."""
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for warning in report.warnings:
@@ -34,7 +36,7 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True) -> int:
     if report.written:
         resumed = f" ({report.resumed} saved by an interrupted build)" if report.resumed else ""
         _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
-                   f"{engine.index_dir} ({report.embedded} embedded{resumed}, {report.reused} reused, "
+                   f"{engine.store.location} ({report.embedded} embedded{resumed}, {report.reused} reused, "
                    f"{report.seconds:.1f} s)")
     else:
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
@@ -51,12 +53,13 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
 
     meta = {key: value for key in ("title", "date", "source_url", "language", "symbol", "venue")
             if (value := getattr(args, key)) is not None}
-    outcome = add_files(engine.corpus_dir, engine.index_dir, args.paths, meta, replace=args.replace)
+    outcome = add_files(engine.corpus_dir, engine.store.text_cache(), args.paths, meta, replace=args.replace,
+                        indexed=engine.store.held_documents())
     for message in outcome.skipped:
         _log(args, message)
     for message in outcome.failed:
         print(f"verbatim: error: {message}", file=sys.stderr)
-    status = _sync(args, engine) if outcome.added or not outcome.failed else 0
+    status = _sync(args, engine, only=frozenset(outcome.added)) if outcome.added or not outcome.failed else 0
     if outcome.failed:
         _log(args, f"{len(outcome.failed)} of {len(outcome.failed) + len(outcome.added) + len(outcome.skipped)} "
                    "file(s) could not be added; the index still holds everything it held before")
@@ -67,20 +70,20 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
 def run_remove(args: argparse.Namespace, engine: Engine) -> int:
     from app.library import remove_document
 
+    held = engine.store.held_documents()
     for doc_id in args.doc_ids:
-        name = remove_document(engine.corpus_dir, doc_id)
-        _log(args, f"removed {name} from {engine.corpus_dir}")
-    return _sync(args, engine)
+        name = remove_document(engine.corpus_dir, doc_id, held)
+        if name is not None:
+            _log(args, f"removed {name} from {engine.corpus_dir}")
+    return _sync(args, engine, only=frozenset(args.doc_ids))
 
 
 def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     from dataclasses import asdict
 
-    from app.store import read_manifest
-
-    manifest = read_manifest(engine.index_dir)
+    manifest = engine.store.read_manifest()
     if manifest is None:
-        raise UsageError(f"no index in {engine.index_dir} yet; run: verbatim index")
+        raise UsageError(f"no index in {engine.store.location} yet; run: verbatim index")
     try:
         reasons = engine.stale_reasons()
     except VerbatimError as exc:
@@ -237,7 +240,8 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
         # Passages and sentences are cut as the app cuts them (sentence vectors are pooled from the
         # passage's own model pass, and the abstention rule reads them).
         return Engine(corpus, index, make_embedder=lambda: engine.embedder, spec=engine.spec,
-                      settings=engine.settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention)
+                      settings=engine.settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention,
+                      store=engine.store.beside(index, f"beir_{index.parent.name}"))
 
     data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
                          show_progress=not args.quiet and sys.stderr.isatty())
@@ -333,23 +337,36 @@ def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
     from contextlib import nullcontext
 
     from app.evaluation import load_items
-    from app.loadtest import Server, bare_ask_cpu_ms, run_load, started_server
+    from app.loadtest import APIS, Replica, against_bare_ask, bare_ask_cpu_ms, run_load, started_servers
 
     if args.clients > 200:
         raise UsageError(f"--clients must be at most 200; got {args.clients}")
+    if args.urls and args.replicas != 1:
+        raise UsageError("--replicas starts servers; with --url, give one --url per running replica instead")
+    apis = APIS if args.rest or args.api == "both" else (args.api,)
+    if args.kill_replica_after is not None and len(apis) > 1:
+        raise UsageError("--kill-replica-after applies to one API's run; pass --api gradio or --api rest")
     questions = [item.question for item in load_items(args.set_path)]
-    engine.index  # noqa: B018 - build or refresh before timing, so the server only loads
+    engine.index  # noqa: B018 - build or refresh before timing, so the servers only load
     bare = bare_ask_cpu_ms(lambda question: engine.ask(question, 5), questions)  # what the clients ask: k 5
-    server = nullcontext(Server(args.url)) if args.url else started_server(engine.corpus_dir, engine.index_dir)
-    with server as running:
-        _log(args, f"{args.clients} clients x {args.questions} questions against {running.url}")
-        figures = run_load(running.url, questions, args.clients, args.questions, running.pid)
-    figures["bare_ask_cpu_ms"] = round(bare, 2)
-    per_answer = figures["server_cpu_ms_per_answer"]
-    figures["server_cpu_vs_bare_ask"] = round(per_answer / bare, 2) if per_answer else None
+    database = engine.store.server_pid()
+    servers = (nullcontext([Replica(url) for url in args.urls]) if args.urls
+               else started_servers(engine.corpus_dir, engine.store.cli_args(), args.replicas))
+    results = {}
+    with servers as replicas:
+        for api in apis:
+            _log(args, f"{args.clients} clients x {args.questions} questions through the {api} API against "
+                       f"{', '.join(r.url for r in replicas)}")
+            figures = run_load(replicas, questions, args.clients, args.questions, api,
+                               args.kill_replica_after, database)
+            results[api] = figures | against_bare_ask(figures, bare)
+    figures = results[apis[0]] if len(apis) == 1 else results
     if args.json:
         _emit(figures)
     else:
-        for key, value in figures.items():
-            print(f"{key:24} {value}")
-    return 1 if figures["errors"] else 0
+        for api, result in results.items():
+            print(f"{api} API")
+            for key, value in result.items():
+                print(f"  {key:28} {value}")
+    errors = sum(result["errors"] for result in results.values())
+    return 1 if errors and args.kill_replica_after is None else 0

@@ -21,7 +21,6 @@ from app.documents import (
     ID_FIELD,
     META_FIELDS,
     META_SUFFIX,
-    CorpusFile,
     distinct_id,
     doc_id_for,
     max_file_bytes,
@@ -31,7 +30,8 @@ from app.documents import (
 )
 from app.errors import CorpusError, UsageError
 from app.formats import FORMATS, extract
-from app.store import write_atomic, write_text_entry
+from app.store import DocumentRecord, write_atomic
+from app.stores import TextCache
 
 
 @dataclass
@@ -54,9 +54,14 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def add_files(
-    corpus_dir: Path, index_dir: Path, paths: list[Path], meta: dict[str, str], replace: bool = False,
+    corpus_dir: Path, texts: TextCache, paths: list[Path], meta: dict[str, str], replace: bool = False,
+    indexed: list[DocumentRecord] | None = None,
 ) -> AddOutcome:
-    """Check and copy documents into the corpus folder (the caller then syncs the index)."""
+    """Check and copy documents into the corpus folder (the caller then syncs the index).
+
+    `texts` keeps each file's extracted text so that the build does not read it again;
+    `indexed`: documents the index holds besides the corpus folder's (a shared database's),
+    which a file must not duplicate or silently replace either."""
     unknown = sorted(set(meta) - set(META_FIELDS))
     if unknown:
         raise UsageError(f"unknown metadata field {unknown[0]!r}; accepted: {', '.join(META_FIELDS)}")
@@ -66,8 +71,10 @@ def add_files(
     if "title" in meta and len(files) > 1:
         raise UsageError(f"--title names one document but {len(files)} files were given; add them one at a time")
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    existing = {entry.sha256: entry for entry in scan_corpus(corpus_dir)}
-    by_name = {entry.name: entry for entry in existing.values()}
+    existing = {doc.sha256: _Held(doc.doc_id, doc.path, doc.sha256) for doc in indexed or []}
+    existing |= {entry.sha256: _Held(entry.doc_id, entry.name, entry.sha256, entry.path)
+                 for entry in scan_corpus(corpus_dir)}
+    by_name = {held.name: held for held in existing.values()}
     outcome = AddOutcome()
     limit = max_file_bytes()
     for path in files:
@@ -75,7 +82,7 @@ def add_files(
             data = _read(path)
             digest = sha256_bytes(data)
             if digest in existing:
-                outcome.skipped.append(_already_there(corpus_dir, existing[digest], path, meta))
+                outcome.skipped.append(_already_there(existing[digest], path, meta))
                 continue
             same = by_name.get(path.name)
             if same is not None and not replace:
@@ -85,9 +92,9 @@ def add_files(
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
-        taken = {entry.doc_id for entry in existing.values() if entry.name != path.name}
+        taken = {held.doc_id for held in existing.values() if held.name != path.name}
         doc_id = same.doc_id if same is not None else distinct_id(path.name, taken)
-        write_text_entry(index_dir, digest, extracted)  # so the build does not extract it again
+        texts.write(digest, extracted)  # so the build does not extract it again
         sidecar_meta: dict[str, object] = {**meta, **({ID_FIELD: doc_id} if doc_id != doc_id_for(path.name) else {})}
         if sidecar_meta:
             sidecar = corpus_dir / (path.name + META_SUFFIX)
@@ -95,20 +102,34 @@ def add_files(
         write_atomic(corpus_dir / path.name, data)
         if same is not None:
             existing.pop(same.sha256, None)
-        existing[digest] = by_name[path.name] = CorpusFile(corpus_dir / path.name, digest, sidecar_meta, doc_id)
+        existing[digest] = by_name[path.name] = _Held(doc_id, path.name, digest, corpus_dir / path.name)
         outcome.added.append(doc_id)
     return outcome
 
 
-def _already_there(corpus_dir: Path, entry: CorpusFile, path: Path, meta: dict[str, str]) -> str:
-    """The message for a file the corpus holds already; given metadata goes into its sidecar."""
+@dataclass(frozen=True)
+class _Held:
+    """A document already in the collection: its id, file name and hash, and its file in the
+    corpus folder (None: held by a shared database only)."""
+
+    doc_id: str
+    name: str
+    sha256: str
+    path: Path | None = None
+
+
+def _already_there(held: _Held, path: Path, meta: dict[str, str]) -> str:
+    """The message for a file the collection holds already; given metadata goes into its sidecar."""
     if not meta:
-        return f"{path}: already in the corpus as {entry.doc_id}; skipped"
-    current = read_sidecar(entry.path)
+        return f"{path}: already in the corpus as {held.doc_id}; skipped"
+    if held.path is None:
+        return (f"{path}: already in the collection as {held.doc_id}, but not in this corpus folder, so its "
+                "metadata cannot be changed from here; run the add where the corpus folder holds it")
+    current = read_sidecar(held.path)
     if all(current.get(key) == value for key, value in meta.items()):
-        return f"{path}: already in the corpus as {entry.doc_id} with this metadata; skipped"
-    write_atomic(entry.path.with_name(entry.name + META_SUFFIX), _json({**current, **meta}))
-    return f"{path}: already in the corpus as {entry.doc_id}; its metadata is updated ({', '.join(sorted(meta))})"
+        return f"{path}: already in the corpus as {held.doc_id} with this metadata; skipped"
+    write_atomic(held.path.with_name(held.name + META_SUFFIX), _json({**current, **meta}))
+    return f"{path}: already in the corpus as {held.doc_id}; its metadata is updated ({', '.join(sorted(meta))})"
 
 
 def _read(path: Path) -> bytes:
@@ -135,13 +156,20 @@ def _json(data: dict[str, object]) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def remove_document(corpus_dir: Path, doc_id: str) -> str:
-    """Delete a document's file and sidecar from the corpus folder; returns the file name."""
+def remove_document(corpus_dir: Path, doc_id: str, indexed: list[DocumentRecord] | None = None) -> str | None:
+    """Delete a document's file and sidecar from the corpus folder; returns the file name.
+
+    `indexed`: documents the index holds besides the folder's (a shared database's); one of
+    those that is not in this folder is accepted, and None is returned."""
     entries = {entry.doc_id: entry for entry in scan_corpus(corpus_dir)}
     entry = entries.get(doc_id)
     if entry is None:
-        known = ", ".join(sorted(entries)) or "(none)"
-        raise UsageError(f"no document {doc_id!r} in {corpus_dir}; documents: {known}")
+        held = {doc.doc_id for doc in indexed or []}
+        if doc_id in held:
+            return None
+        known = ", ".join(sorted(held | entries.keys())) or "(none)"
+        where = "the collection" if indexed is not None else str(corpus_dir)
+        raise UsageError(f"no document {doc_id!r} in {where}; documents: {known}")
     entry.path.with_name(entry.name + META_SUFFIX).unlink(missing_ok=True)
     entry.path.unlink()
     return entry.name

@@ -1,7 +1,8 @@
 """Resumable embedding: a document's vectors are kept on disk as soon as they exist.
 
 A build embeds the new documents a group at a time and writes each document's vectors to
-`index/partial/<key>.npz` (temp file, fsync, rename) before going on. When the build is
+`index/partial/<key>.npz` (temp file, fsync, rename), or to the database's partial_vectors
+table (one committed row), before going on. When the build is
 interrupted (killed, Ctrl-C, a full disk), the next build finds those files and embeds only
 the rest. The key is the sha256 of the model and of exactly the texts embedded, so a
 changed document, chunking or model never reuses stale vectors. A committed build clears
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from app.embed import Embedder, ModelSpec
 from app.pooling import embed_passages
@@ -55,6 +56,36 @@ class Vectors:
     sentences: np.ndarray  # float16, one row per sentence, in passage order
 
 
+class PartialVectors(Protocol):
+    """Where an unfinished build keeps each document's vectors, by key, as .npz bytes."""
+
+    def read(self, key: str) -> bytes | None: ...
+
+    def write(self, key: str, data: bytes) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class PartialFolder:
+    """The index folder's `partial/<key>.npz` files."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.folder = index_dir / PARTIAL
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return (self.folder / f"{key}.npz").read_bytes()
+        except OSError:
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.folder / f"{key}.npz", data)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def job_key(spec: ModelSpec, job: Job) -> str:
     digest = hashlib.sha256(f"{spec.name}\0{spec.weights_sha256}\0{VECTORS}\0{job.sentence_counts}".encode())
     for text in job.texts:
@@ -62,11 +93,11 @@ def job_key(spec: ModelSpec, job: Job) -> str:
     return digest.hexdigest()
 
 
-def _load(path: Path, job: Job, dimension: int) -> Vectors | None:
+def _load(saved: bytes, job: Job, dimension: int) -> Vectors | None:
     import numpy as np
 
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(io.BytesIO(saved), allow_pickle=False) as data:
             passages, sentences = data["passages"], data["sentences"]
     except (OSError, ValueError, KeyError):
         return None  # a torn or foreign file is embedded again
@@ -75,16 +106,16 @@ def _load(path: Path, job: Job, dimension: int) -> Vectors | None:
     return Vectors(passages.astype(np.float32), sentences.astype(np.float16))
 
 
-def _save(path: Path, vectors: Vectors) -> None:
+def _encode(vectors: Vectors) -> bytes:
     import numpy as np
 
     buffer = io.BytesIO()
     np.savez(buffer, passages=vectors.passages, sentences=vectors.sentences)
-    write_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def embed_jobs(
-    index_dir: Path, jobs: list[Job], embedder: Embedder, show_progress: bool
+    partial: PartialVectors, jobs: list[Job], embedder: Embedder, show_progress: bool
 ) -> tuple[dict[str, Vectors], int]:
     """Every job's vectors, and how many passages came from an interrupted build's files.
 
@@ -93,34 +124,32 @@ def embed_jobs(
     """
     from tqdm import tqdm
 
-    folder = index_dir / PARTIAL
     dimension = embedder.spec.dimension
     done: dict[str, Vectors] = {}
-    todo: list[tuple[Job, Path]] = []
+    todo: list[tuple[Job, str]] = []
     for job in jobs:
-        path = folder / f"{job_key(embedder.spec, job)}.npz"
-        saved = _load(path, job, dimension) if path.is_file() else None
+        key = job_key(embedder.spec, job)
+        data = partial.read(key)
+        saved = _load(data, job, dimension) if data is not None else None
         if saved is not None:
             done[job.doc_id] = saved
         else:
-            todo.append((job, path))
+            todo.append((job, key))
     resumed = sum(job.passages for job in jobs if job.doc_id in done)
     if done and show_progress:
         print(f"resuming: {len(done)} document(s) ({resumed} passages) already embedded by an interrupted build",
               file=sys.stderr)
-    if todo:
-        folder.mkdir(parents=True, exist_ok=True)
     remaining = sum(job.passages for job, _ in todo)
     with tqdm(total=remaining, unit="passage", desc="embedding", file=sys.stderr, smoothing=0.1,
               disable=not show_progress or not todo) as bar:
         for group in _groups(todo):
-            done.update(_embed_group(group, embedder))
+            done.update(_embed_group(group, embedder, partial))
             bar.update(sum(job.passages for job, _ in group))
     return done, resumed
 
 
-def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:
-    group: list[tuple[Job, Path]] = []
+def _groups(todo: list[tuple[Job, str]]) -> Iterable[list[tuple[Job, str]]]:
+    group: list[tuple[Job, str]] = []
     size = 0
     for item in todo:
         group.append(item)
@@ -132,7 +161,7 @@ def _groups(todo: list[tuple[Job, Path]]) -> Iterable[list[tuple[Job, Path]]]:
         yield group
 
 
-def _embed_group(group: list[tuple[Job, Path]], embedder: Embedder) -> dict[str, Vectors]:
+def _embed_group(group: list[tuple[Job, str]], embedder: Embedder, partial: PartialVectors) -> dict[str, Vectors]:
     import numpy as np
 
     passages: list[str] = []
@@ -144,17 +173,12 @@ def _embed_group(group: list[tuple[Job, Path]], embedder: Embedder) -> dict[str,
     passage_vectors, sentence_vectors = embed_passages(embedder, passages, sentences)
     out: dict[str, Vectors] = {}
     rows = sentence_rows = 0
-    for job, path in group:
+    for job, key in group:
         count = len(job.texts) - job.passages
         out[job.doc_id] = Vectors(
             np.ascontiguousarray(passage_vectors[rows : rows + job.passages], dtype=np.float32),
             sentence_vectors[sentence_rows : sentence_rows + count].astype(np.float16))
         rows += job.passages
         sentence_rows += count
-        _save(path, out[job.doc_id])
+        partial.write(key, _encode(out[job.doc_id]))
     return out
-
-
-def clear(index_dir: Path) -> None:
-    """Drop the interrupted build's files once a build has been committed."""
-    shutil.rmtree(index_dir / PARTIAL, ignore_errors=True)

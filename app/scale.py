@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from app.bench import _percentile, materialize_ungdc, model_rate, peak_memory_mib
-from app.build import build_index
 from app.chunk import ChunkSettings
 from app.evaluation import load_items
 from app.search import Engine
@@ -52,8 +51,8 @@ def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path,
     """Each size measured in a fresh `verbatim bench --one-size` process."""
     results = []
     for size in sizes:
-        command = [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), "bench",
-                   "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
+        command = [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), *engine.store.cli_args(),
+                   "bench", "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
         if workdir is not None:
             command += ["--workdir", str(workdir)]
         results.append(_json_of(command, f"the benchmark of size {size}"))
@@ -97,20 +96,21 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         embedder.embed(["warm up"])
         sample = _sample_passages(corpus, engine.settings, MODEL_SAMPLE)
         model_before = model_rate(embedder, sample)
+        store = engine.store.beside(root / "index", f"bench_{size}")  # a folder, or a schema of the database
         began = time.perf_counter()
-        report = build_index(corpus, root / "index", embedder, engine.settings, show_progress=sys.stderr.isatty())
+        report = store.build(corpus, embedder, engine.settings, sys.stderr.isatty(), True)
         build = _build_figures(root, report, time.perf_counter() - began)
         model_after = model_rate(embedder, sample)
         model = 2 / (1 / model_before + 1 / model_after)  # the sample's throughput over both runs
         local = Engine(corpus, root / "index", make_embedder=lambda: embedder, spec=engine.spec,
                        settings=engine.settings, ranking=engine.ranking, abstention=engine.abstention,
-                       log=lambda message: None)
+                       log=lambda message: None, store=store)
         figures: dict[str, Any] = {
             "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
             "sentences": sum(len(chunk.sentences) for chunk in local.index.chunks), **build,
             "model_passages_per_s": round(model, 1),
             "model_passages_per_s_before_after": [round(model_before, 1), round(model_after, 1)],
-            "index_mib": round(sum(p.stat().st_size for p in (root / "index").rglob("*") if p.is_file()) / 2**20, 1),
+            "index_mib": store.size_mib(),
             "vector_index": local.index.manifest.vectors,
         }
         if build.get("build_passages_per_s"):
@@ -118,10 +118,11 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         figures |= _approximate(local.index)
         del local
         figures["peak_memory_build_mib"] = peak_memory_mib()
-        figures["cold_start_s"] = round(_cold_start(corpus, root / "index", first_question), 2)
-        figures |= _json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index",
-                             str(root / "index"), "bench", "--serving", "--set", str(set_path)],
-                            f"the serving measurement of size {size}")
+        figures["cold_start_s"] = round(_cold_start(corpus, store.cli_args(), first_question), 2)
+        figures |= _json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store.cli_args(),
+                             "bench", "--serving", "--set", str(set_path)], f"the serving measurement of size {size}")
+        if workdir is None:
+            store.discard()  # a scratch collection (a folder inside the scratch folder, or a schema)
     figures["peak_memory_mib"] = max(figures["peak_memory_build_mib"], figures["peak_memory_serving_mib"])
     return figures
 
@@ -164,9 +165,12 @@ def _build_figures(root: Path, report: Any, seconds: float) -> dict[str, Any]:
 def measure_serving(engine: Engine, set_path: Path) -> dict[str, Any]:
     """In a process that only loads the index and answers: warm latency per stage and the
     process's peak memory, which is what a server of this index holds."""
+    from app.bench import database_memory_mib
+
     questions = [item.question for item in load_items(set_path)]
-    figures = _latencies(engine, questions)
+    figures: dict[str, Any] = _latencies(engine, questions)
     figures["peak_memory_serving_mib"] = peak_memory_mib()
+    figures["database_memory_mib"] = database_memory_mib(engine.store)  # None for the folder store
     return figures
 
 
@@ -176,14 +180,14 @@ def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:
     index = engine.index
     engine.ask(questions[0])
     timings: dict[str, list[float]] = {"query_embedding": [], "dense": [], "lexical": [], "ask_fused_highlighted": []}
-    depth = min(index.faiss_index.ntotal, engine.ranking.depth)
+    depth = min(len(index.chunks), engine.ranking.depth)
     for _ in range(2):
         for question in questions:
             began = time.perf_counter()
             vector = engine.embedder.embed([question])
             timings["query_embedding"].append(time.perf_counter() - began)
             began = time.perf_counter()
-            index.faiss_index.search(np.ascontiguousarray(vector), depth)
+            index.dense_search(vector[0], depth)
             timings["dense"].append(time.perf_counter() - began)
             began = time.perf_counter()
             scores = index.lexical.scores(question)
@@ -216,16 +220,16 @@ def _approximate(index: Any) -> dict[str, Any]:
             "ann_built_to_measure": True}
 
 
-def _cold_start(corpus: Path, index_dir: Path, question: str) -> float:
+def _cold_start(corpus: Path, store_args: list[str], question: str) -> float:
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), "--index", str(index_dir),
+    subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args,
                     "ask", "--json", "-k", "5", question], check=True, capture_output=True)
     return time.perf_counter() - began
 
 
 COLUMNS = [("size", "size"), ("passages", "passages"), ("build_passages_per_s", "passages/s"),
            ("build_vs_model", "vs model"), ("index_mib", "index MiB"), ("peak_memory_build_mib", "build MiB"),
-           ("peak_memory_serving_mib", "serving MiB"),
+           ("peak_memory_serving_mib", "serving MiB"), ("database_memory_mib", "database MiB"),
            ("cold_start_s", "cold s"), ("dense_p50_ms", "dense ms"), ("lexical_p50_ms", "lexical ms"),
            ("ask_fused_highlighted_p50_ms", "ask p50"), ("ask_fused_highlighted_p95_ms", "ask p95"),
            ("ann_recall@10", "ANN recall@10")]

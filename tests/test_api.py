@@ -40,9 +40,10 @@ def test_ask_endpoint_accepts_the_conversation_history(server: str) -> None:
 
 
 def test_the_load_test_drives_concurrent_clients_without_errors(server: str) -> None:
-    from app.loadtest import run_load
+    from app.loadtest import Replica, run_load
 
-    figures = run_load(server, ["How many citizens were killed?", "Who was Bitayev?"], clients=3, per_client=2)
+    figures = run_load([Replica(server)], ["How many citizens were killed?", "Who was Bitayev?"], clients=3,
+                       per_client=2)
     assert (figures["answered"], figures["errors"]) == (6, 0)
     assert figures["latency_p50_ms"] > 0 and figures["throughput_per_s"] > 0
 

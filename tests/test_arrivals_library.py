@@ -17,6 +17,7 @@ from app.library import add_files
 from app.metadata import date_in_text, is_placeholder_title
 from app.render import quote_markdown
 from app.search import Engine, RankingSettings
+from app.stores import FolderTexts
 from tests.arrivals_factory import (
     RUSSIAN,
     write_bulletin_pdf,
@@ -105,7 +106,7 @@ def test_docs_says_no_date_and_how_to_set_one(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "no date" in listed.stdout and "--date YYYY-MM-DD" in listed.stdout
     assert "water.pdf.meta.json" in listed.stdout
-    outcome = add_files(corpus, index, [corpus / "water.pdf"], {"date": "2024-12-01"})
+    outcome = add_files(corpus, FolderTexts(index), [corpus / "water.pdf"], {"date": "2024-12-01"})
     assert "metadata is updated" in outcome.skipped[0] and not outcome.added
     assert json.loads((corpus / "water.pdf.meta.json").read_text(encoding="utf-8"))["date"] == "2024-12-01"
 
@@ -137,7 +138,7 @@ def test_one_report_in_two_formats_is_added_twice_and_grouped(tmp_path: Path) ->
     incoming.mkdir()
     report = make_report(pages=3)
     files = [write_markdown(incoming / "report.md", report), write_pdf(incoming / "report.pdf", report)]
-    outcome = add_files(corpus, index, files, {})
+    outcome = add_files(corpus, FolderTexts(index), files, {})
     assert outcome.added == ["report", "report-pdf"] and not outcome.failed
     assert json.loads((corpus / "report.pdf.meta.json").read_text(encoding="utf-8"))["id"] == "report-pdf"
     engine = engine_for(corpus, index)
@@ -148,11 +149,11 @@ def test_one_report_in_two_formats_is_added_twice_and_grouped(tmp_path: Path) ->
 
 
 def test_an_existing_id_never_moves_to_a_newcomer(tmp_path: Path) -> None:
-    corpus, index, incoming = tmp_path / "corpus", tmp_path / "index", tmp_path / "incoming"
+    corpus, texts, incoming = tmp_path / "corpus", FolderTexts(tmp_path / "index"), tmp_path / "incoming"
     incoming.mkdir()
     report = make_report(pages=2)
-    assert add_files(corpus, index, [write_pdf(incoming / "report.pdf", report)], {}).added == ["report"]
-    assert add_files(corpus, index, [write_markdown(incoming / "report.md", report)], {}).added == ["report-md"]
+    assert add_files(corpus, texts, [write_pdf(incoming / "report.pdf", report)], {}).added == ["report"]
+    assert add_files(corpus, texts, [write_markdown(incoming / "report.md", report)], {}).added == ["report-md"]
     assert {entry.name: entry.doc_id for entry in scan_corpus(corpus)} == {"report.md": "report-md",
                                                                           "report.pdf": "report"}
 

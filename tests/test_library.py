@@ -50,7 +50,7 @@ def _state(engine: Engine) -> tuple[str, list[str]]:
 def test_add_indexes_only_the_new_documents_and_cites_page_and_paragraph(
         library: Engine, fixtures: dict[str, Path]) -> None:
     before = library.index.chunks
-    outcome = add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"]], {"venue": "CAT 76"})
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"]], {"venue": "CAT 76"})
     assert outcome.added == ["xyz-co4"] and not outcome.failed
     report = library.build()
     assert report.added == ("xyz-co4",)
@@ -66,7 +66,7 @@ def test_add_indexes_only_the_new_documents_and_cites_page_and_paragraph(
 
 def test_near_identical_passages_of_other_documents_are_grouped(
         library: Engine, fixtures: dict[str, Path]) -> None:
-    add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"], fixtures["docx"], fixtures["html"]], {})
+    add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"], fixtures["docx"], fixtures["html"]], {})
     library.build()
     answer = library.ask(QUESTION, k=5)
     top = answer.hits[0]
@@ -79,12 +79,12 @@ def test_near_identical_passages_of_other_documents_are_grouped(
 
 
 def test_the_same_file_twice_is_recognised_and_skipped(library: Engine, fixtures: dict[str, Path]) -> None:
-    add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"]], {})
+    add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"]], {})
     library.build()
     generation, _ = _state(library)
     renamed = library.corpus_dir.parent / "copy-of-report.pdf"
     shutil.copy(fixtures["pdf"], renamed)
-    outcome = add_files(library.corpus_dir, library.index_dir, [renamed], {})
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [renamed], {})
     assert outcome.skipped == [f"{renamed}: already in the corpus as xyz-co4; skipped"]
     report = library.build()
     assert not report.written and _state(library)[0] == generation
@@ -94,7 +94,7 @@ def test_bad_files_are_left_out_and_the_good_ones_of_the_same_call_added(
         library: Engine, fixtures: dict[str, Path], tmp_path: Path) -> None:
     bad = tmp_path / "scan.pdf"
     bad.write_bytes(b"%PDF-1.4\n%broken")
-    outcome = add_files(library.corpus_dir, library.index_dir, [bad, fixtures["html"]], {})
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [bad, fixtures["html"]], {})
     assert outcome.added == ["xyz-press"]
     assert len(outcome.failed) == 1 and outcome.failed[0].startswith("scan.pdf: ")
     assert not (library.corpus_dir / "scan.pdf").exists()
@@ -105,14 +105,14 @@ def test_a_failed_add_leaves_the_index_answering_as_before(library: Engine, tmp_
     state = _state(library)
     bad = tmp_path / "photo.txt"
     bad.write_bytes(b"\x89PNG\0\0")
-    outcome = add_files(library.corpus_dir, library.index_dir, [bad], {})
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [bad], {})
     assert outcome.failed and not outcome.added
     assert _state(library) == state
     assert make_engine(library.corpus_dir, library.index_dir).ask("When do fishing boats return?", k=2) == before
 
 
 def test_remove_embeds_nothing_and_forgets_the_document(library: Engine, fixtures: dict[str, Path]) -> None:
-    add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"]], {})
+    add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"]], {})
     library.build()
     sha = library.index.document("xyz-co4").sha256
     assert remove_document(library.corpus_dir, "xyz-co4") == "xyz-co4.pdf"
@@ -160,28 +160,28 @@ def test_add_refuses_a_name_clash_and_replace_updates(library: Engine, tmp_path:
     other = tmp_path / "elsewhere"
     other.mkdir()
     (other / "harbour.md").write_text("# Harbour report\n\nA new harbour text.\n", encoding="utf-8")
-    outcome = add_files(library.corpus_dir, library.index_dir, [other / "harbour.md"], {})
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [other / "harbour.md"], {})
     assert outcome.failed == ["harbour.md: the corpus already holds a different version of it as document "
                               "harbour; pass --replace to update it"]
-    outcome = add_files(library.corpus_dir, library.index_dir, [other / "harbour.md"], {}, replace=True)
+    outcome = add_files(library.corpus_dir, library.store.text_cache(), [other / "harbour.md"], {}, replace=True)
     assert outcome.added == ["harbour"]
     assert library.build().changed == ("harbour",)
 
 
 def test_flags_become_the_sidecar_and_title_needs_one_file(library: Engine, fixtures: dict[str, Path]) -> None:
     meta = {"title": "Press release", "date": "2023-05-12"}
-    add_files(library.corpus_dir, library.index_dir, [fixtures["html"]], meta)
+    add_files(library.corpus_dir, library.store.text_cache(), [fixtures["html"]], meta)
     sidecar = json.loads((library.corpus_dir / "xyz-press.html.meta.json").read_text())
     assert sidecar == meta
     with pytest.raises(UsageError, match="--title names one document but 2 files"):
-        add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"], fixtures["docx"]], {"title": "X"})
+        add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"], fixtures["docx"]], {"title": "X"})
 
 
 def test_a_serving_engine_picks_up_a_document_added_by_another_process(
         library: Engine, fixtures: dict[str, Path]) -> None:
     serving = make_engine(library.corpus_dir, library.index_dir)
     assert "xyz-co4" not in {doc.doc_id for doc in serving.index.manifest.documents}
-    add_files(library.corpus_dir, library.index_dir, [fixtures["pdf"]], {})
+    add_files(library.corpus_dir, library.store.text_cache(), [fixtures["pdf"]], {})
     make_engine(library.corpus_dir, library.index_dir).build()  # as `verbatim add` in another process would
     answer = serving.ask(QUESTION, k=1, filters=Filters(frozenset({"xyz-co4"})))
     assert answer.hits[0].chunk.doc_id == "xyz-co4"

@@ -1,0 +1,108 @@
+"""The plain REST API, served by `verbatim serve` beside the Gradio app, for scripts and load balancers.
+
+    POST /api/ask     {"question", "k", "history", "docs"} -> the JSON of `verbatim ask --json`
+    GET  /api/docs    the indexed documents, as `verbatim docs --json` prints them (in a list)
+    GET  /api/health  200 when the index answers (its generation and size), 503 when it cannot
+
+The OpenAPI description is at /openapi.json and its page at /docs. Bad input gets a 4xx
+whose `detail` is the message the CLI prints: 400 for a value the search refuses (an empty
+question, k outside 1-50, an unknown document), 422 for a body of the wrong shape; 503 when
+the index cannot be read (a database that does not answer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.errors import UsageError, VerbatimError
+from app.render import answer_to_dict
+from app.search import Filters
+
+if TYPE_CHECKING:
+    from app.search import Engine
+
+PREFIX = "/api"
+
+
+class AskRequest(BaseModel):
+    """A question, as `verbatim ask` takes it."""
+
+    question: str = Field(description="the question (1-1,000 characters)",
+                          examples=["How many citizens were killed?"])
+    k: int = Field(5, description="how many passages to return (1-50)")
+    history: list[str] = Field(default_factory=list,
+                               description="the conversation's earlier questions, oldest first (for follow-ups)")
+    docs: list[str] = Field(default_factory=list, description="search only these document ids (empty: all)")
+
+
+def _refused(exc: VerbatimError) -> JSONResponse:
+    status = 400 if isinstance(exc, UsageError) else 503
+    return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def api_router(engine: Engine) -> APIRouter:
+    """The /api routes over one engine (the same one the Gradio app answers with)."""
+    router = APIRouter(prefix=PREFIX, tags=["search"])
+
+    @router.post("/ask", summary="Answer a question with verbatim, cited passages",
+                 responses={400: {"description": "the question, k or a document id was refused"},
+                            503: {"description": "the index cannot be read"}})
+    def ask(request: AskRequest) -> Any:
+        """The passages that answer the question, quoted exactly, with citations and highlights:
+        the JSON `verbatim ask --json` prints (question, abstained, level, confidence,
+        searched_as, answerable, passages)."""
+        try:
+            answer = engine.ask(request.question, request.k, request.history, Filters(frozenset(request.docs)))
+        except VerbatimError as exc:
+            return _refused(exc)
+        return answer_to_dict(answer)
+
+    @router.get("/docs", summary="The indexed documents")
+    def documents() -> Any:
+        """One object per document, as `verbatim docs --json` prints them: id, title, date,
+        format, pages, passages, sha256 and the rest of its citation metadata."""
+        try:
+            manifest = engine.index.manifest
+        except VerbatimError as exc:
+            return _refused(exc)
+        return [{**asdict(doc), "passages": doc.chunks} for doc in manifest.documents]
+
+    @router.get("/health", summary="Whether this replica can answer",
+                responses={503: {"description": "the index cannot be read"}})
+    def health() -> Any:
+        """200 with the current generation and counts when the index (and its database) answers."""
+        try:
+            index = engine.index
+        except VerbatimError as exc:
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        return {"status": "ok", "generation": index.manifest.generation, "store": engine.store.location,
+                "documents": len(index.manifest.documents), "passages": len(index.chunks)}
+
+    return router
+
+
+def _field_errors(exc: RequestValidationError) -> str:
+    """Pydantic's errors as one line: which field, what was wrong, what was given."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "the request body"
+        given = f"; got {error['input']!r}" if "input" in error and error.get("type") != "missing" else ""
+        parts.append(f"{where}: {error.get('msg', 'invalid')}{given}"[:300])
+    return "; ".join(parts)
+
+
+def add_api(server: FastAPI, engine: Engine) -> None:
+    """Mount the REST routes on `server`; malformed bodies get one readable 422 message."""
+    server.include_router(api_router(engine))
+
+    async def malformed(request: Request, exc: Exception) -> JSONResponse:
+        message = _field_errors(exc) if isinstance(exc, RequestValidationError) else str(exc)
+        return JSONResponse({"detail": message}, status_code=422)
+
+    server.add_exception_handler(RequestValidationError, malformed)

@@ -1,0 +1,270 @@
+"""Builds into the database store: the same plan as the folder build, written as one transaction.
+
+A build holds the collection's advisory lock from planning to commit, so two `add`s at once
+run one after the other and both land. The new documents are read, chunked and embedded
+first (each document's vectors committed to `partial_vectors` as soon as they exist, so an
+interrupted build resumes); then one transaction deletes the passages of removed and changed
+documents, inserts the new passages and their vectors, rebuilds the bm25s index over every
+passage and stores its files for the new generation, and makes that generation current. A
+build killed at any moment leaves the previous generation whole: PostgreSQL rolls back the
+transaction of a connection that went away. Passages are inserted into the live HNSW index;
+when the collection starts empty the graph is built once after the bulk load instead.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
+from app.chunk import Chunk, ChunkSettings
+from app.documents import scan_corpus
+from app.embed import Embedder
+from app.errors import CorpusError, IndexStateError
+from app.lexical import LexicalIndex
+from app.pgann import measure_recall
+from app.pgschema import DOCUMENT_FIELDS, PASSAGE_COLUMNS, chunk_from, chunk_values, read_state, writer_lock_key
+from app.resume import Vectors, embed_jobs
+from app.store import Manifest
+
+if TYPE_CHECKING:
+    from app.pgstore import PgStore
+
+HNSW_M = 16  # pgvector's defaults
+EF_CONSTRUCTION = 64
+BULK_MEMORY = "1GB"  # maintenance_work_mem while the graph is built: ~2 kB a passage must fit
+
+
+class DatabasePartial:
+    """`partial_vectors` rows: each document's vectors, committed as soon as they exist."""
+
+    def __init__(self, conn: Any, schema: str) -> None:
+        self.conn, self.schema = conn, schema
+
+    def read(self, key: str) -> bytes | None:
+        row = self.conn.execute(f"SELECT data FROM {self.schema}.partial_vectors WHERE key = %s", (key,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def write(self, key: str, data: bytes) -> None:
+        self.conn.execute(f"INSERT INTO {self.schema}.partial_vectors (key, data) VALUES (%s, %s) "
+                          "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data", (key, data))
+
+    def clear(self) -> None:
+        self.conn.execute(f"DELETE FROM {self.schema}.partial_vectors")
+
+
+def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
+         reuse: bool, only: frozenset[str] | None) -> BuildReport:
+    """Bring the database in line with the corpus folder (`only`: just these documents)."""
+    import psycopg
+
+    began = time.perf_counter()
+    conn = store.connect()
+    try:
+        if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+            raise IndexStateError(f"the database {store.location} is a read-only standby; run index, add and "
+                                  "remove against the primary (replicas follow it)")
+        _lock(conn, store, show_progress)
+        plan, previous, reusable = _plan(conn, store, corpus_dir, embedder, settings, reuse, only)
+        failures = tuple(entry["reason"] for entry in plan.failures.values())
+        if reusable and previous is not None and plan.changes_nothing(previous):
+            count = conn.execute(f"SELECT count(*) FROM {store.schema}.passages").fetchone()[0]
+            return BuildReport(len(plan.keep), count, 0, count, time.perf_counter() - began, failures=failures,
+                               written=False)
+        fresh, warnings = chunk_fresh(plan, settings)
+        partial = DatabasePartial(conn, store.schema)
+        jobs = [embedding_job(doc, fresh[doc.doc_id]) for doc in plan.fresh]
+        vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
+        passages = _commit(conn, store, plan, fresh, vectors, previous if reusable else None, embedder, settings)
+        partial.clear()
+        conn.execute(f"DELETE FROM {store.schema}.texts t WHERE NOT EXISTS "
+                     f"(SELECT 1 FROM {store.schema}.documents d WHERE d.sha256 = t.sha256)")
+    except psycopg.OperationalError as exc:
+        raise IndexStateError(f"the database {store.location} went away during the build ({exc}); nothing of "
+                              "this build was committed, and the next build resumes its embeddings") from exc
+    finally:
+        conn.close()  # also releases the advisory lock
+    embedded = sum(job.passages for job in jobs)
+    return BuildReport(len(plan.keep) + len(plan.fresh), passages, embedded, passages - embedded,
+                       time.perf_counter() - began, tuple(plan.added), tuple(plan.changed), tuple(plan.removed),
+                       failures, warnings, resumed=resumed)
+
+
+def _plan(conn: Any, store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, reuse: bool,
+          only: frozenset[str] | None) -> tuple[SyncPlan, Manifest | None, bool]:
+    """What the build does, planned against the database's current generation (under the lock);
+    also that generation, and whether its vectors can be kept."""
+    previous = read_state(conn, store.schema)
+    only = only if previous is not None else None  # an empty database first takes the whole folder
+    reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
+                and previous.chunking == settings.as_dict())
+    if only is not None and previous is not None and not reusable:
+        raise IndexStateError(f"the index in {store.location} was built with other settings or another model; "
+                              f"run first: verbatim --store {store.location} index --rebuild")
+    files = [f for f in scan_corpus(corpus_dir) if only is None or f.doc_id in only]
+    plan = plan_sync(store.text_cache(), files, _scoped(previous, only), reusable)
+    if only is not None and previous is not None:
+        _keep_the_rest(plan, previous, only, {f.name for f in files})
+    if not plan.keep and not plan.fresh:
+        failures = [entry["reason"] for entry in plan.failures.values()]
+        detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
+        raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
+    return plan, previous, reusable
+
+
+def _lock(conn: Any, store: PgStore, show_progress: bool) -> None:
+    key = writer_lock_key(store.schema)
+    if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
+        if show_progress:
+            import sys
+
+            print(f"waiting for another build of {store.location} to finish", file=sys.stderr)
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+
+
+def _scoped(previous: Manifest | None, only: frozenset[str] | None) -> Manifest | None:
+    """What the plan compares the corpus files with: all of the index, or just the touched documents."""
+    if previous is None or only is None:
+        return previous
+    return replace(previous, documents=[doc for doc in previous.documents if doc.doc_id in only])
+
+
+def _keep_the_rest(plan: SyncPlan, previous: Manifest, only: frozenset[str], names: set[str]) -> None:
+    """An add or remove touches its documents only: every other document stays as it is."""
+    plan.keep = sorted([doc for doc in previous.documents if doc.doc_id not in only] + plan.keep,
+                       key=lambda doc: doc.path)
+    kept_failures = {name: entry for name, entry in previous.failures.items() if name not in names}
+    plan.failures = {**kept_failures, **plan.failures}
+
+
+def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chunk]], vectors: dict[str, Vectors],
+            previous: Manifest | None, embedder: Embedder, settings: ChunkSettings) -> int:
+    """One transaction: the new generation becomes current, or nothing changes. Returns the passage count."""
+    s = store.schema
+    dimension = embedder.spec.dimension
+    records = {doc.doc_id: record_for(doc, len(fresh[doc.doc_id]), plan.sidecars.get(doc.doc_id, {}))
+               for doc in plan.fresh}
+    kept = {doc.doc_id: doc for doc in plan.keep}
+    before = {doc.doc_id: doc for doc in previous.documents} if previous else {}
+    with conn.transaction():
+        started_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {s}.passages)").fetchone()[0]
+        held = [row[0] for row in conn.execute(f"SELECT doc_id FROM {s}.documents").fetchall()]
+        conn.execute(f"DELETE FROM {s}.passages WHERE doc_id = ANY(%s)", ([d for d in held if d not in kept],))
+        conn.execute(f"DELETE FROM {s}.documents WHERE doc_id = ANY(%s)",
+                     ([d for d in held if d not in kept and d not in records],))
+        changed = [doc for doc_id, doc in kept.items() if before.get(doc_id) != doc] + list(records.values())
+        _upsert_documents(conn, s, changed)
+        bulk = _prepare_vectors(conn, s, dimension, started_empty)
+        _insert_passages(conn, s, [(fresh[d], vectors[d]) for d in sorted(records, key=lambda d: records[d].path)])
+        if bulk:
+            conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+            conn.execute(f"CREATE INDEX passages_embedding ON {s}.passages USING hnsw (embedding vector_ip_ops) "
+                         f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
+        generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        count = _write_lexical(conn, s, generation)
+        described = _vector_description(conn, s, count, bulk, previous)
+        _write_state(conn, s, generation, embedder, settings, plan, described)
+    return count
+
+
+def _upsert_documents(conn: Any, s: str, records: list[Any]) -> None:
+    columns = ", ".join(DOCUMENT_FIELDS)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in DOCUMENT_FIELDS[1:])
+    with conn.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {s}.documents ({columns}) VALUES ({', '.join(['%s'] * len(DOCUMENT_FIELDS))}) "
+                           f"ON CONFLICT (doc_id) DO UPDATE SET {updates}",
+                           [tuple(asdict(record)[name] for name in DOCUMENT_FIELDS) for record in records])
+
+
+def _prepare_vectors(conn: Any, s: str, dimension: int, started_empty: bool) -> bool:
+    """The vector column typed with the model's dimension. True for a bulk load: the graph is
+    dropped and built after the load, which locks readers out until the commit; so only when
+    the collection was empty, or its vectors change dimension (a new model). Otherwise the
+    new passages go into the live graph and readers go on reading the previous generation."""
+    typmod = conn.execute("SELECT atttypmod FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'embedding'",
+                          (f"{s}.passages",)).fetchone()[0]
+    bulk = started_empty or typmod != dimension
+    if bulk:
+        conn.execute(f"DROP INDEX IF EXISTS {s}.passages_embedding")
+        if typmod != dimension:
+            conn.execute(f"DELETE FROM {s}.passages")
+            conn.execute(f"ALTER TABLE {s}.passages ALTER COLUMN embedding TYPE vector({dimension})")
+    return bulk
+
+
+def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors]]) -> None:
+    """COPY the passages (ids taken from the sequence in order) and their sentence vectors."""
+    total = sum(len(chunks) for chunks, _ in documents)
+    if not total:
+        return
+    ids = [row[0] for row in conn.execute(f"SELECT nextval('{s}.passages_id_seq') FROM generate_series(1, %s)",
+                                          (total,)).fetchall()]
+    types = ["bigint", "text", "int4", "int4", "text", "text", "int4", "int4[]", "int4", "int4[]", "text", "text[]",
+             "text", "vector"]
+    position = 0
+    with conn.cursor() as cursor:
+        with cursor.copy(f"COPY {s}.passages (id, {PASSAGE_COLUMNS}, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for chunks, vectors in documents:
+                for number, chunk in enumerate(chunks):
+                    copy.write_row((ids[position + number], *chunk_values(chunk), vectors.passages[number]))
+                position += len(chunks)
+        position = 0
+        with cursor.copy(f"COPY {s}.sentence_vectors (passage_id, data) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["bigint", "bytea"])
+            for chunks, vectors in documents:
+                first = 0
+                for number, chunk in enumerate(chunks):
+                    count = len(chunk.sentences)
+                    copy.write_row((ids[position + number], vectors.sentences[first : first + count].tobytes()))
+                    first += count
+                position += len(chunks)
+
+
+def _write_lexical(conn: Any, s: str, generation: str) -> int:
+    """The bm25s index over every passage in the folder store's row order, each analysed in its
+    document's language as the folder build does, stored for `generation`."""
+    import numpy as np
+
+    rows = conn.execute(f"SELECT p.id, {', '.join('p.' + c.strip() for c in PASSAGE_COLUMNS.split(','))}, d.language "
+                        f"FROM {s}.passages p JOIN {s}.documents d USING (doc_id) "
+                        'ORDER BY d.path COLLATE "C", p.start_offset').fetchall()
+    chunks = [chunk_from(row[1:-1]) for row in rows]
+    lexical = LexicalIndex.build([chunk.ranking_text for chunk in chunks], [row[-1] for row in rows])
+    with tempfile.TemporaryDirectory(prefix="verbatim-bm25-") as scratch:
+        folder = Path(scratch)
+        lexical.save(folder)
+        np.save(folder / "ids.npy", np.asarray([row[0] for row in rows], dtype=np.int64), allow_pickle=False)
+        files = [(generation, path.name, path.read_bytes()) for path in sorted(folder.iterdir()) if path.is_file()]
+    with conn.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {s}.lexical_files (generation, name, data) VALUES (%s, %s, %s)", files)
+    conn.execute(f"DELETE FROM {s}.lexical_files WHERE generation <> %s", (generation,))
+    return len(rows)
+
+
+def _vector_description(conn: Any, s: str, count: int, bulk: bool, previous: Manifest | None) -> dict[str, Any]:
+    """The HNSW settings and recall: measured when the graph was built or the collection doubled since."""
+    old = previous.vectors if previous is not None else {}
+    measured_at = int(old.get("measured_at_passages") or 0)
+    if not bulk and old.get("type") == "hnsw" and count < 2 * max(measured_at, 500):
+        return dict(old)
+    return {"type": "hnsw", "engine": "pgvector", "m": HNSW_M, "ef_construction": EF_CONSTRUCTION,
+            **measure_recall(conn, s, count)}
+
+
+def _write_state(conn: Any, s: str, generation: str, embedder: Embedder, settings: ChunkSettings, plan: SyncPlan,
+                 vectors: dict[str, Any]) -> None:
+    from psycopg.types.json import Jsonb
+
+    conn.execute(
+        f"INSERT INTO {s}.state (singleton, generation, built_at, model, chunking, failures, vectors) "
+        "VALUES (true, %s, %s, %s, %s, %s, %s) ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, "
+        "built_at = EXCLUDED.built_at, model = EXCLUDED.model, chunking = EXCLUDED.chunking, "
+        "failures = EXCLUDED.failures, vectors = EXCLUDED.vectors",
+        (generation, datetime.now(UTC).isoformat(timespec="seconds"), Jsonb(asdict(embedder.spec)),
+         Jsonb(settings.as_dict()), Jsonb(plan.failures), Jsonb(vectors)))

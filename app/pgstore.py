@@ -1,0 +1,268 @@
+"""The database store: the whole index in PostgreSQL with pgvector (`--store postgresql://...`).
+
+Several app replicas, on one machine or many, share one collection: each asks the database
+for the current generation before every question (one indexed read of one row) and loads a
+new one when it changed. Passage vectors are searched in the database through a pgvector
+HNSW index; the passages' texts and citation fields, and the bm25s index of the current
+generation, are held by each replica (the bm25s files are cached on local disk by
+generation, memory-mapped). Sentence vectors for highlighting are read for the returned
+passages only. Builds (`index`, `add`, `remove`) are written by `app.pgbuild`.
+
+The database, not a folder, is the collection: reading commands never sync it with their
+corpus folder (another machine's `add` would otherwise be undone); on an empty database they
+build it from the corpus folder first, as the folder store does on first start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.chunk import Chunk, ChunkSettings
+from app.embed import Embedder, ModelSpec
+from app.errors import IndexStateError
+from app.formats import READER_VERSION, Extracted
+from app.lexical import LexicalIndex
+from app.pgindex import PgIndex
+from app.pgschema import PASSAGE_COLUMNS, chunk_from, connect, ensure_schema, read_state, redacted, split_url
+from app.store import DocumentRecord, Manifest
+from app.stores import TextCache, collection_name, model_mismatch
+
+if TYPE_CHECKING:
+
+    from app.build import BuildReport
+
+def cache_key(conninfo: str, schema: str) -> str:
+    """A readable, unique folder name for a collection: host-port-database-schema-hash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(conninfo)
+    readable = "-".join(str(part) for part in (parts.hostname or "local", parts.port or 5432,
+                                                 parts.path.strip("/") or "db", schema))
+    digest = hashlib.sha256(f"{conninfo}\0{schema}".encode()).hexdigest()[:8]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{readable}-{digest}")
+
+
+class DatabaseTexts:
+    """Extracted canonical texts in the `texts` table, by the file's sha256."""
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+
+    def read(self, sha256: str, current: bool = True) -> Extracted | None:
+        """The kept text; None when there is none, or (`current`) when an older reader extracted it."""
+        row = self.store.query(f"SELECT format, text, meta, pages, reader FROM {self.store.schema}.texts "
+                               "WHERE sha256 = %s", (sha256,))
+        if not row or (current and row[0][4] != READER_VERSION):
+            return None
+        return Extracted(row[0][0], row[0][1], row[0][2], row[0][3])
+
+    def write(self, sha256: str, extracted: Extracted) -> None:
+        """Keep a text; one an older reader kept for the same file is replaced (the build that read
+        the file again re-indexes its document)."""
+        from psycopg.types.json import Jsonb
+
+        self.store.query(f"INSERT INTO {self.store.schema}.texts (sha256, format, meta, pages, text, reader) "
+                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO UPDATE SET format = EXCLUDED.format, "
+                         "meta = EXCLUDED.meta, pages = EXCLUDED.pages, text = EXCLUDED.text, reader = EXCLUDED.reader "
+                         f"WHERE {self.store.schema}.texts.reader <> EXCLUDED.reader",
+                         (sha256, extracted.format, Jsonb(extracted.meta), extracted.pages, extracted.text,
+                          READER_VERSION), fetch=False)
+
+
+_POOLS: dict[str, Any] = {}  # conninfo -> ConnectionPool: a process-wide resource, like the connections it holds
+_POOLS_LOCK = threading.Lock()
+
+
+def _shared_pool(conninfo: str) -> Any:
+    import atexit
+
+    from pgvector.psycopg import register_vector
+    from psycopg_pool import ConnectionPool
+
+    with _POOLS_LOCK:
+        if conninfo not in _POOLS:
+            if not _POOLS:
+                atexit.register(lambda: [pool.close() for pool in _POOLS.values()])
+            _POOLS[conninfo] = ConnectionPool(
+                conninfo, min_size=1, max_size=8, open=True, configure=register_vector,
+                kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "verbatim"})
+        return _POOLS[conninfo]
+
+
+class PgStore:
+    """One collection in a PostgreSQL database (see app.pgschema for the tables)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conninfo, self.schema = split_url(url)
+        self.location = redacted(url)
+        self._checked = False
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        self._chunks: dict[int, Chunk] = {}  # passages loaded so far, by id: a new generation fetches only its new ones
+
+    def connect(self) -> Any:
+        """A new autocommit connection with the schema checked (created or migrated when needed)."""
+        conn = connect(self.conninfo, self.location)
+        if not self._checked:
+            ensure_schema(conn, self.schema, self.location)
+            self._checked = True
+        from pgvector.psycopg import register_vector
+
+        register_vector(conn)
+        return conn
+
+    @property
+    def pool(self) -> Any:
+        """Connections shared by the threads of this process (one pool per database, closed at exit)."""
+        with self._lock:
+            if self._pool is None:
+                self.connect().close()  # fails early, with the message, when the database is unreachable
+                self._pool = _shared_pool(self.conninfo)
+            return self._pool
+
+    def query(self, sql: str, params: Any = None, fetch: bool = True) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        try:
+            with self.pool.connection() as conn:
+                cursor = conn.execute(sql, params)
+                return cursor.fetchall() if fetch else []
+        except psycopg.OperationalError as exc:
+            raise IndexStateError(f"the database {self.location} did not answer ({exc}); "
+                                  "check that PostgreSQL runs there") from exc
+
+    def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
+              reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
+        from app.pgbuild import sync
+
+        return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)
+
+    def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
+        """Only the model and the chunking: the database, not the corpus folder, is the collection."""
+        manifest = self.read_manifest()
+        return ["no index has been built yet"] if manifest is None else model_mismatch(manifest, spec, settings)
+
+    def reasons_to_build(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
+        manifest = self.read_manifest()
+        if manifest is None:
+            return ["no index has been built yet"]
+        reasons = model_mismatch(manifest, spec, settings)
+        if reasons:
+            raise IndexStateError(f"the index in {self.location} does not fit this process: {'; '.join(reasons)}; "
+                                  f"run: verbatim --store {self.location} index --rebuild (or set "
+                                  "VERBATIM_BACKEND to the backend it was built with)")
+        return []
+
+    def stamp(self) -> object:
+        rows = self.query(f"SELECT generation FROM {self.schema}.state")
+        return rows[0][0] if rows else None
+
+    def read_manifest(self) -> Manifest | None:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return read_state(conn, self.schema)
+
+    def load(self) -> PgIndex | None:
+        """The current generation, read from one snapshot of the database."""
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            manifest = read_state(conn, self.schema)
+            if manifest is None:
+                return None
+            folder = self._lexical_folder(conn, manifest.generation)
+            import numpy as np
+
+            ids = np.load(folder / "ids.npy", allow_pickle=False)
+            self._fetch_chunks(conn, ids)
+        chunks = [self._chunks[int(i)] for i in ids]
+        self._chunks = {int(i): chunk for i, chunk in zip(ids, chunks)}  # forget removed passages
+        return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids)
+
+    def _fetch_chunks(self, conn: Any, ids: Any) -> None:
+        missing = [int(i) for i in ids if int(i) not in self._chunks]
+        if not missing:
+            return
+        where = "" if len(missing) == len(ids) else " WHERE id = ANY(%s)"
+        cursor = conn.execute(f"SELECT id, {PASSAGE_COLUMNS} FROM {self.schema}.passages{where}",
+                              (missing,) if where else None)
+        for row in cursor:
+            self._chunks[row[0]] = chunk_from(row[1:])
+        absent = [i for i in missing if i not in self._chunks]
+        if absent:
+            raise IndexStateError(f"the index in {self.location} lists {len(absent)} passage(s) it does not hold; "
+                                  f"run: verbatim --store {self.location} index --rebuild")
+
+    def _lexical_folder(self, conn: Any, generation: str) -> Path:
+        """The generation's bm25s files, from the local cache or else fetched once from the database."""
+        root = self._cache_root()
+        folder = root / generation
+        if not (folder / "ids.npy").is_file():
+            root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=root))
+            files = conn.execute(f"SELECT name, data FROM {self.schema}.lexical_files WHERE generation = %s",
+                                 (generation,)).fetchall()
+            for name, data in files:
+                (staging / name).write_bytes(data)
+            if not (staging / "ids.npy").is_file():
+                shutil.rmtree(staging, ignore_errors=True)
+                raise IndexStateError(f"the lexical index of generation {generation} is missing from "
+                                      f"{self.location}; run: verbatim --store {self.location} index --rebuild")
+            try:
+                os.rename(staging, folder)
+            except OSError:  # another process of this machine cached it first
+                shutil.rmtree(staging, ignore_errors=True)
+        for old in root.iterdir():  # earlier generations (a process still mapping one keeps its inode)
+            if old.name != generation and not old.name.startswith(".fetch-"):
+                shutil.rmtree(old, ignore_errors=True)
+        return folder
+
+    def text_cache(self) -> TextCache:
+        return DatabaseTexts(self)
+
+    def held_documents(self) -> list[DocumentRecord] | None:
+        manifest = self.read_manifest()
+        return manifest.documents if manifest is not None else []
+
+    def cli_args(self) -> list[str]:
+        return ["--store", self.url]
+
+    def size_mib(self) -> float:
+        rows = self.query("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n "
+                          "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')", (self.schema,))
+        return round(int(rows[0][0]) / 2**20, 1)
+
+    def discard(self) -> None:
+        self.query(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE", fetch=False)
+        shutil.rmtree(self._cache_root(), ignore_errors=True)
+
+    def _cache_root(self) -> Path:
+        """Where this collection's bm25s files are cached ($VERBATIM_CACHE, default ~/.cache/verbatim)."""
+        base = os.environ.get("VERBATIM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "verbatim")
+        return Path(base) / "pg" / cache_key(self.conninfo, self.schema)
+
+    def server_pid(self) -> int | None:
+        """The PostgreSQL server's main process id when it runs on this machine (for CPU and
+        memory figures): the parent of this connection's backend, when that is a postgres process."""
+        import psutil
+
+        backend = int(self.query("SELECT pg_backend_pid()")[0][0])
+        try:
+            parent = psutil.Process(backend).parent()
+        except psutil.Error:
+            return None
+        return parent.pid if parent is not None and "postgres" in parent.name() else None
+
+    def beside(self, folder: Path, name: str) -> PgStore:
+        from app.pgschema import with_schema
+
+        return PgStore(with_schema(self.conninfo, collection_name(name)))
+
+
