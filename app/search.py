@@ -507,7 +507,7 @@ class Engine:
         with self._index_lock:
             if self._lexicon is None or self._lexicon[0] is not index:
                 declared = [doc.language for doc in index.manifest.documents]
-                self._lexicon = (index, Lexicon.of(index.chunks, declared))
+                self._lexicon = (index, Lexicon.of(index.chunks, declared, index.lexical.words))
             return self._lexicon[1]
 
     def ask(self, question: str, k: int = 5, history: Sequence[str] = (), filters: Filters = Filters()) -> Answer:

@@ -23,12 +23,11 @@ claims); SciFact's test split was not looked at.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from app.lexical import fold_for_matching
+from app.lexical import count_words, fold_for_matching
 
 MIN_LENGTH = 4  # shorter words are too ambiguous to correct ("wat": what? was? war?)
 LONG_WORD = 7  # from this length on, two edits are allowed
@@ -53,10 +52,7 @@ class Vocabulary:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Vocabulary:
-        counts: Counter[str] = Counter()
-        for text in texts:
-            counts.update(_LETTERS.findall(fold_for_matching(text)))
-        return cls(dict(counts))
+        return cls(count_words(texts))
 
     def __contains__(self, word: object) -> bool:
         return word in self.counts

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.fusion import minmax, minmax_fusion, ranks, rrf_fusion
@@ -54,3 +56,17 @@ def test_rrf_by_hand() -> None:
     assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
     assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
     assert ranks({7: 1.0, 8: 3.0}) == {8: 1, 7: 2}
+
+
+def test_word_counts_are_kept_with_the_index_and_read_back(tmp_path: Path) -> None:
+    texts = ["Firearms were stolen in Taldykorgan.", "The firearms were recovered; 3 273 of them."]
+    LexicalIndex.build(texts).save(tmp_path)
+    words = LexicalIndex.load(tmp_path).words
+    assert words == {"firearms": 2, "were": 2, "stolen": 1, "in": 1, "taldykorgan": 1, "the": 1,
+                     "recovered": 1, "of": 1, "them": 1}
+
+
+def test_an_index_saved_before_word_counts_says_it_has_none(tmp_path: Path) -> None:
+    LexicalIndex.build(["Firearms were stolen."]).save(tmp_path)
+    (tmp_path / "words.json").unlink()
+    assert LexicalIndex.load(tmp_path).words is None
