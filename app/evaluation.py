@@ -156,7 +156,10 @@ def evaluate(
     misses = []
     highlighted: list[bool] = []
     for item in items:
-        result = answer(item)
+        try:
+            result = answer(item)
+        except UsageError as refusal:  # refused as the app refuses it ("?"): an abstention without passages
+            result = Answer(item.question, True, [], 0.0, item.question, level="none", notice=str(refusal))
         abstained[item.id] = result.abstained
         gold = relevant_chunks(item, chunks) if item.answerable else set()
         # A passage shown once for several documents (near-identical twins) counts for any of them.

@@ -149,9 +149,10 @@ class Answer:
             raise ValueError(f"level {self.level!r} is not one of {LEVELS}")
 
 
-def validate_question(question: str) -> str:
+def validate_question(question: str, follow_up: bool = False) -> str:
     """The question stripped; UsageError when it is empty, over 1,000 characters or has no word to
-    search for ("?", "*", "the and of")."""
+    search for ("?", "*", "the and of"). A `follow_up` (asked after earlier questions) needs only a
+    word: "Why?" or "And then?" is searched with the conversation's earlier question."""
     from app.qpp import has_content
 
     text = question.strip()
@@ -162,7 +163,7 @@ def validate_question(question: str) -> str:
             f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
             "Ask a shorter question."
         )
-    if not has_content(text):
+    if not has_content(text) and not (follow_up and any(ch.isalpha() for ch in text)):
         raise UsageError(f"the question {text[:80]!r} has no word to search for; ask about something the "
                          "documents may say, such as: How many citizens were killed?")
     return text
@@ -518,7 +519,7 @@ class Engine:
         from app.language import foreign_language, language_name
         from app.spelling import correct
 
-        text = validate_question(question)
+        text = validate_question(question, bool(history))
         validate_k(k)
         index = self.index
         unknown = sorted(filters.docs - {doc.doc_id for doc in index.manifest.documents})

@@ -59,6 +59,18 @@ def test_quote_split_across_passages_is_reported() -> None:
     assert label_errors([item], [text], chunks) == ["q1: no single passage contains any of its quotes"]
 
 
+def test_a_question_the_app_refuses_counts_as_an_abstention_without_passages() -> None:
+    chunks = chunk_document("d", "One apple.")
+    items = [EvalItem("a", "apple?", ("one apple",), "factoid"), EvalItem("b", "?", (), "off-topic")]
+
+    def answer(item: EvalItem) -> Answer:
+        raise UsageError(f"the question {item.question!r} has no word to search for")
+
+    result = evaluate(items, answer, chunks)
+    assert result.metrics["false_abstention_rate"] == 1.0 and result.metrics["abstention@off-topic"] == 1.0
+    assert [row["level"] for row in result.per_question] == ["none", "none"]
+
+
 def test_metrics_by_hand() -> None:
     text = "One apple.\n\n---\n\nTwo pears.\n\n---\n\nThree plums."
     chunks = chunk_document("d", text)

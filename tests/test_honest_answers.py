@@ -57,6 +57,16 @@ def test_a_follow_up_is_ranked_by_its_own_words(built_index: tuple[Path, Path]) 
     assert answer["searched_as"] == "How many citizens were killed? And how many were convicted?"
 
 
+def test_a_follow_up_of_only_small_words_is_searched_with_its_conversation(built_index: tuple[Path, Path]) -> None:
+    history = ["How many citizens were killed?"]
+    [why] = ask(built_index, json.dumps({"question": "Why?", "history": history}))
+    assert why["searched_as"] == "How many citizens were killed? Why?" and why["passages"]
+    corpus, folder = built_index  # without a letter it is still refused, conversation or not
+    result = run_cli("--corpus", str(corpus), "--index", str(folder), "ask", "--json", "-",
+                     stdin=json.dumps({"question": "?", "history": history}) + "\n")
+    assert "has no word to search for" in result.stderr
+
+
 def test_a_question_in_another_language_says_which_language_the_documents_are_in(
         built_index: tuple[Path, Path]) -> None:
     alone, after_english = ask(built_index, "Сколько граждан было убито?", json.dumps(
