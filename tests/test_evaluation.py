@@ -26,7 +26,7 @@ def test_fold_ignores_emphasis_quotes_case_space_and_accents() -> None:
         "over 3 500 officers \"january events\" d'etat"
 
 
-@pytest.mark.parametrize("name", ["speech.jsonl", "dev.jsonl", "tuning.jsonl", "heldout-v1.jsonl"])
+@pytest.mark.parametrize("name", ["speech.jsonl", "dev.jsonl", "tuning.jsonl", "heldout-v1.jsonl", "final.jsonl"])
 def test_shipped_sets_are_valid_and_every_quote_is_in_one_passage(name: str, speech_text: str) -> None:
     items = load_items(EVAL / name)
     chunks = chunk_document("speech", speech_text)
