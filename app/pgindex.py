@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
     from app.pgstore import PgStore
 
-DENSE_DEPTH = 100  # passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH); see the README
+# Passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH): the folder store's candidate
+# depth (RankingSettings.depth), so both stores fuse the same candidates. At 100, SciFact test lost
+# 1.4 points of Recall@100 (0.948 against 0.962) and 0.6 of nDCG@10; see the README.
+DENSE_DEPTH = 1000
 
 
 def dense_depth() -> int:
