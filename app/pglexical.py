@@ -2,8 +2,8 @@
 
 Usage (a collection already indexed in the database store):
 
-    .venv/bin/python scripts/pg_lexical.py --store URL --set eval/speech.jsonl
-    .venv/bin/python scripts/pg_lexical.py --store URL?schema=beir_... --beir ../shared/datasets/beir/scifact
+    .venv/bin/python -m app.pglexical --store URL --set eval/speech.jsonl
+    .venv/bin/python -m app.pglexical --store URL?schema=beir_... --beir ../shared/datasets/beir/scifact
 
 For every question (a follow-up joined to its earlier question) it ranks the collection's
 passages three ways: bm25s (the app's BM25 over folded, stemmed tokens), PostgreSQL's ts_rank
@@ -22,16 +22,16 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app.beir import _read_jsonl, load_qrels, materialize, score_run  # noqa: E402
-from app.embed import configured_backend  # noqa: E402
-from app.evaluation import load_items, relevant_chunks  # noqa: E402
-from app.followup import contextualize  # noqa: E402
-from app.fusion import qnorm_fusion, scaled_fusion  # noqa: E402
-from app.lexical import analyze  # noqa: E402
-from app.pgstore import PgStore  # noqa: E402
-from app.search import Engine, RankingSettings, top_candidates  # noqa: E402
+from app.beir import _read_jsonl, load_qrels, materialize, score_run
+from app.embed import configured_backend
+from app.engine import Engine
+from app.evaluation import load_items, relevant_chunks
+from app.followup import contextualize
+from app.fusion import qnorm_fusion, scaled_fusion
+from app.lexical import analyze
+from app.pgindex import PgIndex
+from app.pgstore import PgStore
+from app.search import RankingSettings, top_candidates
 
 DEPTH = 1000
 RANKINGS = ("bm25s", "ts_rank", "ts_rank_cd")
@@ -67,6 +67,8 @@ def main() -> int:
     store = PgStore(args.store)
     engine = Engine(Path("corpus"), Path("unused"), make_embedder=make, spec=spec, store=store, log=lambda m: None)
     index = engine.index
+    if not isinstance(index, PgIndex):
+        raise SystemExit(f"{args.store} is not a database store")
     row_of = {int(i): row for row, i in enumerate(index.ids)}
     store.query(f"DROP TABLE IF EXISTS {store.schema}.fts_experiment", fetch=False)
     store.query(f"CREATE TABLE {store.schema}.fts_experiment AS SELECT id, to_tsvector('english', "
