@@ -25,7 +25,7 @@ from app.render import answer_to_dict
 from app.search import Filters
 
 if TYPE_CHECKING:
-    from app.search import Engine
+    from app.engine import Engine
 
 PREFIX = "/api"
 

@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.engine import Engine
 from app.errors import UsageError
 from app.followup import Query
 from app.fusion import rrf_fusion
-from app.search import Engine, RankingSettings, fuse_candidates, fuse_with_sentences, lexical_scores, top_candidates
+from app.search import RankingSettings, fuse_candidates, fuse_with_sentences, lexical_scores, top_candidates
 
 DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
 RANKERS = ("dense", "lexical", "qnorm", "scaled", "minmax", "rrf")

@@ -19,8 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from app.engine import Engine
 from app.evaluation import load_items
-from app.search import Engine
 from app.stores import IndexStore
 
 

@@ -19,7 +19,7 @@ from app.errors import UsageError
 from app.evaluation import EvalItem, load_items
 
 if TYPE_CHECKING:
-    from app.search import Engine
+    from app.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
 
 def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.abstention import AbstentionRule
-    from app.search import Engine
+    from app.engine import Engine
 
     corpus, index = resolve_dirs(args)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))

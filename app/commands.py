@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.engine import Engine
 from app.errors import UsageError, VerbatimError
-from app.search import Engine, Filters, validate_k
+from app.search import Filters, validate_k
 
 
 def _emit(data: Any) -> None:

@@ -30,8 +30,8 @@ from typing import Any
 
 from app.bench import _percentile, materialize_ungdc, model_rate, peak_memory_mib
 from app.chunk import ChunkSettings
+from app.engine import Engine
 from app.evaluation import load_items
-from app.search import Engine
 
 MODEL_SAMPLE = 2000  # passages the model embeds alone, for the floor it sets on build throughput
 

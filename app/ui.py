@@ -24,7 +24,7 @@ from app.viewer import document_page
 if TYPE_CHECKING:
     import gradio as gr
 
-    from app.search import Engine
+    from app.engine import Engine
 
 EXAMPLES = [
     "How many citizens were killed?",

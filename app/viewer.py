@@ -20,7 +20,7 @@ from app.display import WEB_SCHEMES, inline_html, passage_html, table_html
 from app.errors import VerbatimError
 
 if TYPE_CHECKING:
-    from app.search import Engine
+    from app.engine import Engine
 
 # The page is a column that scrolls (<main>) above a docked citation panel (<aside>): the
 # panel takes its own space at the bottom of the window, so it never lies over any text.

@@ -12,11 +12,12 @@ from app.build import build_index
 from app.chunk import chunk_document, markup_for
 from app.documents import parse_document, scan_corpus
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.lexical import analyze
 from app.library import add_files
 from app.metadata import date_in_text, is_placeholder_title
 from app.render import quote_markdown
-from app.search import Engine, RankingSettings
+from app.search import RankingSettings
 from app.stores import FolderTexts
 from tests.arrivals_factory import (
     RUSSIAN,

@@ -10,8 +10,9 @@ import pytest
 from app.chunk import chunk_document, hyphen_joins, markup_for, parse_structure, plain_text
 from app.documents import parse_document
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.lexical import fold_for_matching
-from app.search import Engine, Filters, RankingSettings
+from app.search import Filters, RankingSettings
 from tests.arrivals_factory import (
     HARBOUR_HEAD,
     HARBOUR_PAGES,

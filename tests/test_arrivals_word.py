@@ -10,7 +10,8 @@ import pytest
 from app.chunk import chunk_document, markup_for
 from app.documents import parse_document
 from app.embed import HashingEmbedder
-from app.search import Engine, RankingSettings
+from app.engine import Engine
+from app.search import RankingSettings
 from app.word import Level, Numbering, format_number
 from tests.arrivals_factory import write_clauses_docx, write_list_docx, write_tenancy_docx
 

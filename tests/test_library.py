@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.errors import UsageError
 from app.library import add_files, remove_document
-from app.search import Engine, Filters, RankingSettings
+from app.search import Filters, RankingSettings
 from app.store import MANIFEST, TEXTS, read_manifest
 from tests.documents_factory import make_report, write_docx, write_html, write_pdf
 

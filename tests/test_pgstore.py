@@ -15,12 +15,13 @@ import pytest
 from app import resume
 from app.chunk import ChunkSettings
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.library import add_files, remove_document
 from app.pgschema import SCHEMA_VERSION
 from app.pgstore import PgStore
 from app.render import answer_to_dict
-from app.search import Engine, Filters, RankingSettings
+from app.search import Filters, RankingSettings
 from app.stores import open_store
 from tests.test_resume import CountingEmbedder, Interrupted
 

@@ -12,9 +12,10 @@ import pytest
 from app import cards
 from app.chunk import Chunk
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.errors import VerbatimError
 from app.render import answer_to_markdown, reply_header, sources_markdown, web_links_only
-from app.search import Answer, Engine, Hit, RankingSettings
+from app.search import Answer, Hit, RankingSettings
 from app.store import DocumentRecord
 from app.ui import EMPTY, _check_port, research
 

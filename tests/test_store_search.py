@@ -10,8 +10,9 @@ import pytest
 
 from app.build import build_index
 from app.embed import HashingEmbedder
+from app.engine import Engine
 from app.errors import IndexStateError, UsageError
-from app.search import Engine, RankingSettings, rank_passages
+from app.search import RankingSettings, rank_passages
 from app.store import MANIFEST, SCHEMA_VERSION, load_index, read_manifest
 
 

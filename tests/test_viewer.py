@@ -100,7 +100,7 @@ def test_the_citation_panel_is_docked_with_app_buttons() -> None:
 
 def test_an_unknown_document_gets_a_styled_404_with_a_way_home(tiny_corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from app.embed import HashingEmbedder
-    from app.search import Engine
+    from app.engine import Engine
 
     engine = Engine(tiny_corpus, tmp_path / "index", make_embedder=HashingEmbedder, spec=HashingEmbedder.spec,
                     log=lambda message: None)

@@ -25,7 +25,7 @@ def _engine(job: Job, make_embedder: Any) -> Any:
     from app.abstention import AbstentionRule
     from app.cli import ABSTENTION_RULE
     from app.embed import configured_backend
-    from app.search import Engine
+    from app.engine import Engine
 
     corpus = Path(job.documents[0][1]).parent
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None

@@ -1,0 +1,204 @@
+"""The engine: a collection's index and the model, loaded once and shared by every question.
+
+`Engine` ties the stages together for the CLI, the UI and the APIs: it checks the index
+against the corpus (rebuilding when it is missing or stale), picks up a newer generation
+written by another process, loads the model once, and answers a question through the
+search stage (`app.search`), typo correction, follow-up context, the language notice and
+the abstention rule.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.abstention import AbstentionRule
+from app.build import BuildReport
+from app.chunk import ChunkSettings
+from app.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
+from app.errors import IndexStateError, UsageError
+from app.followup import Query, contextualize
+from app.qpp import predictors
+from app.search import (
+    MAX_QUESTION_CHARS,
+    TOP_SENTENCES,
+    Answer,
+    Filters,
+    Ranking,
+    RankingSettings,
+    query_vector,
+    rank_passages,
+    validate_k,
+    validate_question,
+)
+from app.spelling import Correction
+from app.stores import FolderStore, IndexStore, LoadedIndex
+
+if TYPE_CHECKING:
+    from app.lexicon import Lexicon
+
+
+class Engine:
+    """The index and the model, loaded once and shared by every question."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        index_dir: Path,
+        make_embedder: Callable[[], Embedder] = SentenceTransformerEmbedder,
+        spec: ModelSpec = MINILM,
+        settings: ChunkSettings = ChunkSettings(),
+        ranking: RankingSettings = RankingSettings(),
+        log: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
+        abstention: AbstentionRule | None = None,
+        store: IndexStore | None = None,
+    ) -> None:
+        """`abstention` is the calibrated rule; without one, a cosine threshold
+        (`ranking.min_score`) decides."""
+        self.corpus_dir = corpus_dir
+        self.index_dir = index_dir
+        self.make_embedder = make_embedder
+        self.spec = spec
+        self.settings = settings
+        self.ranking = ranking
+        self.abstention = abstention
+        self.log = log
+        self.store: IndexStore = store or FolderStore(index_dir)
+        self._index: LoadedIndex | None = None
+        self._stamp: object = None
+        self._index_lock = threading.RLock()
+        self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from app.embed import CoalescingEmbedder
+
+        made = self.make_embedder()  # concurrent questions share model calls:
+        return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
+
+    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None
+              ) -> BuildReport:
+        """Sync the index with the corpus folder; `only`: just these file names (the database store's add)."""
+        embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
+        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only)
+        self._index = None  # the next question loads the new generation
+        return report
+
+    def stale_reasons(self) -> list[str]:
+        return self.store.stale_reasons(self.corpus_dir, self.spec, self.settings)
+
+    @property
+    def index(self) -> LoadedIndex:
+        """The current index, built or refreshed first when it is missing or stale.
+
+        Once loaded, a newer generation (written by `verbatim add`, `remove` or `index` while
+        this process serves) is picked up at the next question: one stat of the manifest, or
+        one query of the database's current generation.
+        """
+        with self._index_lock:
+            if self._index is None:
+                self._index = self._open()
+                self._stamp = self.store.stamp()
+            elif self.store.stamp() != self._stamp:
+                self._reload()
+            return self._index
+
+    def _reload(self) -> None:
+        stamp = self.store.stamp()
+        try:
+            loaded = self.store.load()
+            if loaded is not None:
+                self._index = loaded
+                self.log(f"loaded the new index generation {loaded.manifest.generation} "
+                         f"({len(loaded.manifest.documents)} document(s))")
+        except IndexStateError as exc:  # mid-way through another writer's commit: keep serving, retry later
+            self.log(f"kept the loaded index: {exc}")
+            return
+        self._stamp = stamp
+
+    def _open(self) -> LoadedIndex:
+        reasons = self.store.reasons_to_build(self.corpus_dir, self.spec, self.settings)
+        if reasons:
+            self.log(f"building the index in {self.store.location}: {'; '.join(reasons)}")
+            report = self.build(show_progress=sys.stderr.isatty())
+            self.log(
+                f"indexed {report.passages} passages from {report.documents} document(s) "
+                f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f} s"
+            )
+            for failure in report.failures:
+                self.log(f"not indexed: {failure}")
+            for warning in report.warnings:
+                self.log(f"warning: {warning}")
+        loaded = self.store.load()
+        if loaded is None:
+            raise IndexStateError(f"no index in {self.store.location}; run: verbatim index")
+        return loaded
+
+    def load(self) -> LoadedIndex:
+        """Load (building or refreshing first if needed) the index and the model now."""
+        self.embedder  # noqa: B018 - cached_property: loads the model
+        return self.index
+
+    def lexicon(self, index: LoadedIndex) -> Lexicon:
+        """The collection's words and languages, derived once per loaded generation."""
+        from app.lexicon import Lexicon
+
+        with self._index_lock:
+            if self._lexicon is None or self._lexicon[0] is not index:
+                declared = [doc.language for doc in index.manifest.documents]
+                self._lexicon = (index, Lexicon.of(index.chunks, declared, index.lexical.words))
+            return self._lexicon[1]
+
+    def ask(self, question: str, k: int = 5, history: Sequence[str] = (), filters: Filters = Filters()) -> Answer:
+        """Passages answering `question`; `history` holds the conversation's earlier questions.
+
+        Raises UsageError for a question that is empty, too long or without a word to search
+        for, for k outside 1-50, and for a document filter naming no indexed document."""
+        from app.language import foreign_language, language_name
+        from app.spelling import correct
+
+        text = validate_question(question, bool(history))
+        validate_k(k)
+        index = self.index
+        unknown = sorted(filters.docs - {doc.doc_id for doc in index.manifest.documents})
+        if unknown:
+            known = ", ".join(doc.doc_id for doc in index.manifest.documents)
+            raise UsageError(f"no document {unknown[0]!r} in the index; documents: {known}")
+        lexicon = self.lexicon(index)
+        foreign = foreign_language(text, lexicon.languages, lexicon.vocabulary)
+        if foreign is not None:
+            notice = (f"The documents are in {lexicon.languages.names}; this question seems to be in "
+                      f"{language_name(foreign)}, and questions in other languages are not matched. "
+                      f"Ask in {lexicon.languages.names}.")
+            ranking = rank_passages(index, text, self.embedder.embed([text])[0], 1, self.ranking, filters)
+            return Answer(text, True, ranking.hits[:1], ranking.confidence, text, level="none", notice=notice,
+                          language=foreign)
+        query = contextualize(text, [h[:MAX_QUESTION_CHARS] for h in history],
+                              lambda a, b: foreign_language(b, lexicon.languages, lexicon.vocabulary) is None)
+        corrections: tuple[Correction, ...] = ()
+        if not filters.phrase:  # an exact phrase is searched as typed
+            own, corrections = correct(query.text, lexicon.vocabulary)
+            query = Query(own, correct(query.context, lexicon.vocabulary)[0] if query.context else "")
+        texts = [query.text, query.searched_as] if query.context else [query.text]
+        vector = query_vector(self.embedder.embed(texts), bool(query.context))
+        ranking = rank_passages(index, query, vector, k, self.ranking, filters)
+        features = self.features(query.text, ranking)
+        if self.abstention is None:
+            abstained = ranking.confidence < self.ranking.min_score
+            return Answer(text, abstained, ranking.hits, ranking.confidence, query.searched_as,
+                          corrections=corrections, features=features)
+        level, probability = self.abstention.decide(features)
+        hits = ranking.hits[:1] if level == "none" else ranking.hits
+        return Answer(text, level != "answered", hits, ranking.confidence, query.searched_as, probability,
+                      level=level, corrections=corrections, features=features)
+
+    def features(self, question: str, ranking: Ranking) -> dict[str, float]:
+        """The query-performance predictors of a searched question and its ranking (app.qpp)."""
+        index = self.index
+        return predictors(question, [(hit.chunk.text, hit.sentences) for hit in ranking.hits[:TOP_SENTENCES]],
+                          ranking.dense, ranking.lexical, index.lexical.idf, self.lexicon(index).vocabulary,
+                          languages=index.lexical.languages)
