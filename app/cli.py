@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, what in (("title", "title"), ("date", "date, e.g. 2023-05-02"),
                        ("source-url", "where the document was published"), ("language", "language code, e.g. en"),
                        ("symbol", "UN document symbol, e.g. CAT/C/KAZ/CO/4"), ("venue", "where it was given")):
-        add.add_argument(f"--{flag}", metavar=flag.split("-")[0].upper(), help=what)
+        add.add_argument(f"--{flag}", metavar=flag.split("-")[0].upper(), help=what,
+                         type=_date_argument if flag == "date" else str)
     add.add_argument("--replace", action="store_true", help="replace a document of the same file name")
 
     remove = commands.add_parser("remove", help="take documents out of the corpus and the index")
@@ -170,6 +171,15 @@ def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
     return corpus, index
 
 
+def _date_argument(value: str) -> str:
+    from app.documents import iso_date
+
+    try:
+        return iso_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.abstention import AbstentionRule
     from app.engine import Engine
@@ -190,10 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # here, so a reader that closed the pipe is met below, not at exit
+        return status
     except VerbatimError as exc:
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `verbatim docs | head` closed the pipe: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so exit's flush cannot fail again
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
     except OSError as exc:  # unwritable index folder, full disk, port already in use, ...
         print(f"verbatim: error: {exc}", file=sys.stderr)
         return 1

@@ -167,12 +167,32 @@ def parse_document(file_name: str, data: bytes, meta: dict[str, object], max_byt
     return make_document(file_name, sha256_bytes(data), extract(file_name, data, max_bytes), meta)
 
 
+def iso_date(value: str) -> str:
+    """`value` when it is an ISO 8601 calendar date (2023-05-02, or 2023-05 or 2023 when only that is
+    known); ValueError naming the expected form otherwise ("next tuesday", "5/4/2021")."""
+    import datetime
+
+    text = value.strip()
+    forms = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
+    try:
+        datetime.datetime.strptime(text, forms[len(text)])
+    except (KeyError, ValueError):
+        raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD (e.g. 2023-05-02), "
+                         "or YYYY-MM or YYYY when only that is known") from None
+    return text
+
+
 def _meta_str(file_name: str, meta: dict[str, object], key: str) -> str | None:
     value = meta.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise CorpusError(f"{file_name}{META_SUFFIX}: {key!r} must be a string, got {value!r}")
+    if key == "date" and value.strip():
+        try:
+            return iso_date(value)
+        except ValueError as exc:
+            raise CorpusError(f"{file_name}{META_SUFFIX}: 'date': {exc}") from None
     return value.strip() or None
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.documents import doc_id_for, parse_document, read_corpus
+from app.documents import doc_id_for, iso_date, parse_document, read_corpus
 from app.errors import CorpusError
 
 
@@ -57,3 +57,21 @@ def test_bad_sidecar_is_named(tiny_corpus: Path) -> None:
     (tiny_corpus / "orchard.txt.meta.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CorpusError, match="orchard.txt.meta.json"):
         read_corpus(tiny_corpus)
+
+
+@pytest.mark.parametrize("value", ["2023-05-02", "2023-05", "2023"])
+def test_a_date_is_kept_as_written_when_it_is_an_iso_date(value: str) -> None:
+    assert iso_date(value) == value
+
+
+@pytest.mark.parametrize("value", ["next tuesday", "5/4/2021", "2023-13-01", "2023-02-30", "banana", "20230502"])
+def test_anything_else_given_as_a_date_is_refused_with_the_form_to_write(value: str) -> None:
+    with pytest.raises(ValueError, match="is not a date; write it as YYYY-MM-DD"):
+        iso_date(value)
+
+
+def test_a_sidecar_date_that_is_not_a_date_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "boiler.txt").write_text("Boilers were inspected.", encoding="utf-8")
+    (tmp_path / "boiler.txt.meta.json").write_text('{"date": "next tuesday"}', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"boiler\.txt\.meta\.json: 'date': 'next tuesday' is not a date"):
+        read_corpus(tmp_path)
