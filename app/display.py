@@ -31,6 +31,9 @@ from app.text import blocks
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
 WEB_SCHEMES = ("https://", "http://")  # the only link targets shown as links
+# An asterisk between two letters or digits ("5*2", "3*4*5") is text, never emphasis: CommonMark
+# lets `*` open and close emphasis inside a word, which showed "5*2 = 10 and 3*4" as "52 = 10 and 34".
+_INTRAWORD_STAR = re.compile(r"(?<=[^\W_])\*(?=[^\W_])")
 _SPLIT_WORD = re.compile(r"(?<=[^\W\d_])-[ \t]*\n(?:[ \t]*\f[ \t]*\n)?[ \t]*(?=[^\W\d_])")
 Spans = Sequence[tuple[int, int]]
 
@@ -80,7 +83,7 @@ def inline_html(text: str, start: int, highlights: Spans, markup: str) -> str:
     """One block (a paragraph, a cell) as inline HTML; `start` is its offset in the document."""
     marked = _marked(text, start, highlights)
     if markup == "markdown":
-        rendered = _markdown().renderInline(" ".join(marked.split()))
+        rendered = _markdown().renderInline(_INTRAWORD_STAR.sub(r"\\*", " ".join(marked.split())))
         rendered = rendered.replace("&lt;sup&gt;", "<sup>").replace("&lt;/sup&gt;", "</sup>")  # the one tag kept
     else:
         rendered = html.escape(" ".join(_SPLIT_WORD.sub("-", marked).split()), quote=False)

@@ -59,6 +59,21 @@ def test_markdown_is_styled_but_never_renumbered() -> None:
     assert "7) Seventh" in joined and "- a dash item" in joined and "+ a plus item" in joined
 
 
+@pytest.mark.parametrize("text", [
+    "The rate is 5*2 = 10 and 3*4*5 = 60.",
+    "Order 2*3*4 calculators and a*b*c boxes.",
+    "Room 12*B and 7*x.",
+])
+def test_an_asterisk_inside_a_word_or_number_is_shown_not_taken_for_emphasis(text: str) -> None:
+    shown = passage_html(text, 0, [], "markdown")
+    assert shown_text(shown) == characters(text) and "<em>" not in shown
+
+
+def test_markdown_emphasis_between_words_is_still_styled() -> None:
+    shown = passage_html("Some *stressed* words and **strong** ones, 5 * 2 too.", 0, [], "markdown")
+    assert "<em>stressed</em>" in shown and "<strong>strong</strong>" in shown and "5 * 2" in shown
+
+
 def test_highlights_mark_slices_and_nothing_else() -> None:
     text = "Alpha beta. Gamma delta.\n\nEpsilon."
     shown = passage_html(text, 100, [(112, 124)], "plain")
