@@ -181,8 +181,10 @@ class Engine:
                               lambda a, b: foreign_language(b, lexicon.languages, lexicon.vocabulary) is None)
         corrections: tuple[Correction, ...] = ()
         if not filters.phrase:  # an exact phrase is searched as typed
-            own, corrections = correct(query.text, lexicon.vocabulary)
-            query = Query(own, correct(query.context, lexicon.vocabulary)[0] if query.context else "")
+            languages = sorted(lexicon.languages.codes) or ["en"]
+            own, corrections = correct(query.text, lexicon.vocabulary, languages)
+            context = correct(query.context, lexicon.vocabulary, languages)[0] if query.context else ""
+            query = Query(own, context)
         texts = [query.text, query.searched_as] if query.context else [query.text]
         vector = query_vector(self.embedder.embed(texts), bool(query.context))
         ranking = rank_passages(index, query, vector, k, self.ranking, filters)

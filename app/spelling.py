@@ -23,7 +23,7 @@ claims); SciFact's test split was not looked at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -81,10 +81,12 @@ class Vocabulary:
         return best[2] if best is not None else None
 
 
-def correct(question: str, vocabulary: Vocabulary, language: str = "en") -> tuple[str, tuple[Correction, ...]]:
+def correct(question: str, vocabulary: Vocabulary, languages: Sequence[str] = ("en",)
+            ) -> tuple[str, tuple[Correction, ...]]:
     """The question with misspelt words replaced, and what was replaced (empty: unchanged).
 
-    `language` is an ISO 639-1 code, for wordfreq's frequencies."""
+    `languages`: ISO 639-1 codes of the collection's languages, for wordfreq's frequencies: a word
+    is as real as in the language that knows it best ("помощь" is a Russian word, not an English typo)."""
     parts, corrections, cursor = [], [], 0
     shouting = question.isupper()
     for match in _LETTERS.finditer(question):
@@ -93,7 +95,7 @@ def correct(question: str, vocabulary: Vocabulary, language: str = "en") -> tupl
         if len(word) < MIN_LENGTH or word in vocabulary or _identifier(typed, shouting):
             continue
         found = vocabulary.nearest(word)
-        if found is None or not _misspelt(word, found, language):
+        if found is None or not _misspelt(word, found, languages):
             continue
         searched = found.upper() if typed.isupper() else found.capitalize() if typed[0].isupper() else found
         parts += [question[cursor : match.start()], searched]
@@ -109,11 +111,12 @@ def _identifier(typed: str, shouting: bool) -> bool:
     return not shouting and any(ch.isupper() for ch in typed[1:])
 
 
-def _misspelt(word: str, found: str, language: str) -> bool:
+def _misspelt(word: str, found: str, languages: Sequence[str]) -> bool:
     """Whether `word` reads as a misspelling of the collection's `found` (module docstring)."""
     from wordfreq import zipf_frequency
 
-    typed_zipf = zipf_frequency(word, language)
+    typed_zipf = max(zipf_frequency(word, language) for language in languages)
     if typed_zipf >= REAL_WORD_ZIPF:
         return False
-    return typed_zipf == 0 or zipf_frequency(found, language) - typed_zipf >= TYPO_GAP
+    found_zipf = max(zipf_frequency(found, language) for language in languages)
+    return typed_zipf == 0 or found_zipf - typed_zipf >= TYPO_GAP

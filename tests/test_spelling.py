@@ -53,3 +53,11 @@ def test_corrections_say_what_was_replaced() -> None:
 def test_equally_close_words_prefer_the_collections_commonest() -> None:
     vocabulary = Vocabulary({"farms": 1, "firearms": 5})
     assert vocabulary.nearest("firarms") == "firearms"  # both one edit away
+
+
+def test_words_of_the_collections_own_language_are_not_taken_for_english_typos() -> None:
+    vocabulary = Vocabulary.from_texts(["Жалобы осуждённых о плохом питании и отсутствии медицинской помощи."])
+    question = "Где медицинская помощь осужденным?"
+    assert correct(question, vocabulary, ["ru"]) == (question, ())
+    assert correct("Где жалбоы о питанеи?", vocabulary, ["ru"])[1] == (
+        Correction("жалбоы", "жалобы"), Correction("питанеи", "питании"))
