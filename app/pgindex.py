@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.chunk import Chunk
 from app.errors import IndexStateError
 from app.lexical import LexicalIndex
-from app.store import DocumentRecord, Manifest
+from app.store import IndexedDocuments, Manifest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +36,7 @@ def dense_depth() -> int:
 
 
 @dataclass
-class PgIndex:
+class PgIndex(IndexedDocuments):
     """A loaded generation of the database store (app.stores.LoadedIndex)."""
 
     manifest: Manifest
@@ -50,20 +50,6 @@ class PgIndex:
     @cached_property
     def row_of(self) -> dict[int, int]:
         return {int(passage_id): row for row, passage_id in enumerate(self.ids)}
-
-    @cached_property
-    def _documents_by_id(self) -> dict[str, DocumentRecord]:
-        return {doc.doc_id: doc for doc in self.manifest.documents}
-
-    @cached_property
-    def rows_by_document(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for row, chunk in enumerate(self.chunks):
-            rows.setdefault(chunk.doc_id, []).append(row)
-        return rows
-
-    def document(self, doc_id: str) -> DocumentRecord:
-        return self._documents_by_id[doc_id]
 
     def text(self, doc_id: str) -> str:
         """The canonical text of an indexed document, as it was when this generation was loaded."""

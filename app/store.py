@@ -87,17 +87,11 @@ class Manifest:
         return cls(**{**data, "documents": documents})
 
 
-@dataclass
-class StoredIndex:
-    """A loaded index: manifest, passages in row order, the FAISS and the lexical index."""
+class IndexedDocuments:
+    """Document lookups shared by the stores' loaded indexes; needs `manifest` and `chunks`."""
 
     manifest: Manifest
     chunks: list[Chunk]
-    faiss_index: Any
-    lexical: LexicalIndex
-    folder: Path
-    sentence_vectors: Any = None  # (sentences, dimension) float16, memory-mapped
-    sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
 
     @cached_property
     def _documents_by_id(self) -> dict[str, DocumentRecord]:
@@ -114,6 +108,19 @@ class StoredIndex:
     def document(self, doc_id: str) -> DocumentRecord:
         """The record of a document; KeyError when the index has none by that id."""
         return self._documents_by_id[doc_id]
+
+
+@dataclass
+class StoredIndex(IndexedDocuments):
+    """A loaded index: manifest, passages in row order, the FAISS and the lexical index."""
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    faiss_index: Any
+    lexical: LexicalIndex
+    folder: Path
+    sentence_vectors: Any = None  # (sentences, dimension) float16, memory-mapped
+    sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
 
     def text(self, doc_id: str) -> str:
         """The canonical text of an indexed document (the one its offsets point into)."""

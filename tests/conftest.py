@@ -164,3 +164,12 @@ def pg_url(pg_server: object) -> str:
     import uuid
 
     return f"{pg_server.url}?schema=t_{uuid.uuid4().hex[:12]}"  # type: ignore[attr-defined]
+
+
+def rounded(data: object) -> object:
+    """JSON with scores to 5 places: pgvector sums float32 products in another order than FAISS."""
+    if isinstance(data, dict):
+        return {key: rounded(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [rounded(value) for value in data]
+    return round(data, 5) if isinstance(data, float) else data

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.pgstore import PgStore
-from tests.conftest import CORPUS, REPO, run_cli
+from tests.conftest import CORPUS, REPO, rounded, run_cli
 from tests.documents_factory import make_report, write_html, write_pdf
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -41,14 +41,6 @@ def ask_json(url: str, corpus: Path, question: str, *args: str) -> dict[str, obj
     result = cli(url, corpus, "ask", "--json", *args, question)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def _rounded(data: object) -> object:
-    if isinstance(data, dict):
-        return {key: _rounded(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_rounded(value) for value in data]
-    return round(data, 5) if isinstance(data, float) else data
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +82,14 @@ def test_ask_docs_and_eval_give_what_the_folder_store_gives(speech_db: tuple[str
         expected = json.loads(run_cli(*folder, "ask", "--json", question).stdout)
         ours = ask_json(url, corpus, question)
         assert (ours["level"], _top(ours)) == (expected["level"], _top(expected)), question
-        assert _rounded(ours) == _rounded(expected)
+        assert rounded(ours) == rounded(expected)
         levels.add(expected["level"])
     assert len(levels) >= 2  # answered and abstained questions both compared
     follow_up = json.dumps({"question": "And how many were convicted?", "history": ["How many citizens were killed?"]})
     expected = json.loads(run_cli(*folder, "ask", "--json", "-", stdin=follow_up).stdout)
     ours = json.loads(cli(url, corpus, "ask", "--json", "-", stdin=follow_up).stdout)
     assert ours["searched_as"] == expected["searched_as"] != "And how many were convicted?"
-    assert _rounded(ours) == _rounded(expected)
+    assert rounded(ours) == rounded(expected)
     docs = cli(url, corpus, "docs", "--json")
     assert docs.returncode == 0 and docs.stdout == run_cli(*folder, "docs", "--json").stdout
     ours = json.loads(cli(url, corpus, "eval", "--json").stdout)["metrics"]

@@ -23,6 +23,7 @@ from app.pgstore import PgStore
 from app.render import answer_to_dict
 from app.search import Filters, RankingSettings
 from app.stores import open_store
+from tests.conftest import rounded
 from tests.test_resume import CountingEmbedder, Interrupted
 
 pytestmark = pytest.mark.postgres
@@ -37,21 +38,12 @@ def make_engine(corpus: Path, url: str | None, index: Path | None = None, embedd
                   settings=settings, ranking=RankingSettings(min_score=0.0), log=lambda message: None, store=store)
 
 
-def _rounded(data: object) -> object:
-    """JSON with scores to 5 places: pgvector sums float32 products in another order than FAISS."""
-    if isinstance(data, dict):
-        return {key: _rounded(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_rounded(value) for value in data]
-    return round(data, 5) if isinstance(data, float) else data
-
-
 def test_the_database_answers_exactly_as_the_folder_does(tiny_corpus: Path, pg_url: str) -> None:
     folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
     for question in QUESTIONS:
         for filters in (Filters(), Filters(frozenset({"harbour"})), Filters(phrase=True)):
             expected = answer_to_dict(folder.ask(question, 3, filters=filters))
-            assert _rounded(answer_to_dict(database.ask(question, 3, filters=filters))) == _rounded(expected)
+            assert rounded(answer_to_dict(database.ask(question, 3, filters=filters))) == rounded(expected)
     assert [c.chunk_id for c in database.index.chunks] == [c.chunk_id for c in folder.index.chunks]
     assert database.index.text("harbour") == folder.index.text("harbour")
 
@@ -70,7 +62,7 @@ def test_a_russian_document_and_a_long_table_are_stored_and_searched_as_the_fold
     assert database.index.lexical.analyses == folder.index.lexical.analyses == ("english", "russian")
     for question in ("жалобы заключенных", "How many ships did Port 57 handle?"):
         expected = answer_to_dict(folder.ask(question, 3))
-        assert _rounded(answer_to_dict(database.ask(question, 3))) == _rounded(expected)
+        assert rounded(answer_to_dict(database.ask(question, 3))) == rounded(expected)
     assert database.ask("жалобы заключенных", 1).hits[0].chunk.doc_id == "zhaloby"
 
 
