@@ -138,10 +138,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.corpora = [c for c in args.corpora.split(",") if c]
     args.systems = [s for s in args.systems.split(",") if s]
-    args.configs = [c for c in args.configs.split(",") if c]
-    unknown = [s for s in args.systems if s not in SYSTEMS] + [c for c in args.corpora if c not in ("speech", "ungdc")]
+    args.configs = [c for c in args.configs.replace("both", "default,600").split(",") if c]
+    args.corpora = [c for c in ",".join(args.corpora).replace("both", "speech,ungdc").split(",") if c]
+    unknown = ([s for s in args.systems if s not in SYSTEMS] + [c for c in args.corpora if c not in ("speech", "ungdc")]
+               + [c for c in args.configs if c not in ("default", "600")])
     if unknown:
-        parser.error(f"unknown system or corpus: {', '.join(unknown)}")
+        parser.error(f"unknown system, corpus or config: {', '.join(unknown)}")
     return args
 
 
