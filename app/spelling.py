@@ -94,8 +94,11 @@ def correct(question: str, vocabulary: Vocabulary, languages: Sequence[str] = ("
         word = fold_for_matching(typed)
         if len(word) < MIN_LENGTH or word in vocabulary or _identifier(typed, shouting):
             continue
+        typed_zipf = _zipf(word, languages)
+        if typed_zipf >= REAL_WORD_ZIPF:  # a common real word: no search of the vocabulary
+            continue
         found = vocabulary.nearest(word)
-        if found is None or not _misspelt(word, found, languages):
+        if found is None or not (typed_zipf == 0 or _zipf(found, languages) - typed_zipf >= TYPO_GAP):
             continue
         searched = found.upper() if typed.isupper() else found.capitalize() if typed[0].isupper() else found
         parts += [question[cursor : match.start()], searched]
@@ -111,12 +114,8 @@ def _identifier(typed: str, shouting: bool) -> bool:
     return not shouting and any(ch.isupper() for ch in typed[1:])
 
 
-def _misspelt(word: str, found: str, languages: Sequence[str]) -> bool:
-    """Whether `word` reads as a misspelling of the collection's `found` (module docstring)."""
+def _zipf(word: str, languages: Sequence[str]) -> float:
+    """wordfreq's Zipf frequency of `word` in whichever of `languages` uses it most."""
     from wordfreq import zipf_frequency
 
-    typed_zipf = max(zipf_frequency(word, language) for language in languages)
-    if typed_zipf >= REAL_WORD_ZIPF:
-        return False
-    found_zipf = max(zipf_frequency(found, language) for language in languages)
-    return typed_zipf == 0 or found_zipf - typed_zipf >= TYPO_GAP
+    return max(zipf_frequency(word, language) for language in languages)
