@@ -205,7 +205,7 @@ def body_text(document: Any) -> str:
     styles = {style.style_id: _style_numbering(style) for style in document.styles if hasattr(style, "base_style")}
     try:
         root = document.part.numbering_part.element
-    except (KeyError, NotImplementedError, AttributeError):
+    except (KeyError, NotImplementedError, AttributeError):  # python-docx: the file has no numbering part
         root = None
     numbering = Numbering.read(root, styles)
     parts = []
