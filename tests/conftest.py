@@ -136,7 +136,7 @@ def pg_server() -> Iterator[object]:
     free port, in a temporary data folder, stopped at the end; skipped where it cannot start."""
     import tempfile
 
-    from app.pgserver import ServerError, start
+    from app.store.postgres.server import ServerError, start
 
     folder = Path(tempfile.mkdtemp(prefix="verbatim-test-pg-"))
     os.chmod(folder, 0o755)  # the server may run as an unprivileged user (never as root)

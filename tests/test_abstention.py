@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.abstention import AbstentionRule, fit_rule
+from app.answer.abstention import AbstentionRule, fit_rule
 from app.errors import UsageError
-from app.qpp import FEATURES
+from app.search.qpp import FEATURES
 
 from .test_store_search import make_engine
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import ann
-from app.build import build_index
-from app.embed import HashingEmbedder
-from app.store import load_index, read_manifest
+from app.models.embed import HashingEmbedder
+from app.store import ann
+from app.store.build import build_index
+from app.store.folder import load_index, read_manifest
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -56,8 +56,8 @@ def test_an_approximate_index_is_written_described_and_loaded(
 
 
 def test_bench_sizes_are_checked_before_anything_runs() -> None:
+    from app.bench.scale import parse_sizes
     from app.errors import UsageError
-    from app.scale import parse_sizes
 
     assert parse_sizes("1, 1000,ALL") == ["1", "1000", "all"]
     for bad in ("", "0", "ten", "1;1000", "-5"):
@@ -66,8 +66,8 @@ def test_bench_sizes_are_checked_before_anything_runs() -> None:
 
 
 def test_a_kept_workdir_reports_the_build_that_completed_its_index(tmp_path: Path) -> None:
-    from app.build import BuildReport
-    from app.scale import _build_figures
+    from app.bench.scale import _build_figures
+    from app.store.build import BuildReport
 
     resumed = BuildReport(documents=3, passages=100, embedded=100, reused=0, seconds=50.0, resumed=40)
     first = _build_figures(tmp_path, resumed, 50.0)
@@ -80,7 +80,7 @@ def test_a_kept_workdir_reports_the_build_that_completed_its_index(tmp_path: Pat
 
 
 def test_peak_memory_is_this_process_own() -> None:
-    from app.bench import peak_memory_mib
+    from app.bench.speed import peak_memory_mib
 
     assert 10 < peak_memory_mib() < 64 * 1024
 

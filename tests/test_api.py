@@ -40,7 +40,7 @@ def test_ask_endpoint_accepts_the_conversation_history(server: str) -> None:
 
 
 def test_the_load_test_drives_concurrent_clients_without_errors(server: str) -> None:
-    from app.loadtest import Replica, run_load
+    from app.bench.load import Replica, run_load
 
     figures = run_load([Replica(server)], ["How many citizens were killed?", "Who was Bitayev?"], clients=3,
                        per_client=2)

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from app.build import build_index
-from app.chunk import chunk_document, markup_for
-from app.documents import parse_document, scan_corpus
-from app.embed import HashingEmbedder
-from app.engine import Engine
-from app.lexical import analyze
-from app.library import add_files
-from app.metadata import date_in_text, is_placeholder_title
-from app.render import quote_markdown
-from app.search import RankingSettings
-from app.stores import FolderTexts
+from app.answer.engine import Engine
+from app.documents.corpus import parse_document, scan_corpus
+from app.documents.metadata import date_in_text, is_placeholder_title
+from app.models.embed import HashingEmbedder
+from app.passages.chunk import chunk_document, markup_for
+from app.search.ranking import RankingSettings
+from app.store.bm25 import analyze
+from app.store.build import build_index
+from app.store.library import add_files
+from app.store.open import FolderTexts
+from app.web.render import quote_markdown
 from tests.arrivals_factory import (
     RUSSIAN,
     write_bulletin_pdf,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.chunk import chunk_document, hyphen_joins, markup_for, parse_structure, plain_text
-from app.documents import parse_document
-from app.embed import HashingEmbedder
-from app.engine import Engine
-from app.lexical import fold_for_matching
-from app.search import Filters, RankingSettings
+from app.answer.engine import Engine
+from app.documents.corpus import parse_document
+from app.models.embed import HashingEmbedder
+from app.passages.chunk import chunk_document, hyphen_joins, markup_for, parse_structure, plain_text
+from app.search.ranking import Filters, RankingSettings
+from app.store.bm25 import fold_for_matching
 from tests.arrivals_factory import (
     HARBOUR_HEAD,
     HARBOUR_PAGES,

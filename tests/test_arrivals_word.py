@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.chunk import chunk_document, markup_for
-from app.documents import parse_document
-from app.embed import HashingEmbedder
-from app.engine import Engine
-from app.search import RankingSettings
-from app.word import Level, Numbering, format_number
+from app.answer.engine import Engine
+from app.documents.corpus import parse_document
+from app.documents.word import Level, Numbering, format_number
+from app.models.embed import HashingEmbedder
+from app.passages.chunk import chunk_document, markup_for
+from app.search.ranking import RankingSettings
 from tests.arrivals_factory import write_clauses_docx, write_list_docx, write_tenancy_docx
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.beir import evaluate_beir, load_qrels, score_run
 from app.errors import UsageError
+from app.evaluation.beir import evaluate_beir, load_qrels, score_run
 
 from .conftest import SHARED, run_cli
 from .test_store_search import make_engine

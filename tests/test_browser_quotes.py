@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import pytest
 
-from app.store import load_index, read_manifest
-from app.tables import is_delimiter, is_table
-from app.text import blocks
+from app.documents.tables import is_delimiter, is_table
+from app.documents.text import blocks
+from app.store.folder import load_index, read_manifest
 from tests.arrivals_factory import LIST_LIKE, MARKDOWN_LISTS, write_table_markdown
 from tests.conftest import serving
 from tests.test_documents_cli import cli, copy_library

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.chunk import ChunkSettings, chunk_document, parse_structure, plain_text
+from app.passages.chunk import ChunkSettings, chunk_document, parse_structure, plain_text
 
 
 def assert_exact_slices(text: str, chunks: list) -> None:
@@ -132,7 +132,7 @@ def test_sentence_offsets_match_blingfires_own_wrapper(text: str) -> None:
     """Our byte-to-character mapping gives what blingfire's slower Python wrapper gives."""
     import blingfire
 
-    from app.chunk import _sentence_offsets
+    from app.passages.chunk import _sentence_offsets
 
     block = text.strip()
     if block:
@@ -145,8 +145,7 @@ def test_plain_text_shortcut_changes_nothing(text: str) -> None:
     """Text without markup characters skips the markup rules; the result is the same as through them."""
     import re
 
-    from app import text as primitives
-
+    from app.documents import text as primitives
     fast = plain_text(text)
     saved = primitives._MARKUP
     primitives._MARKUP = re.compile("")  # every text "has markup": the full path

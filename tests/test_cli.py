@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser, main
+from app.cli.main import build_parser, main
 
 from .conftest import run_cli
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from app.embed import CoalescingEmbedder, HashingEmbedder
+from app.models.embed import CoalescingEmbedder, HashingEmbedder
 
 
 class SlowCountingEmbedder(HashingEmbedder):

@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from app.chunk import chunk_document, markup_for
-from app.display import passage_html, table_html
-from app.viewer import render_body
+from app.passages.chunk import chunk_document, markup_for
+from app.web.display import passage_html, table_html
+from app.web.reader import render_body
 from tests.arrivals_factory import LIST_LIKE, MARKDOWN_LISTS, write_table_markdown
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.documents import doc_id_for, iso_date, parse_document, read_corpus
+from app.documents.corpus import doc_id_for, iso_date, parse_document, read_corpus
 from app.errors import CorpusError
 
 

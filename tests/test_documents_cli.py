@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from app.store import MANIFEST, load_index, read_manifest
+from app.store.folder import MANIFEST, load_index, read_manifest
 from tests.conftest import REPO, run_cli
 from tests.documents_factory import make_report, write_docx, write_html, write_markdown, write_pdf
 from tests.test_formats import BAD_DOCUMENTS

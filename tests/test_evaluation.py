@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.chunk import ChunkSettings, chunk_document
 from app.errors import UsageError
-from app.evaluation import (
+from app.evaluation.metrics import (
     EvalItem,
     evaluate,
     fold,
@@ -15,8 +14,9 @@ from app.evaluation import (
     parse_items,
     relevant_chunks,
 )
-from app.search import Answer, Hit
-from app.store import DocumentRecord
+from app.passages.chunk import ChunkSettings, chunk_document
+from app.search.ranking import Answer, Hit
+from app.store.folder import DocumentRecord
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.followup import Query, contextualize, is_follow_up
+from app.search.followup import Query, contextualize, is_follow_up
 
 from .test_store_search import make_engine
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.chunk import chunk_document, page_at, page_starts
-from app.documents import parse_document
+from app.documents.corpus import parse_document
+from app.documents.formats import extract
 from app.errors import CorpusError
-from app.formats import extract
+from app.passages.chunk import chunk_document, page_at, page_starts
 from tests.documents_factory import NEEDLE, WRITERS, make_report, write_pdf
 
 

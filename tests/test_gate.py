@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.gate import baseline_from, by_kind, compare, write_report
+from app.evaluation.gate import baseline_from, by_kind, compare, write_report
 
 from .conftest import run_cli
 

@@ -21,7 +21,7 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def test_the_model_moves_to_cuda_unasked_and_gives_the_cpu_vectors(speech_text: str) -> None:
-    from app.embed import SentenceTransformerEmbedder
+    from app.models.embed import SentenceTransformerEmbedder
 
     texts = _paragraphs(speech_text)
     assert len(texts) > 20
@@ -38,7 +38,7 @@ def test_onnx_runtime_takes_cuda_when_its_gpu_build_is_installed() -> None:
     onnxruntime = pytest.importorskip("onnxruntime")
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         pytest.skip("onnxruntime here is the CPU build (onnxruntime-gpu is not installed)")
-    from app.onnx_backend import OnnxEmbedder
+    from app.models.onnx import OnnxEmbedder
 
     embedder = OnnxEmbedder("onnx")
     assert embedder._session.get_providers()[0] == "CUDAExecutionProvider"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.highlight import NO_WORDS, has_own_words, pick_highlights, sentence_scores
+from app.search.highlight import NO_WORDS, has_own_words, pick_highlights, sentence_scores
 
 from .conftest import REPO, run_cli
 
@@ -80,8 +80,8 @@ TRICKY = ["A < b. Then", "c > d.", "It was 22", "thousand people.", "**Bold star
 
 
 def test_one_analysis_for_all_sentences_gives_each_sentences_own_terms() -> None:
-    from app.highlight import terms_of_each
-    from app.lexical import analyze
+    from app.search.highlight import terms_of_each
+    from app.store.bm25 import analyze
 
     for group in (TRICKY, TRICKY[:8], TRICKY[10:14], ["one"], []):
         assert terms_of_each(group) == [set(analyze(text)) for text in group]
@@ -89,7 +89,7 @@ def test_one_analysis_for_all_sentences_gives_each_sentences_own_terms() -> None
 
 @given(st.lists(st.text(alphabet="ab1 2,.*_<>[]()#\\\n éx", max_size=30), max_size=6))
 def test_one_analysis_for_all_sentences_matches_one_per_sentence_on_made_up_text(texts: list[str]) -> None:
-    from app.highlight import terms_of_each
-    from app.lexical import analyze
+    from app.search.highlight import terms_of_each
+    from app.store.bm25 import analyze
 
     assert terms_of_each(texts) == [set(analyze(text)) for text in texts]

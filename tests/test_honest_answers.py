@@ -108,7 +108,7 @@ def test_paraphrases_keep_their_meaning_match(built_index: tuple[Path, Path], qu
 def test_no_passage_in_the_dense_top_3_falls_out_of_the_fused_top_5(built_index: tuple[Path, Path]) -> None:
     """Over every answerable question of the shipped sets, the gold passage keeps a fused rank of 5 or
     better whenever dense retrieval alone puts it in its top 3 (with k = 10, to see both ranks)."""
-    from app.evaluation import fold, load_items
+    from app.evaluation.metrics import fold, load_items
 
     names = ("speech", "dev", "tuning", "heldout-v1")
     items = [i for name in names for i in load_items(REPO / "eval" / f"{name}.jsonl") if i.answerable]
@@ -137,7 +137,7 @@ def test_near_topic_examples_of_the_issue_abstain(built_index: tuple[Path, Path]
 
 
 def test_calibration_writes_a_rule_and_reports_each_kind(built_index: tuple[Path, Path], tmp_path: Path) -> None:
-    from app.abstention import AbstentionRule
+    from app.answer.abstention import AbstentionRule
 
     corpus, index = built_index
     rule = tmp_path / "rule.json"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.language import CollectionLanguages, document_language, foreign_language, script_of
+from app.documents.language import CollectionLanguages, document_language, foreign_language, script_of
 
 
 def test_documents_are_identified_by_their_text() -> None:

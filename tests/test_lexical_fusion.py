@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.fusion import minmax, minmax_fusion, ranks, rrf_fusion
-from app.lexical import LexicalIndex, analyze, fold_for_matching
+from app.search.fusion import minmax, minmax_fusion, ranks, rrf_fusion
+from app.store.bm25 import LexicalIndex, analyze, fold_for_matching
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app.embed import HashingEmbedder
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import UsageError
-from app.library import add_files, remove_document
-from app.search import Filters, RankingSettings
-from app.store import MANIFEST, TEXTS, read_manifest
+from app.models.embed import HashingEmbedder
+from app.search.ranking import Filters, RankingSettings
+from app.store.folder import MANIFEST, TEXTS, read_manifest
+from app.store.library import add_files, remove_document
 from tests.documents_factory import make_report, write_docx, write_html, write_pdf
 
 QUESTION = "Which pre-trial detention centre in Ridder had no heating and frostbite?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from app.loadtest import bare_ask_cpu_ms, process_cpu_seconds
+from app.bench.load import bare_ask_cpu_ms, process_cpu_seconds
 
 
 def _spin(seconds: float) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.embed import SentenceTransformerEmbedder, configured_backend
 from app.errors import ModelError
+from app.models.embed import SentenceTransformerEmbedder, configured_backend
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def texts(built_index: tuple[Path, Path]) -> list[str]:
-    from app.store import load_index, read_manifest
+    from app.store.folder import load_index, read_manifest
 
     manifest = read_manifest(built_index[1])
     assert manifest is not None
@@ -26,7 +26,7 @@ def texts(built_index: tuple[Path, Path]) -> list[str]:
 
 def test_onnx_matches_pytorch_and_int8_stays_close(texts: list[str], tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.onnx_backend import OnnxEmbedder
+    from app.models.onnx import OnnxEmbedder
 
     monkeypatch.setenv("VERBATIM_CACHE", str(tmp_path / "cache"))
     reference = SentenceTransformerEmbedder().embed(texts)
@@ -59,8 +59,8 @@ def test_questions_through_onnx_runtime_get_pytorchs_vectors_and_rankings() -> N
     that is only sound while its vectors are PyTorch's, lone or batched."""
     import numpy as np
 
-    from app.embed import PyTorchWithOnnxQuestions
-    from app.evaluation import load_items
+    from app.evaluation.metrics import load_items
+    from app.models.embed import PyTorchWithOnnxQuestions
     from tests.conftest import REPO
 
     questions = [item.question for name in ("speech.jsonl", "dev.jsonl")
@@ -87,7 +87,7 @@ def test_a_process_that_only_answers_never_loads_torch(built_index: tuple[Path, 
     if any(Path(node).exists() for node in ("/dev/nvidiactl", "/dev/dxg")):
         pytest.skip("with a GPU device present, the device is chosen by asking torch")
     corpus, index = built_index
-    script = ("import sys; from app.cli import main; "
+    script = ("import sys; from app.cli.main import main; "
               f"code = main(['-q', '--corpus', {str(corpus)!r}, '--index', {str(index)!r}, 'ask', '--json', "
               "'How many citizens were killed?']); "
               "print('loaded:', sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules)); "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.pgstore import PgStore
+from app.store.postgres.store import PgStore
 from tests.conftest import CORPUS, REPO, rounded, run_cli
 from tests.documents_factory import make_report, write_html, write_pdf
 
@@ -147,7 +147,7 @@ def test_two_replicas_share_one_collection_and_survive_losing_one(
         speech_db: tuple[str, Path], tmp_path: Path) -> None:
     import httpx
 
-    from app.loadtest import Replica, run_load
+    from app.bench.load import Replica, run_load
 
     url, corpus = _copy_of(speech_db, "replicas", tmp_path)
     servers = [_serve(url, corpus, tmp_path / f"serve-{n}.log") for n in range(2)]
@@ -236,7 +236,7 @@ def test_a_streaming_read_replica_answers_questions(pg_server: object, speech_db
                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
     import tempfile
 
-    from app.pgserver import start_replica, wait_until_replayed
+    from app.store.postgres.server import start_replica, wait_until_replayed
 
     url, corpus = speech_db
     folder = Path(tempfile.mkdtemp(prefix="verbatim-test-replica-"))

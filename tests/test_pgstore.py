@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import resume
-from app.chunk import ChunkSettings
-from app.embed import HashingEmbedder
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import IndexSchemaError, IndexStateError, UsageError
-from app.library import add_files, remove_document
-from app.pgschema import SCHEMA_VERSION
-from app.pgstore import PgStore
-from app.render import answer_to_dict
-from app.search import Filters, RankingSettings
-from app.stores import open_store
+from app.models.embed import HashingEmbedder
+from app.passages.chunk import ChunkSettings
+from app.search.ranking import Filters, RankingSettings
+from app.store import resume
+from app.store.library import add_files, remove_document
+from app.store.open import open_store
+from app.store.postgres.schema import SCHEMA_VERSION
+from app.store.postgres.store import PgStore
+from app.web.render import answer_to_dict
 from tests.conftest import rounded
 from tests.test_resume import CountingEmbedder, Interrupted
 
@@ -205,8 +205,7 @@ def test_the_schema_is_versioned_and_a_newer_one_is_refused(tiny_corpus: Path, p
 
 def test_an_older_schema_is_migrated_in_place_keeping_the_index(
         tiny_corpus: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app import pgschema
-
+    from app.store.postgres import schema as pgschema
     make_engine(tiny_corpus, pg_url).build()
     before = answer_to_dict(make_engine(tiny_corpus, pg_url).ask("When do apples ripen?", 1))
     next_version = pgschema.SCHEMA_VERSION + 1  # what a later Verbatim would add, in order
@@ -221,7 +220,7 @@ def test_an_older_schema_is_migrated_in_place_keeping_the_index(
 
 
 def test_an_unreachable_database_says_so_and_what_to_check(tiny_corpus: Path) -> None:
-    from app.pgserver import free_port
+    from app.store.postgres.server import free_port
 
     url = f"postgresql://nobody@127.0.0.1:{free_port()}/nowhere"
     with pytest.raises(IndexStateError, match=r"cannot reach the database postgresql://nobody@127\.0\.0\.1:\d+/nowhere"):
@@ -243,7 +242,7 @@ def test_a_database_without_pgvector_names_the_statement_to_run(pg_server: objec
 
 
 def test_the_password_never_appears_in_messages(tiny_corpus: Path) -> None:
-    from app.pgserver import free_port
+    from app.store.postgres.server import free_port
 
     store = PgStore(f"postgresql://someone:hunter2@127.0.0.1:{free_port()}/db?schema=library")
     assert "hunter2" not in store.location and store.schema == "library"

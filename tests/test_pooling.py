@@ -1,4 +1,4 @@
-"""Sentence vectors pooled from their passage's one model pass (app.pooling).
+"""Sentence vectors pooled from their passage's one model pass (app.models.pooling).
 
 The fast tests check the arithmetic on hand-made token vectors; the slow ones run the real
 model through both backends on the speech.
@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.embed import HashingEmbedder
-from app.pooling import embed_passages, locate, mean_pool, pool_spans
+from app.models.embed import HashingEmbedder
+from app.models.pooling import embed_passages, locate, mean_pool, pool_spans
 
 
 def test_locate_finds_each_piece_after_the_one_before() -> None:
@@ -80,10 +80,10 @@ def test_an_embedder_that_cannot_pool_embeds_passages_and_sentences_in_one_call(
 @pytest.mark.slow
 def test_both_backends_pool_the_speechs_sentences_from_one_pass(
         built_index: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.chunk import plain_text
-    from app.embed import SentenceTransformerEmbedder
-    from app.onnx_backend import OnnxEmbedder
-    from app.store import load_index, read_manifest
+    from app.models.embed import SentenceTransformerEmbedder
+    from app.models.onnx import OnnxEmbedder
+    from app.passages.chunk import plain_text
+    from app.store.folder import load_index, read_manifest
 
     monkeypatch.setenv("VERBATIM_CACHE", str(tmp_path / "cache"))
     manifest = read_manifest(built_index[1])

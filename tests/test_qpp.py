@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.qpp import (
+from app.search.qpp import (
     agreement,
     answer_type_ok,
     carries_answer,

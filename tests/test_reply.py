@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from app import cards
-from app.chunk import Chunk
-from app.embed import HashingEmbedder
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import VerbatimError
-from app.render import answer_to_markdown, reply_header, sources_markdown, web_links_only
-from app.search import Answer, Hit, RankingSettings
-from app.store import DocumentRecord
-from app.ui import EMPTY, _check_port, research
+from app.models.embed import HashingEmbedder
+from app.passages.chunk import Chunk
+from app.search.ranking import Answer, Hit, RankingSettings
+from app.store.folder import DocumentRecord
+from app.web import cards
+from app.web.render import answer_to_markdown, reply_header, sources_markdown, web_links_only
+from app.web.ui import EMPTY, _check_port, research
 
 TEXT = "# Harbour report\n\nShips came in spring.\n\nBoats return at dawn. ([Keeper, Smith](#))\n"
 DOC = DocumentRecord("harbour", "harbour.md", "ab" * 32, "markdown", "Harbour report", "2024-05-02", None, None,

@@ -78,7 +78,7 @@ def test_docs_and_health_and_the_openapi_page(server: str, built_index: tuple[Pa
 def test_the_load_test_drives_rest_clients_and_measures_server_cpu(server: str) -> None:
     import psutil
 
-    from app.loadtest import Replica, run_load
+    from app.bench.load import Replica, run_load
 
     port = int(server.rstrip("/").rsplit(":", 1)[1])
     pid = next(c.pid for c in psutil.net_connections("tcp")

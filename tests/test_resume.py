@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import resume
-from app.build import build_index
-from app.embed import HashingEmbedder
-from app.store import load_index, read_manifest
+from app.models.embed import HashingEmbedder
+from app.store import resume
+from app.store.build import build_index
+from app.store.folder import load_index, read_manifest
 
 TOPICS = ["harbour", "orchard", "railway", "glacier", "library", "vineyard", "foundry", "meadow"]
 

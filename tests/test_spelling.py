@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.spelling import Correction, Vocabulary, correct
+from app.search.spelling import Correction, Vocabulary, correct
 
 VOCABULARY = Vocabulary.from_texts([
     "Around three thousand firearms have been stolen. In Taldykorgan, 5 police officials were convicted.",

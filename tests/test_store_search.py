@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.build import build_index
-from app.embed import HashingEmbedder
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import IndexStateError, UsageError
-from app.search import RankingSettings, rank_passages
-from app.store import MANIFEST, SCHEMA_VERSION, load_index, read_manifest
+from app.models.embed import HashingEmbedder
+from app.search.ranking import RankingSettings, rank_passages
+from app.store.build import build_index
+from app.store.folder import MANIFEST, SCHEMA_VERSION, load_index, read_manifest
 
 
 def make_engine(corpus: Path, index: Path, **ranking: object) -> Engine:
@@ -76,7 +76,7 @@ def test_stale_index_is_detected_and_rebuilt(tiny_corpus: Path, tmp_path: Path) 
 def test_other_model_makes_index_stale(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
     engine.load()
-    from app.embed import MINILM
+    from app.models.embed import MINILM
 
     engine.spec = MINILM
     assert any("built with model test/hashing" in r for r in engine.stale_reasons())
@@ -93,7 +93,7 @@ def test_interrupted_build_leaves_previous_index_serving(
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt("killed between writing the files and switching to them")
 
-    monkeypatch.setattr("app.build.commit_manifest", crash)
+    monkeypatch.setattr("app.store.build.commit_manifest", crash)
     with pytest.raises(KeyboardInterrupt):
         build_index(tiny_corpus, index_dir, HashingEmbedder())
     after = read_manifest(index_dir)
@@ -152,7 +152,7 @@ def test_rebuild_embeds_everything_and_keeps_old_index_until_done(
     before = read_manifest(index_dir)
     report = build_index(tiny_corpus, index_dir, HashingEmbedder(), reuse=False)
     assert report.embedded == report.passages
-    monkeypatch.setattr("app.build.write_generation", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr("app.store.build.write_generation", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError):
         build_index(tiny_corpus, index_dir, HashingEmbedder(), reuse=False)
     current = read_manifest(index_dir)
@@ -179,7 +179,7 @@ def test_ranking_settings_refuse_unknown_values() -> None:
 
 
 def test_atomic_writes_leave_an_ordinary_file_and_no_temp(tmp_path: Path) -> None:
-    from app.store import write_atomic
+    from app.store.folder import write_atomic
 
     target = tmp_path / "new" / "folder" / "file.json"
     write_atomic(target, b"{}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from app.viewer import document_page, parse_highlights, passage_link, readable_date, render_body, render_page
+from app.web.reader import document_page, parse_highlights, passage_link, readable_date, render_body, render_page
 
 DOC = {"title": "T <b>", "date": "2024-01-01", "venue": None, "source": None, "language": "en"}
 
@@ -99,8 +99,8 @@ def test_the_citation_panel_is_docked_with_app_buttons() -> None:
 
 
 def test_an_unknown_document_gets_a_styled_404_with_a_way_home(tiny_corpus, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from app.embed import HashingEmbedder
-    from app.engine import Engine
+    from app.answer.engine import Engine
+    from app.models.embed import HashingEmbedder
 
     engine = Engine(tiny_corpus, tmp_path / "index", make_embedder=HashingEmbedder, spec=HashingEmbedder.spec,
                     log=lambda message: None)

@@ -1,5 +1,5 @@
 """Abstention: whether the documents answer a question, in three levels, from query-performance
-predictors (app.qpp).
+predictors (app.search.qpp).
 
 - "none": nothing relevant; the best passage is below the relevance floor (cosine), or the
   question's information lies in words the collection never uses;
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.qpp import FEATURES
+from app.search.qpp import FEATURES
 
 FATAL = ("cosine", "coverage", "known", "names_known", "answer_type")  # features with a floor of their own
 FREE_SIGN = ("quantity", "time", "person", "entity")  # question-form flags: each form's own intercept
@@ -95,7 +95,7 @@ FLOOR_BUDGET = 0.01  # what each floor alone may cost, of the same items
 
 def fit_rule(features: list[dict[str, float]], answerable: list[bool], source: str,
              budget: float = FALSE_ABSTENTION_BUDGET) -> AbstentionRule:
-    """Fit the rule on calibration items (features as `app.qpp.predictors` gives them).
+    """Fit the rule on calibration items (features as `app.search.qpp.predictors` gives them).
 
     1. Floors: for each FATAL feature (and the "none" relevance floor on cosine), the highest
        value below which at most FLOOR_BUDGET of the answerable items fall.

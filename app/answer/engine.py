@@ -3,7 +3,7 @@
 `Engine` ties the stages together for the CLI, the UI and the APIs: it checks the index
 against the corpus (rebuilding when it is missing or stale), picks up a newer generation
 written by another process, loads the model once, and answers a question through the
-search stage (`app.search`), typo correction, follow-up context, the language notice and
+search stage (`app.search.ranking`), typo correction, follow-up context, the language notice and
 the abstention rule.
 """
 
@@ -16,14 +16,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.abstention import AbstentionRule
-from app.build import BuildReport
-from app.chunk import ChunkSettings
-from app.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
+from app.answer.abstention import AbstentionRule
 from app.errors import IndexStateError, UsageError
-from app.followup import Query, contextualize
-from app.qpp import predictors
-from app.search import (
+from app.models.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
+from app.passages.chunk import ChunkSettings
+from app.search.followup import Query, contextualize
+from app.search.qpp import predictors
+from app.search.ranking import (
     MAX_QUESTION_CHARS,
     TOP_SENTENCES,
     Answer,
@@ -35,11 +34,12 @@ from app.search import (
     validate_k,
     validate_question,
 )
-from app.spelling import Correction
-from app.stores import FolderStore, IndexStore, LoadedIndex
+from app.search.spelling import Correction
+from app.store.build import BuildReport
+from app.store.open import FolderStore, IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
-    from app.lexicon import Lexicon
+    from app.search.lexicon import Lexicon
 
 
 class Engine:
@@ -75,7 +75,7 @@ class Engine:
 
     @cached_property
     def embedder(self) -> Embedder:
-        from app.embed import CoalescingEmbedder
+        from app.models.embed import CoalescingEmbedder
 
         made = self.make_embedder()  # concurrent questions share model calls:
         return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
@@ -145,7 +145,7 @@ class Engine:
 
     def lexicon(self, index: LoadedIndex) -> Lexicon:
         """The collection's words and languages, derived once per loaded generation."""
-        from app.lexicon import Lexicon
+        from app.search.lexicon import Lexicon
 
         with self._index_lock:
             if self._lexicon is None or self._lexicon[0] is not index:
@@ -158,8 +158,8 @@ class Engine:
 
         Raises UsageError for a question that is empty, too long or without a word to search
         for, for k outside 1-50, and for a document filter naming no indexed document."""
-        from app.language import foreign_language, language_name
-        from app.spelling import correct
+        from app.documents.language import foreign_language, language_name
+        from app.search.spelling import correct
 
         text = validate_question(question, bool(history))
         validate_k(k)
@@ -199,7 +199,7 @@ class Engine:
                       level=level, corrections=corrections, features=features)
 
     def features(self, question: str, ranking: Ranking) -> dict[str, float]:
-        """The query-performance predictors of a searched question and its ranking (app.qpp)."""
+        """The query-performance predictors of a searched question and its ranking (app.search.qpp)."""
         index = self.index
         return predictors(question, [(hit.chunk.text, hit.sentences) for hit in ranking.hits[:TOP_SENTENCES]],
                           ranking.dense, ranking.lexical, index.lexical.idf, self.lexicon(index).vocabulary,

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.bench.resources import CpuMeter, cpu_seconds
 from app.errors import VerbatimError
-from app.resources import CpuMeter, cpu_seconds
 
 APIS = ("gradio", "rest")
 

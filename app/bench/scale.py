@@ -28,10 +28,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.bench import _percentile, materialize_ungdc, model_rate, peak_memory_mib
-from app.chunk import ChunkSettings
-from app.engine import Engine
-from app.evaluation import load_items
+from app.answer.engine import Engine
+from app.bench.speed import _percentile, materialize_ungdc, model_rate, peak_memory_mib
+from app.evaluation.metrics import load_items
+from app.passages.chunk import ChunkSettings
 
 MODEL_SAMPLE = 2000  # passages the model embeds alone, for the floor it sets on build throughput
 
@@ -130,9 +130,9 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
 def _sample_passages(corpus: Path, settings: ChunkSettings, count: int) -> list[str]:
     """A seeded random sample of `count` of the corpus's passages, as a build embeds them
     (ranking texts): every readable document is read and chunked, as the build will."""
-    from app.chunk import chunk_document
-    from app.documents import corpus_files, read_document
+    from app.documents.corpus import corpus_files, read_document
     from app.errors import CorpusError
+    from app.passages.chunk import chunk_document
 
     texts: list[str] = []
     for path in corpus_files(corpus):
@@ -165,7 +165,7 @@ def _build_figures(root: Path, report: Any, seconds: float) -> dict[str, Any]:
 def measure_serving(engine: Engine, set_path: Path) -> dict[str, Any]:
     """In a process that only loads the index and answers: warm latency per stage and the
     process's peak memory, which is what a server of this index holds."""
-    from app.bench import database_memory_mib
+    from app.bench.speed import database_memory_mib
 
     questions = [item.question for item in load_items(set_path)]
     figures: dict[str, Any] = _latencies(engine, questions)
@@ -208,8 +208,7 @@ def _approximate(index: Any) -> dict[str, Any]:
     """The HNSW graph's recall@10 and search time, on the index itself or on one built to measure."""
     import numpy as np
 
-    from app import ann
-
+    from app.store import ann
     if index.manifest.vectors.get("type") == "hnsw":
         return {"ann_recall@10": index.manifest.vectors["recall@10"], "ann_built_to_measure": False}
     if index.faiss_index.ntotal < 1000:

@@ -4,7 +4,7 @@ Cold start runs `verbatim ask` in a fresh process (model and index loaded from d
 warm latency times `Engine.ask` over a question set after one warm-up question; the build
 is a full rebuild into a temporary folder with the model already loaded, compared with the
 model alone embedding the same passages (with their headings): what a build runs the model
-on, since sentence vectors are pooled from the passage's pass (app.pooling).
+on, since sentence vectors are pooled from the passage's pass (app.models.pooling).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from app.engine import Engine
-from app.evaluation import load_items
-from app.stores import IndexStore
+from app.answer.engine import Engine
+from app.evaluation.metrics import load_items
+from app.store.open import IndexStore
 
 
 def peak_memory_mib() -> float:
@@ -52,7 +52,7 @@ def _cold_start(engine: Engine, question: str) -> float:
 
 def database_memory_mib(store: IndexStore) -> float | None:
     """The memory (PSS) of the store's database server, when it runs on this machine; None for a folder."""
-    from app.resources import memory_mib
+    from app.bench.resources import memory_mib
 
     pid = store.server_pid()
     return memory_mib(pid, tree=True) if pid else None
@@ -130,7 +130,7 @@ def materialize_ungdc(source: Path, folder: Path, count: int) -> list[Path]:
 def run_library_benchmark(engine: Engine, source: Path, count: int) -> dict[str, Any]:
     """Full build of `count` statements, then adding one and removing one: the incremental
     paths must cost a small fraction of the full build (issue: under 5%)."""
-    from app.library import add_files, remove_document
+    from app.store.library import add_files, remove_document
 
     if not source.is_file():
         from app.errors import UsageError

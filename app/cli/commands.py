@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import UsageError, VerbatimError
-from app.search import Filters, validate_k
+from app.search.ranking import Filters, validate_k
 
 
 def _emit(data: Any) -> None:
@@ -50,7 +50,7 @@ def run_index(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_add(args: argparse.Namespace, engine: Engine) -> int:
-    from app.library import add_files
+    from app.store.library import add_files
 
     meta = {key: value for key in ("title", "date", "source_url", "language", "symbol", "venue")
             if (value := getattr(args, key)) is not None}
@@ -69,7 +69,7 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_remove(args: argparse.Namespace, engine: Engine) -> int:
-    from app.library import remove_document
+    from app.store.library import remove_document
 
     held = engine.store.held_documents()
     for doc_id in args.doc_ids:
@@ -113,7 +113,7 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_ask(args: argparse.Namespace, engine: Engine) -> int:
-    from app.render import answer_to_dict, answer_to_text
+    from app.web.render import answer_to_dict, answer_to_text
 
     validate_k(args.k)
     filters = Filters(frozenset(args.doc), args.phrase)
@@ -168,15 +168,15 @@ def parse_stdin_line(line: str, number: int) -> tuple[str, list[str]]:
 
 
 def run_serve(args: argparse.Namespace, engine: Engine) -> int:
-    from app.ui import serve
+    from app.web.ui import serve
 
     serve(engine, host=args.host, port=args.port)
     return 0
 
 
 def run_eval(args: argparse.Namespace, engine: Engine) -> int:
-    from app.evaluation import evaluate, label_errors, load_items
-    from app.render import format_eval_report
+    from app.evaluation.metrics import evaluate, label_errors, load_items
+    from app.web.render import format_eval_report
 
     if args.beir:
         return _run_beir(args, engine)
@@ -203,10 +203,10 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
 
 def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     """Fit the abstention rule on the calibration sets, write it, and report its figures there."""
-    from app.abstention import fit_rule
-    from app.calibration import observe
-    from app.cli import CALIBRATION_SETS
-    from app.store import write_atomic
+    from app.answer.abstention import fit_rule
+    from app.cli.main import CALIBRATION_SETS
+    from app.evaluation.calibration import observe
+    from app.store.folder import write_atomic
 
     paths = args.set_paths or list(CALIBRATION_SETS)
     off_topic = args.off_topic if args.off_topic and args.off_topic.is_dir() else None
@@ -234,8 +234,8 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
-    from app.beir import evaluate_beir
-    from app.cli import REPO_ROOT
+    from app.cli.main import REPO_ROOT
+    from app.evaluation.beir import evaluate_beir
 
     def make_engine(corpus: Path, index: Path) -> Engine:
         # Passages and sentences are cut as the app cuts them (sentence vectors are pooled from the
@@ -263,8 +263,8 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _gate(args: argparse.Namespace, data: dict[str, Any], set_path: Path) -> int:
-    from app import gate
-    from app.store import write_atomic
+    from app.evaluation import gate
+    from app.store.folder import write_atomic
 
     if args.update_baseline:
         baseline = gate.baseline_from(data)
@@ -290,7 +290,7 @@ def _gate(args: argparse.Namespace, data: dict[str, Any], set_path: Path) -> int
 
 
 def _display_path(path: Path) -> str:
-    from app.cli import REPO_ROOT
+    from app.cli.main import REPO_ROOT
 
     try:
         return str(path.resolve().relative_to(REPO_ROOT))
@@ -299,20 +299,20 @@ def _display_path(path: Path) -> str:
 
 
 def run_bench(args: argparse.Namespace, engine: Engine) -> int:
-    from app.bench import run_benchmark, run_library_benchmark
+    from app.bench.speed import run_benchmark, run_library_benchmark
 
     if args.one_size:  # one row of --sizes, in its own process
-        from app.scale import measure_size
+        from app.bench.scale import measure_size
 
         _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path, args.workdir))
         return 0
     if args.serving:  # latencies and memory of a process that only serves a built index
-        from app.scale import measure_serving
+        from app.bench.scale import measure_serving
 
         _emit(measure_serving(engine, args.set_path))
         return 0
     if args.sizes:
-        from app.scale import parse_sizes, run_sizes, table
+        from app.bench.scale import parse_sizes, run_sizes, table
 
         results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path, args.workdir)
         if args.json:
@@ -337,8 +337,8 @@ def run_bench(args: argparse.Namespace, engine: Engine) -> int:
 def run_loadtest(args: argparse.Namespace, engine: Engine) -> int:
     from contextlib import nullcontext
 
-    from app.evaluation import load_items
-    from app.loadtest import APIS, Replica, against_bare_ask, bare_ask_cpu_ms, run_load, started_servers
+    from app.bench.load import APIS, Replica, against_bare_ask, bare_ask_cpu_ms, run_load, started_servers
+    from app.evaluation.metrics import load_items
 
     if args.clients > 200:
         raise UsageError(f"--clients must be at most 200; got {args.clients}")

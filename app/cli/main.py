@@ -172,7 +172,7 @@ def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
 
 
 def _date_argument(value: str) -> str:
-    from app.documents import iso_date
+    from app.documents.corpus import iso_date
 
     try:
         return iso_date(value)
@@ -181,15 +181,15 @@ def _date_argument(value: str) -> str:
 
 
 def make_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from app.abstention import AbstentionRule
-    from app.engine import Engine
+    from app.answer.abstention import AbstentionRule
+    from app.answer.engine import Engine
 
     corpus, index = resolve_dirs(args)
     log = (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     calibrating = getattr(args, "calibrate", False)  # refits the rule: an outdated one must not stop it
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() and not calibrating else None
-    from app.embed import configured_backend
-    from app.stores import open_store
+    from app.models.embed import configured_backend
+    from app.store.open import open_store
 
     spec, make_embedder = configured_backend()
     return Engine(corpus, index, make_embedder=make_embedder, spec=spec, log=log, abstention=rule,
@@ -218,8 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from app import commands
-
+    from app.cli import commands
     handler = {
         "index": commands.run_index,
         "add": commands.run_add,

@@ -4,12 +4,12 @@ Reading has two steps so that re-syncing a large corpus stays cheap:
 
 * `scan_corpus` lists the files with their content hash and sidecar metadata (fast:
   bytes are hashed, never parsed);
-* `make_document` turns a file's extracted canonical text (see `app.formats`) and its
+* `make_document` turns a file's extracted canonical text (see `app.documents.formats`) and its
   metadata into a `Document`; only new or changed files need extracting.
 
 Metadata, strongest first: the sidecar `NAME.meta.json` (a maintainer's corrections,
 also written by `verbatim add --title ...`), then the file's own metadata (front matter,
-PDF/DOCX/HTML properties, producers' placeholders ignored: see `app.metadata`), then what
+PDF/DOCX/HTML properties, producers' placeholders ignored: see `app.documents.metadata`), then what
 the text shows: the title from the first heading, else the first line if it reads as a
 title, else the file name; the date its header states; a UN document symbol; the
 language it is written in (py3langid). Without any of these a document has no date.
@@ -29,11 +29,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.chunk import markup_for
+from app.documents.formats import DEFAULT_MAX_MB, FORMATS, Extracted, extract
+from app.documents.language import document_language
+from app.documents.metadata import date_in_text, first_heading, first_line, is_placeholder_title, running_title
+from app.documents.text import markup_for
 from app.errors import CorpusError
-from app.formats import DEFAULT_MAX_MB, FORMATS, Extracted, extract
-from app.language import document_language
-from app.metadata import date_in_text, first_heading, first_line, is_placeholder_title, running_title
 
 META_SUFFIX = ".meta.json"
 META_FIELDS = ("title", "date", "venue", "topic", "language", "source", "source_url", "symbol")

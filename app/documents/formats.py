@@ -5,13 +5,13 @@ parser lazily:
 
 * Markdown and plain text are decoded as UTF-8 and kept exactly as they are;
 * PDF uses pdfminer.six's layout analysis: its text lines are grouped into paragraphs by
-  their geometry and running heads and feet are left out (see `app.pdf_layout`); pages
+  their geometry and running heads and feet are left out (see `app.documents.pdf`); pages
   are separated by a form feed on a line of its own, so a page number is the count of
   form feeds before an offset, plus one;
 * HTML uses trafilatura to keep the main text (no navigation, footers, cookie banners),
   as Markdown so headings and tables survive (its backslash escapes undone);
 * DOCX uses python-docx: one paragraph per Word paragraph with the number Word shows,
-  Word headings as Markdown headings, tables as pipe tables (see `app.word`).
+  Word headings as Markdown headings, tables as pipe tables (see `app.documents.word`).
 
 Whatever text a reader yields is stored in the index as the document's canonical text;
 offsets, highlights and verbatim checks refer to it, never to the original bytes.
@@ -124,7 +124,7 @@ def _read_pdf(file_name: str, data: bytes, limit: int) -> Extracted:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psparser import PSException
 
-    from app.pdf_layout import lay_out, page_lines
+    from app.documents.pdf import lay_out, page_lines
 
     if not data.lstrip()[:5] == b"%PDF-":
         raise CorpusError(f"{file_name}: not a PDF file (it does not start with %PDF-)")
@@ -224,7 +224,7 @@ def _read_docx(file_name: str, data: bytes, limit: int) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    from app.word import body_text
+    from app.documents.word import body_text
 
     _check_zip(file_name, data, limit)
     try:

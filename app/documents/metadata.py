@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.text import plain_text
+from app.documents.text import plain_text
 
 HEADER_CHARS = 1500  # a date or title is looked for this far into the text
 TITLE_MAX_CHARS = 150

@@ -19,7 +19,7 @@ lines are regrouped here. A line starts a new paragraph when, against the line b
 A line ending in a hyphen never ends a paragraph by room left. Lines of a paragraph are
 joined with a line break, as on the page: a word split by a line-end hyphen stays
 "capabili-\\nties" in the canonical text, and matching reads it as one word
-(`app.chunk.plain_text`). Runs of spaces (justified text) are folded to one.
+(`app.passages.chunk.plain_text`). Runs of spaces (justified text) are folded to one.
 
 Running heads and feet, the lines repeated at the same height near the top or bottom of
 most pages (numbers aside: "page 2 of 3"), are page furniture: they are left out of the

@@ -4,7 +4,7 @@ much markup a format's canonical text carries.
 `plain_text` is what the rankers, the highlighter and the phrase filter read: Markdown
 emphasis, links and escapes stripped, and a word split by a line-end hyphen joined
 ("capabili-\nties" -> "capabilities"; "well-\nknown" stays "well-known"). Display never
-uses it: quotes are always the source's own characters (see `app.display`).
+uses it: quotes are always the source's own characters (see `app.web.display`).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ here the same way (ECMA-376 part 1, 17.9):
 
 A numbered paragraph's text is its number, a space and its words ("3. Pets need consent."),
 so the chunker finds the document's own paragraph numbers as it does in any text. Word
-headings become Markdown headings; a table becomes a pipe table (`app.tables`).
+headings become Markdown headings; a table becomes a pipe table (`app.documents.tables`).
 """
 
 from __future__ import annotations

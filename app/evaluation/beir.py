@@ -16,11 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.engine import Engine
+from app.answer.engine import Engine
 from app.errors import UsageError
-from app.followup import Query
-from app.fusion import rrf_fusion
-from app.search import RankingSettings, fuse_candidates, fuse_with_sentences, lexical_scores, top_candidates
+from app.search.followup import Query
+from app.search.fusion import rrf_fusion
+from app.search.ranking import RankingSettings, fuse_candidates, fuse_with_sentences, lexical_scores, top_candidates
 
 DEPTH = 1000  # passages taken from each ranker per query (the app's default depth too)
 RANKERS = ("dense", "lexical", "qnorm", "scaled", "minmax", "rrf")
@@ -76,9 +76,9 @@ def rank_documents(
     passage; and how many queries the engine's abstention rule (if any) would abstain on.
 
     Queries are searched as the app searches questions: misspelt words corrected against the
-    collection's vocabulary first (app.spelling)."""
+    collection's vocabulary first (app.search.spelling)."""
 
-    from app.spelling import correct
+    from app.search.spelling import correct
 
     index = engine.index
     ids = list(queries)

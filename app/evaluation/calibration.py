@@ -1,6 +1,6 @@
 """Calibration data for the abstention rule: question sets plus real off-topic questions.
 
-The rule (app.abstention) is fitted on sets that are never reported: `eval/tuning.jsonl`
+The rule (app.answer.abstention) is fitted on sets that are never reported: `eval/tuning.jsonl`
 (answerable questions in several people's words, near-topic questions the documents do not
 answer, questions in other languages), `eval/dev.jsonl` and `eval/heldout-v1.jsonl` (a
 third author's), plus the training queries of a BEIR dataset (SciFact's, from ../shared) as
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import UsageError
-from app.evaluation import EvalItem, load_items
+from app.evaluation.metrics import EvalItem, load_items
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.answer.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Usage (a collection already indexed in the database store):
 
-    .venv/bin/python -m app.pglexical --store URL --set eval/speech.jsonl
-    .venv/bin/python -m app.pglexical --store URL?schema=beir_... --beir ../shared/datasets/beir/scifact
+    .venv/bin/python -m app.evaluation.fulltext --store URL --set eval/speech.jsonl
+    .venv/bin/python -m app.evaluation.fulltext --store URL?schema=beir_... --beir ../shared/datasets/beir/scifact
 
 For every question (a follow-up joined to its earlier question) it ranks the collection's
 passages three ways: bm25s (the app's BM25 over folded, stemmed tokens), PostgreSQL's ts_rank
@@ -22,16 +22,16 @@ import json
 import sys
 from pathlib import Path
 
-from app.beir import _read_jsonl, load_qrels, materialize, score_run
-from app.embed import configured_backend
-from app.engine import Engine
-from app.evaluation import load_items, relevant_chunks
-from app.followup import contextualize
-from app.fusion import qnorm_fusion, scaled_fusion
-from app.lexical import analyze
-from app.pgindex import PgIndex
-from app.pgstore import PgStore
-from app.search import RankingSettings, top_candidates
+from app.answer.engine import Engine
+from app.evaluation.beir import _read_jsonl, load_qrels, materialize, score_run
+from app.evaluation.metrics import load_items, relevant_chunks
+from app.models.embed import configured_backend
+from app.search.followup import contextualize
+from app.search.fusion import qnorm_fusion, scaled_fusion
+from app.search.ranking import RankingSettings, top_candidates
+from app.store.bm25 import analyze
+from app.store.postgres.index import PgIndex
+from app.store.postgres.store import PgStore
 
 DEPTH = 1000
 RANKINGS = ("bm25s", "ts_rank", "ts_rank_cd")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import UsageError
-from app.evaluation import NO_ANSWER_KINDS
-from app.store import write_atomic
+from app.evaluation.metrics import NO_ANSWER_KINDS
+from app.store.folder import write_atomic
 
 TOLERANCE = 0.02  # absolute: 2 points of recall, MRR, nDCG or abstention rate
 LOWER_IS_BETTER = {"false_abstention_rate"}

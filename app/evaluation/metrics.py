@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.chunk import Chunk
 from app.errors import UsageError
-from app.search import Answer
+from app.passages.chunk import Chunk
+from app.search.ranking import Answer
 
 ANSWERABLE_KINDS = ("factoid", "paraphrase", "keyword", "typo")
 # Questions the documents do not answer: about something else entirely, about the same events

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from app.errors import ModelError
-from app.pooling import embed_passages
+from app.models.pooling import embed_passages
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,10 +150,10 @@ class SentenceTransformerEmbedder:
     def embed_with_spans(
         self, texts: list[str], pieces: Sequence[Sequence[str]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Passages and their sentences in one pass of the model (see app.pooling)."""
+        """Passages and their sentences in one pass of the model (see app.models.pooling)."""
         import torch
 
-        from app.pooling import embed_with_spans
+        from app.models.pooling import embed_with_spans
 
         transformer = self._model[0].auto_model
 
@@ -172,7 +172,7 @@ QUESTION_BATCH = 64  # at most this many texts a call are questions (CoalescingE
 class PyTorchWithOnnxQuestions:
     """The default on CPU: PyTorch embeds passages (builds), ONNX Runtime embeds questions.
 
-    Both run the same verified weights and give the same vectors (app.onnx_backend.QuestionEncoder),
+    Both run the same verified weights and give the same vectors (app.models.onnx.QuestionEncoder),
     so the index keeps PyTorch's ModelSpec. A question takes ~4 ms instead of ~12, and a process
     that only answers never imports torch or sentence-transformers: PyTorch loads at the first
     call with more than QUESTION_BATCH texts, or with pooled sentences (a build).
@@ -181,7 +181,7 @@ class PyTorchWithOnnxQuestions:
     spec = MINILM
 
     def __init__(self) -> None:
-        from app.onnx_backend import QuestionEncoder
+        from app.models.onnx import QuestionEncoder
 
         verify_weights(model_dir())
         self.questions = QuestionEncoder()  # exports the weights to ONNX on first use (cached)
@@ -308,7 +308,7 @@ def configured_backend() -> tuple[ModelSpec, Callable[[], Embedder]]:
     if name == "torch":
         return MINILM, default_embedder
     if name in BACKENDS:
-        from app.onnx_backend import SPECS, OnnxEmbedder
+        from app.models.onnx import SPECS, OnnxEmbedder
 
         return SPECS[name], lambda: OnnxEmbedder(name)
     raise ModelError(f"VERBATIM_BACKEND={name!r} is not a backend; use one of: {', '.join(BACKENDS)}")

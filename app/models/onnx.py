@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.embed import MINILM, ModelSpec, model_dir, verify_weights
 from app.errors import ModelError
+from app.models.embed import MINILM, ModelSpec, model_dir, verify_weights
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,7 +105,7 @@ class QuestionEncoder:
     ModelSpec. A short question costs ~4 ms here against PyTorch's ~12 ms: per-call overhead,
     not arithmetic, dominates such inputs, and the `tokenizers` library is called directly.
     One thread: a question is too small to share, and a second thread only spins beside
-    the server's other work (see app.embed on PyTorch's stalls).
+    the server's other work (see app.models.embed on PyTorch's stalls).
     """
 
     spec = MINILM
@@ -129,7 +129,7 @@ class QuestionEncoder:
         """Normalised mean-pooled vectors, one row a text (float32, texts x 384)."""
         import numpy as np
 
-        from app.pooling import mean_pool
+        from app.models.pooling import mean_pool
 
         if not texts:
             return np.zeros((0, self.spec.dimension), dtype=np.float32)
@@ -174,8 +174,8 @@ class OnnxEmbedder:
     def embed_with_spans(
         self, texts: list[str], pieces: Sequence[Sequence[str]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Passages and their sentences in one pass of the model (see app.pooling)."""
-        from app.pooling import embed_with_spans
+        """Passages and their sentences in one pass of the model (see app.models.pooling)."""
+        from app.models.pooling import embed_with_spans
 
         return embed_with_spans(self._tokenizer, lambda feed: self._session.run(None, feed)[0], self._max_tokens,
                                 BATCH, texts, pieces)

@@ -16,7 +16,7 @@ Pure functions only: text in, values out. The structure we honour:
   up to `target_chars`; a paragraph longer than `max_chars` is split between sentences;
 * in a document with its own numbers, a passage holds one numbered paragraph (with its
   lettered subparagraphs while they fit), so it is cited exactly as the document is;
-* a pipe table (see `app.tables`) is one paragraph, never packed with prose; a long one is
+* a pipe table (see `app.documents.tables`) is one paragraph, never packed with prose; a long one is
   cut between rows, and each later piece carries the table's header row for matching;
 * a document with headings and no paragraph at all (a title page) is searched by its headings.
 
@@ -32,9 +32,8 @@ import bisect
 import re
 from dataclasses import asdict, dataclass
 
-from app import tables
-from app.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
-from app.text import (  # noqa: F401 - re-exported for callers
+from app.documents import tables
+from app.documents.text import (  # noqa: F401 - re-exported for callers
     MARKUPS,
     blocks,
     hyphen_joins,
@@ -43,6 +42,7 @@ from app.text import (  # noqa: F401 - re-exported for callers
     markup_for,
     plain_text,
 )
+from app.passages.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")

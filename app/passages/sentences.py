@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.text import blocks, plain_text
+from app.documents.text import blocks, plain_text
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ about" and the like, holds a pronoun ("he", "they", "it", "that"), or is too bar
 stand alone (one content word, no name or number: "And convicted?"). Its context is the
 last earlier question that stood alone. Nothing is rewritten: the search keeps the new
 question's own words apart from the context's, so that they decide the ranking and the
-context only breaks ties (see `app.search.rank_passages`). Questions in different
+context only breaks ties (see `app.search.ranking.rank_passages`). Questions in different
 languages are never joined.
 """
 

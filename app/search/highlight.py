@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from app.lexical import analyze
+from app.store.bm25 import analyze
 
 LEXICAL_WEIGHT = 0.3
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best

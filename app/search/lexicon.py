@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.chunk import Chunk
-from app.language import CollectionLanguages, document_language, script_of
-from app.spelling import Vocabulary
+from app.documents.language import CollectionLanguages, document_language, script_of
+from app.passages.chunk import Chunk
+from app.search.spelling import Vocabulary
 
 SAMPLE = 300  # passages sampled for languages and scripts
 MIN_SHARE = 0.05  # a language found in fewer sampled passages is taken for a misidentified one

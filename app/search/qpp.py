@@ -37,7 +37,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from app.lexical import analyze, fold_for_matching
+from app.store.bm25 import analyze, fold_for_matching
 
 FEATURES = ("cosine", "sentence", "answer_sentence", "coverage", "known", "names_known", "nqc", "wig", "agreement",
             "answer_type", "quantity", "time", "person", "entity")
@@ -92,7 +92,7 @@ def rarity(word: str, language: str = "en") -> float:
 def content_terms(question: str, language: str = "en", languages: Sequence[str | None] = (None,)) -> list[Term]:
     """The question's words that carry its content: not stop words or question words; stemmed in
     each of the collection's `languages` (as the lexical index analyses them)."""
-    from app.lexical import analyze_pooled, stopwords
+    from app.store.bm25 import analyze_pooled, stopwords
 
     terms, seen = [], set()
     for word in _WORDS.findall(fold_for_matching(question)):
@@ -151,7 +151,7 @@ def answer_type_ok(question: str, passage: str, terms: Sequence[Term]) -> float:
     want = _NUMBER if _QUANTITY.search(question) else _DATE if _WHEN.match(question) else None
     if want is None:
         return 1.0
-    from app.chunk import sentence_spans
+    from app.passages.chunk import sentence_spans
 
     stems = {t.stem for t in terms}
     for start, end in sentence_spans(passage) or [(0, len(passage))]:
@@ -225,7 +225,7 @@ def predictors(question: str, top: Sequence[tuple[str, Sequence[tuple[str, float
     `languages`: the collection's analyses (`LexicalIndex.languages`), question and passage are
     stemmed in each.
     """
-    from app.lexical import analyze_pooled
+    from app.store.bm25 import analyze_pooled
 
     names = question_names(question)
     terms = content_terms(question, language, languages)

@@ -1,7 +1,7 @@
 """Search stage: a question becomes ranked, non-overlapping passages with citations.
 
 The dense and lexical rankers' candidates, their fusion (with the best sentences' bonus),
-de-duplication and highlights; `app.engine.Engine` asks through it.
+de-duplication and highlights; `app.answer.engine.Engine` asks through it.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.chunk import Chunk
 from app.errors import UsageError
-from app.followup import Query
-from app.fusion import minmax_fusion, qnorm_fusion, ranks, rrf_fusion, scaled_fusion
-from app.highlight import pick_highlights, sentence_scores
-from app.lexical import fold_for_matching
-from app.spelling import Correction
-from app.store import DocumentRecord
-from app.stores import LoadedIndex
+from app.passages.chunk import Chunk
+from app.search.followup import Query
+from app.search.fusion import minmax_fusion, qnorm_fusion, ranks, rrf_fusion, scaled_fusion
+from app.search.highlight import pick_highlights, sentence_scores
+from app.search.spelling import Correction
+from app.store.bm25 import fold_for_matching
+from app.store.folder import DocumentRecord
+from app.store.open import LoadedIndex
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50
@@ -129,7 +129,7 @@ class Answer:
     notice: str = ""  # why the documents were not searched as asked (another language)
     language: str | None = None  # the question's language, when it is not one of the collection's
     corrections: tuple[Correction, ...] = ()  # misspelt words searched as the collection's words
-    features: dict[str, float] = field(default_factory=dict)  # query-performance predictors (app.qpp)
+    features: dict[str, float] = field(default_factory=dict)  # query-performance predictors (app.search.qpp)
 
     def __post_init__(self) -> None:
         if not self.level:
@@ -142,7 +142,7 @@ def validate_question(question: str, follow_up: bool = False) -> str:
     """The question stripped; UsageError when it is empty, over 1,000 characters or has no word to
     search for ("?", "*", "the and of"). A `follow_up` (asked after earlier questions) needs only a
     word: "Why?" or "And then?" is searched with the conversation's earlier question."""
-    from app.qpp import has_content
+    from app.search.qpp import has_content
 
     text = question.strip()
     if not text:
@@ -226,7 +226,7 @@ def query_vector(vectors: object, context: bool) -> object:
 
 def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
     """BM25 of every passage: the question's own terms, plus its context's other terms at
-    CONTEXT_WEIGHT; and the query's attainable score (app.fusion.qnorm_fusion) on the same terms."""
+    CONTEXT_WEIGHT; and the query's attainable score (app.search.fusion.qnorm_fusion) on the same terms."""
     terms = index.lexical.query_terms(query.text)  # in each language of the collection
     own, attainable = index.lexical.scores(query.text), index.lexical.query_attainable(query.text)
     extra = [t for t in index.lexical.query_terms(query.context) if t not in set(terms)] if query.context else []

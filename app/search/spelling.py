@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from app.lexical import count_words, fold_for_matching
+from app.store.bm25 import count_words, fold_for_matching
 
 MIN_LENGTH = 4  # shorter words are too ambiguous to correct ("wat": what? was? war?)
 LONG_WORD = 7  # from this length on, two edits are allowed

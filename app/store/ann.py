@@ -77,7 +77,7 @@ def read_vector_index(path: str, description: dict[str, Any]) -> Any:
     # A loaded index answers one question at a time, which one OpenMP thread does best: on two,
     # FAISS's threads wait on each other whenever another process holds a core (measured on
     # 10,930 vectors, top 1,000: 0.64 ms on one thread, 5.6 ms on two beside other work), the
-    # same stall as PyTorch's (see app.embed). Builds write their indexes before any is loaded.
+    # same stall as PyTorch's (see app.models.embed). Builds write their indexes before any is loaded.
     faiss.omp_set_num_threads(1)
     if description.get("type") == "hnsw":
         index.hnsw.efSearch = int(description.get("ef_search", EF_SEARCH[-1]))

@@ -24,7 +24,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import plain_text
+from app.passages.chunk import plain_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -153,7 +153,7 @@ def _code(algorithm: str) -> str | None:
 
 def count_words(texts: Iterable[str]) -> dict[str, int]:
     """How often each word occurs in `texts`: runs of letters after `fold_for_matching`, unstemmed
-    (the words a typed question is corrected to; see app.spelling)."""
+    (the words a typed question is corrected to; see app.search.spelling)."""
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(_LETTERS.findall(fold_for_matching(text)))

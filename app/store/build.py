@@ -18,14 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
-from app.documents import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
-from app.embed import Embedder, ModelSpec
+from app.documents.corpus import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
+from app.documents.formats import extract
 from app.errors import CorpusError
-from app.formats import extract
-from app.lexical import LexicalIndex
-from app.resume import Job, PartialFolder, embed_jobs
-from app.store import (
+from app.models.embed import Embedder, ModelSpec
+from app.passages.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
+from app.store.bm25 import LexicalIndex
+from app.store.folder import (
     LOCK,
     SCHEMA_VERSION,
     DocumentRecord,
@@ -36,7 +35,8 @@ from app.store import (
     read_manifest,
     write_generation,
 )
-from app.stores import FolderTexts, TextCache
+from app.store.open import FolderTexts, TextCache
+from app.store.resume import Job, PartialFolder, embed_jobs
 
 if TYPE_CHECKING:
     import numpy as np

@@ -25,11 +25,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import Chunk
-from app.embed import file_sha256
+from app.documents.formats import READER_VERSION, Extracted
 from app.errors import IndexSchemaError, IndexStateError
-from app.formats import READER_VERSION, Extracted
-from app.lexical import LexicalIndex
+from app.models.embed import file_sha256
+from app.passages.chunk import Chunk
+from app.store.bm25 import LexicalIndex
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,7 +76,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     # corpus files that could not be read: name -> {"sha256": ..., "reason": ...}; retried when they change
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
-    vectors: dict[str, Any] = field(default_factory=lambda: {"type": "exact"})  # FAISS index type (app.ann)
+    vectors: dict[str, Any] = field(default_factory=lambda: {"type": "exact"})  # FAISS index type (app.store.ann)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -229,7 +229,7 @@ def write_generation(
     """Write a new generation's files (not yet current); returns each file's sha256 and the vector index kind."""
     import faiss
 
-    from app.ann import build_vector_index
+    from app.store.ann import build_vector_index
 
     gen_dir = folder / generation
     gen_dir.mkdir(parents=True, exist_ok=False)
@@ -293,7 +293,7 @@ def read_manifest(folder: Path) -> Manifest | None:
 
 def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
     """Load the current generation, refusing files that do not match the manifest's hashes."""
-    from app.ann import read_vector_index
+    from app.store.ann import read_vector_index
 
     gen_dir = folder / manifest.generation
     for name, expected in manifest.files.items():

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.documents import (
+from app.documents.corpus import (
     ID_FIELD,
     META_FIELDS,
     META_SUFFIX,
@@ -28,10 +28,10 @@ from app.documents import (
     scan_corpus,
     sha256_bytes,
 )
+from app.documents.formats import FORMATS, extract
 from app.errors import CorpusError, UsageError
-from app.formats import FORMATS, extract
-from app.store import DocumentRecord, write_atomic
-from app.stores import TextCache
+from app.store.folder import DocumentRecord, write_atomic
+from app.store.open import TextCache
 
 
 @dataclass

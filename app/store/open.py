@@ -3,8 +3,8 @@
 `Engine` reads and writes the index only through an `IndexStore`, and searches whatever
 `LoadedIndex` the store loads. Two stores exist:
 
-- `FolderStore`: the index folder of `app.store`, written by `app.build` (one machine);
-- `app.pgstore.PgStore`: PostgreSQL with pgvector (`--store postgresql://...`), for several
+- `FolderStore`: the index folder of `app.store.folder`, written by `app.store.build` (one machine);
+- `app.store.postgres.store.PgStore`: PostgreSQL with pgvector (`--store postgresql://...`), for several
   app replicas sharing one collection.
 
 `open_store` picks one from the `--store` value.
@@ -18,13 +18,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from app.chunk import Chunk, ChunkSettings
-from app.documents import scan_corpus
-from app.embed import Embedder, ModelSpec
+from app.documents.corpus import scan_corpus
+from app.documents.formats import Extracted
 from app.errors import IndexSchemaError, UsageError
-from app.formats import Extracted
-from app.lexical import LexicalIndex
-from app.store import (
+from app.models.embed import Embedder, ModelSpec
+from app.passages.chunk import Chunk, ChunkSettings
+from app.store.bm25 import LexicalIndex
+from app.store.folder import (
     MANIFEST,
     DocumentRecord,
     Manifest,
@@ -38,7 +38,7 @@ from app.store import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from app.build import BuildReport
+    from app.store.build import BuildReport
 
 STORE_SCHEMES = ("postgresql://", "postgres://")
 
@@ -137,7 +137,7 @@ class TextCache(Protocol):
 
     def read(self, sha256: str, current: bool = True) -> Extracted | None:
         """The kept text; None when there is none, or (`current`) when it was kept by another
-        `app.formats.READER_VERSION` than today's readers (they would read the file differently)."""
+        `app.documents.formats.READER_VERSION` than today's readers (they would read the file differently)."""
         ...
 
     def write(self, sha256: str, extracted: Extracted) -> None: ...
@@ -157,7 +157,7 @@ class FolderTexts:
 
 
 class FolderStore:
-    """The index as a folder on this machine (app.store), synced with the corpus folder on open."""
+    """The index as a folder on this machine (app.store.folder), synced with the corpus folder on open."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -168,12 +168,12 @@ class FolderStore:
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
               reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
-        from app.build import build_index
+        from app.store.build import build_index
 
         return build_index(corpus_dir, self.folder, embedder, settings, show_progress, reuse)
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
-        from app.build import stale_reasons
+        from app.store.build import stale_reasons
 
         files = scan_corpus(corpus_dir)
         try:
@@ -239,7 +239,7 @@ def open_store(value: str | None, index_dir: Path) -> IndexStore:
     if not value or value == "folder":
         return FolderStore(index_dir)
     if is_database_url(value):
-        from app.pgstore import PgStore
+        from app.store.postgres.store import PgStore
 
         return PgStore(value)
     raise UsageError(f"--store takes a PostgreSQL URL such as postgresql://USER@HOST:5432/DB (or 'folder', "

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from app.embed import Embedder, ModelSpec
-from app.pooling import embed_passages
-from app.store import write_atomic
+from app.models.embed import Embedder, ModelSpec
+from app.models.pooling import embed_passages
+from app.store.folder import write_atomic
 
 if TYPE_CHECKING:
     import numpy as np

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import html
 
-from app.chunk import markup_for
-from app.render import reply_header, shown_hits
-from app.search import Answer, Hit
-from app.viewer import passage_link, render_passage
+from app.passages.chunk import markup_for
+from app.search.ranking import Answer, Hit
+from app.web.reader import passage_link, render_passage
+from app.web.render import reply_header, shown_hits
 
 CSS = """
 #results { min-height: 2rem; text-align: left; }

@@ -1,7 +1,7 @@
 """Display of canonical text as HTML, for the chat's quotes and the reader: every character of
 the slice is shown, none added, dropped or renumbered.
 
-How a block of text is shown depends on the document's markup (`app.chunk.markup_for`):
+How a block of text is shown depends on the document's markup (`app.passages.chunk.markup_for`):
 
 * plain text, PDF, and the HTML and DOCX readers' text: literally. Characters are
   HTML-escaped and runs of whitespace shown as one space, so a line "2025.", "1)", "*",
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from app import tables
-from app.text import blocks
+from app.documents import tables
+from app.documents.text import blocks
 
 OPEN, CLOSE = "\ue000", "\ue001"  # private-use marks for highlight boundaries
 WEB_SCHEMES = ("https://", "http://")  # the only link targets shown as links

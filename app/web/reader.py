@@ -1,7 +1,7 @@
 """The reader view: a whole document as HTML, one passage marked and scrolled to.
 
 Pure rendering: document text, its record and a span in, an HTML page out. Each block is
-shown as `app.display` shows quotes: plain formats literally, Markdown with inline styling
+shown as `app.web.display` shows quotes: plain formats literally, Markdown with inline styling
 only (raw HTML off, so a document's own `<script>` shows as text; links only to web
 pages), tables as tables; the passage's paragraphs (or table rows) are marked and the
 first carries `id="passage"`, so the link's `#passage` fragment scrolls there without any script.
@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from app.chunk import blocks, is_heading, is_separator, markup_for, page_starts, parse_structure, plain_text
-from app.display import WEB_SCHEMES, inline_html, passage_html, table_html
 from app.errors import VerbatimError
+from app.passages.chunk import blocks, is_heading, is_separator, markup_for, page_starts, parse_structure, plain_text
+from app.web.display import WEB_SCHEMES, inline_html, passage_html, table_html
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.answer.engine import Engine
 
 # The page is a column that scrolls (<main>) above a docked citation panel (<aside>): the
 # panel takes its own space at the bottom of the window, so it never lies over any text.
@@ -93,7 +93,7 @@ if (reader) reader.focus({ preventScroll: true });  // arrow keys and Page Down 
 
 
 def _inline(text: str, start: int, highlights: Sequence[tuple[int, int]], markup: str = "markdown") -> str:
-    """One block's text as inline HTML, with <mark> around the highlighted slices (see `app.display`)."""
+    """One block's text as inline HTML, with <mark> around the highlighted slices (see `app.web.display`)."""
     return inline_html(text, start, highlights, markup)
 
 
@@ -101,7 +101,7 @@ def render_body(
     text: str, span: tuple[int, int] | None, highlights: Sequence[tuple[int, int]], markup: str = "markdown"
 ) -> str:
     """Headings, separators, numbered paragraphs and tables; paragraphs (and table rows) inside
-    `span` marked. `markup`: how much structure the text carries (`app.chunk.markup_for`)."""
+    `span` marked. `markup`: how much structure the text carries (`app.passages.chunk.markup_for`)."""
     _, paragraphs = parse_structure(text, markup)
     starts = page_starts(text)
     parts: list[str] = ['<div class="page" id="page-1">p. 1</div>'] if starts else []
@@ -247,7 +247,7 @@ def document_page(
     marks: str | None, base_url: str,
 ) -> tuple[int, str]:
     """Status and HTML of the reader view for `/doc/{doc_id}?start=&end=&v=&hl=`."""
-    from app.search import Hit
+    from app.search.ranking import Hit
 
     index = engine.index
     try:

@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from app.chunk import markup_for
-from app.display import WEB_SCHEMES, passage_html
-from app.search import Answer, Hit
-from app.viewer import passage_link
+from app.passages.chunk import markup_for
+from app.search.ranking import Answer, Hit
+from app.web.display import WEB_SCHEMES, passage_html
+from app.web.reader import passage_link
 
 ABSTAIN_NOTE = "The documents do not seem to answer this question directly. Related passages:"
 NONE_NOTE = "Nothing in the documents seems relevant to this question. The closest passage, for what it is worth:"
@@ -132,7 +132,7 @@ def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
 def quote_markdown(hit: Hit) -> str:
     """A passage as a quote for the chat's Markdown: one raw HTML `<blockquote>` on one line,
     so the Markdown renderer shows its characters as they are (a line "2025." never becomes
-    a list item; see `app.display`), answering sentences in <mark>, a table as a table."""
+    a list item; see `app.web.display`), answering sentences in <mark>, a table as a table."""
     chunk = hit.chunk
     body = passage_html(chunk.text, chunk.start, hit.highlights, markup_for(hit.document.format),
                         chunk.table_header)
@@ -176,7 +176,7 @@ def answer_to_markdown(answer: Answer) -> str:
         closest = "Closest passage (not an answer): " if answer.level == "none" else ""
         parts.append(f"[**[{hit.rank}]**]({link} \"Open the passage in the document\") "
                      f"<small>{closest}{html.escape(hit.citation)}</small>")
-        parts.append(quote_markdown(hit))  # raw HTML: its characters are shown as they are (app.display)
+        parts.append(quote_markdown(hit))  # raw HTML: its characters are shown as they are (app.web.display)
         if hit.also_in:
             twins = "; ".join(
                 f"[{html.escape(twin.citation)}]"

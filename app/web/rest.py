@@ -21,11 +21,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.errors import UsageError, VerbatimError
-from app.render import answer_to_dict
-from app.search import Filters
+from app.search.ranking import Filters
+from app.web.render import answer_to_dict
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.answer.engine import Engine
 
 PREFIX = "/api"
 

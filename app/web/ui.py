@@ -15,16 +15,16 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app import cards
 from app.errors import VerbatimError
-from app.render import answer_to_dict, answer_to_markdown, answer_to_rows, rows_to_csv, sources_markdown
-from app.search import MAX_QUESTION_CHARS, Filters
-from app.viewer import document_page
+from app.search.ranking import MAX_QUESTION_CHARS, Filters
+from app.web import cards
+from app.web.reader import document_page
+from app.web.render import answer_to_dict, answer_to_markdown, answer_to_rows, rows_to_csv, sources_markdown
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from app.engine import Engine
+    from app.answer.engine import Engine
 
 EXAMPLES = [
     "How many citizens were killed?",
@@ -287,7 +287,7 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     _check_port(host, port)
     engine.load()  # builds the index on first start, fails early on a corrupt one
     server = FastAPI(title="Verbatim", summary="Verbatim, cited passages of a document collection", redoc_url=None)
-    from app.api import add_api
+    from app.web.rest import add_api
 
     add_api(server, engine)  # the REST API (/api/ask, /api/docs, /api/health), described at /docs
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K, Piece
+from app.bench.peers.common import Job, K, Piece
 
 PACKAGES = ("haystack-ai", "sentence-transformers-haystack", "sentence-transformers", "torch")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K, Piece
+from app.bench.peers.common import Job, K, Piece
 
 PACKAGES = ("langchain-classic", "langchain-community", "langchain-text-splitters", "langchain-huggingface",
             "rank-bm25", "faiss-cpu", "sentence-transformers", "torch")

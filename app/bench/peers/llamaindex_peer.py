@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K, Piece
+from app.bench.peers.common import Job, K, Piece
 
 PACKAGES = ("llama-index-core", "llama-index-retrievers-bm25", "llama-index-embeddings-huggingface", "bm25s",
             "sentence-transformers", "torch")

@@ -1,6 +1,6 @@
 """The peer benchmark's figures: every system's answers scored the same way, and the table.
 
-Relevance is app/evaluation.py's: a returned passage is relevant when it contains one of the
+Relevance is app/evaluation/metrics.py's: a returned passage is relevant when it contains one of the
 question's gold quotes after folding (case, whitespace, emphasis, quotes, diacritics), and,
 for a question tied to one document (`doc`), comes from that document.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.peers.common import K
+from app.bench.peers.common import K
 
 COLUMNS = [  # (key, heading)
     ("name", "system (passages)"), ("pieces", "passages"), ("recall@5", "R@5"), ("mrr@10", "MRR@10"),
@@ -21,7 +21,7 @@ COLUMNS = [  # (key, heading)
 
 def _ranks(item: Any, hits: list[list[str]]) -> int | None:
     """1-based rank of the first relevant passage among the first K, or None."""
-    from app.evaluation import fold
+    from app.evaluation.metrics import fold
 
     quotes = [fold(quote) for quote in item.quotes]
     for rank, (doc_id, text) in enumerate(hits[:K], start=1):

@@ -4,7 +4,7 @@ Runs in the app's `.venv`. For each corpus it runs every system in its own proce
 with `.venv`, the peers with `.venv-peers`), offline (HF_HUB_OFFLINE=1, and with no network at
 all when `unshare --net` is available), first to build and time it, then cold to load its
 saved index and answer once. It scores every system's answers the same way
-`app/evaluation.py` does (a passage is relevant when it contains a gold quote after folding),
+`app/evaluation/metrics.py` does (a passage is relevant when it contains a gold quote after folding),
 prints one table per corpus and writes the run into eval/reports/bench-peers.json (earlier
 runs kept under "runs").
 """
@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K
-from app.peers.report import score, table
+from app.bench.peers.common import Job, K
+from app.bench.peers.report import score, table
 
 REPO = Path(__file__).resolve().parents[2]
 PEERS = ("langchain", "llamaindex", "haystack", "txtai")
@@ -37,9 +37,9 @@ UNGDC = REPO.parent / "shared" / "datasets" / "ungdc" / "ungdc-1946-2024.jsonl.g
 
 def corpus(name: str, work: Path, ungdc: Path, statements: int) -> tuple[list[tuple[str, str]], list[Any]]:
     """(doc_id, path) of each document and the answerable questions of the corpus's set."""
-    from app.bench import materialize_ungdc
-    from app.documents import doc_id_for, scan_corpus
-    from app.evaluation import load_items
+    from app.bench.speed import materialize_ungdc
+    from app.documents.corpus import doc_id_for, scan_corpus
+    from app.evaluation.metrics import load_items
 
     if name == "speech":
         documents = [(f.doc_id, str(f.path)) for f in scan_corpus(REPO / "corpus")]
@@ -66,7 +66,7 @@ def run_job(job: Job, python: str, prefix: list[str], work: Path) -> dict[str, A
     job.save(path)
     load = os.getloadavg()[0]
     env = {**os.environ, **OFFLINE, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([*prefix, python, "-m", "app.peers.runner", str(path)], cwd=REPO, env=env,
+    done = subprocess.run([*prefix, python, "-m", "app.bench.peers.runner", str(path)], cwd=REPO, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         tail = done.stderr.strip()[-1500:]
@@ -82,7 +82,7 @@ def configs(system: str, wanted: list[str]) -> list[str]:
 
 
 def bench_corpus(name: str, args: argparse.Namespace, work: Path, prefix: list[str]) -> dict[str, Any]:
-    from app.embed import model_dir
+    from app.models.embed import model_dir
 
     documents, items = corpus(name, work, args.ungdc, args.statements)
     texts = {doc_id: Path(path).read_text(encoding="utf-8") for doc_id, path in documents}

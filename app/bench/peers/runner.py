@@ -1,4 +1,4 @@
-"""One system on one corpus, in its own process: `python -m app.peers.runner JOB.json`.
+"""One system on one corpus, in its own process: `python -m app.bench.peers.runner JOB.json`.
 
 A "build" job loads the model (not timed as build), builds and saves the system's index
 (timed), answers every question once for the quality figures, then times warm queries at
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, peak_memory_mib, reading, set_threads
+from app.bench.peers.common import Job, peak_memory_mib, reading, set_threads
 
 
 def run_build(job: Job, peer: Any) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def _version(package: str) -> str | None:
 
 def main(argv: list[str]) -> int:
     job = Job.load(Path(argv[1]))
-    peer = importlib.import_module(f"app.peers.{job.system}_peer")
+    peer = importlib.import_module(f"app.bench.peers.{job.system}_peer")
     result = run_build(job, peer) if job.mode == "build" else run_cold(job, peer)
     versions = {name: _version(name) for name in peer.PACKAGES}
     Path(job.out).write_text(json.dumps({"system": job.system, "config": job.config, "versions": versions, **result}),

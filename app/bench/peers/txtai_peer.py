@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K, Piece, locate
+from app.bench.peers.common import Job, K, Piece, locate
 
 PACKAGES = ("txtai", "chonkie", "faiss-cpu", "sentence-transformers", "torch")
 

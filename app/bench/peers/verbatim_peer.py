@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.peers.common import Job, K, Piece
+from app.bench.peers.common import Job, K, Piece
 
 PACKAGES = ("verbatim", "onnxruntime", "faiss-cpu", "bm25s", "torch")
 
 
 def load_model(job: Job) -> Any:
-    from app.embed import configured_backend
+    from app.models.embed import configured_backend
 
     model = configured_backend()[1]()
     getattr(model, "passages", None)  # where questions go through ONNX Runtime, load PyTorch for the build now
@@ -22,10 +22,10 @@ def load_model(job: Job) -> Any:
 
 
 def _engine(job: Job, make_embedder: Any) -> Any:
-    from app.abstention import AbstentionRule
-    from app.cli import ABSTENTION_RULE
-    from app.embed import configured_backend
-    from app.engine import Engine
+    from app.answer.abstention import AbstentionRule
+    from app.answer.engine import Engine
+    from app.cli.main import ABSTENTION_RULE
+    from app.models.embed import configured_backend
 
     corpus = Path(job.documents[0][1]).parent
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
@@ -34,7 +34,7 @@ def _engine(job: Job, make_embedder: Any) -> Any:
 
 
 def _searcher(engine: Any) -> Any:
-    from app.render import answer_to_dict
+    from app.web.render import answer_to_dict
 
     def search(question: str) -> list[tuple[str, str]]:
         answer = engine.ask(question, K)
@@ -52,7 +52,7 @@ def build(job: Job, model: Any, documents: list[tuple[str, str]]) -> tuple[Any, 
 
 
 def open_saved(job: Job) -> Any:
-    from app.embed import configured_backend
+    from app.models.embed import configured_backend
 
     engine = _engine(job, configured_backend()[1])
     engine.load()

@@ -21,19 +21,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
-from app.chunk import Chunk, ChunkSettings
-from app.documents import scan_corpus
-from app.embed import Embedder
+from app.documents.corpus import scan_corpus
 from app.errors import CorpusError, IndexStateError
-from app.lexical import LexicalIndex
-from app.pgann import measure_recall
-from app.pgschema import DOCUMENT_FIELDS, PASSAGE_COLUMNS, chunk_from, chunk_values, read_state, writer_lock_key
-from app.resume import Vectors, embed_jobs
-from app.store import Manifest
+from app.models.embed import Embedder
+from app.passages.chunk import Chunk, ChunkSettings
+from app.store.bm25 import LexicalIndex
+from app.store.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
+from app.store.folder import Manifest
+from app.store.postgres.hnsw import measure_recall
+from app.store.postgres.schema import (
+    DOCUMENT_FIELDS,
+    PASSAGE_COLUMNS,
+    chunk_from,
+    chunk_values,
+    read_state,
+    writer_lock_key,
+)
+from app.store.resume import Vectors, embed_jobs
 
 if TYPE_CHECKING:
-    from app.pgstore import PgStore
+    from app.store.postgres.store import PgStore
 
 HNSW_M = 16  # pgvector's defaults
 EF_CONSTRUCTION = 64

@@ -1,6 +1,6 @@
 """How well the database store's HNSW index finds the exact nearest passages.
 
-As for the folder store's FAISS graph (app.ann): probe queries are a seeded sample of the
+As for the folder store's FAISS graph (app.store.ann): probe queries are a seeded sample of the
 collection's own sentence vectors (short texts that, like questions, are not passages; the
 passage vectors themselves when sentences were not split), the truth is an exact scan of
 every passage vector (the index switched off), and `hnsw.ef_search` is raised until the
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ann import RECALL_K, TARGET_RECALL
+from app.store.ann import RECALL_K, TARGET_RECALL
 
 PROBES = 200
 EF_SEARCH = (40, 64, 100, 200, 400, 1000)  # pgvector's default first; 1000 is its maximum

@@ -1,4 +1,4 @@
-"""A loaded generation of the database store, as the search stage uses it (app.stores.LoadedIndex).
+"""A loaded generation of the database store, as the search stage uses it (app.store.open.LoadedIndex).
 
 Passage texts and citation fields and the bm25s index are held in this process; dense search
 runs in the database through the pgvector HNSW index, and the sentence vectors of a passage
@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import Chunk
 from app.errors import IndexStateError
-from app.lexical import LexicalIndex
-from app.store import IndexedDocuments, Manifest
+from app.passages.chunk import Chunk
+from app.store.bm25 import LexicalIndex
+from app.store.folder import IndexedDocuments, Manifest
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from app.pgstore import PgStore
+    from app.store.postgres.store import PgStore
 
 # Passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH): the folder store's candidate
 # depth (RankingSettings.depth), so both stores fuse the same candidates. At 100, SciFact test lost
@@ -37,7 +37,7 @@ def dense_depth() -> int:
 
 @dataclass
 class PgIndex(IndexedDocuments):
-    """A loaded generation of the database store (app.stores.LoadedIndex)."""
+    """A loaded generation of the database store (app.store.open.LoadedIndex)."""
 
     manifest: Manifest
     chunks: list[Chunk]

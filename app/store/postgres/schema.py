@@ -24,9 +24,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from app.chunk import Chunk
 from app.errors import IndexSchemaError, IndexStateError, UsageError
-from app.store import DocumentRecord, Manifest
+from app.passages.chunk import Chunk
+from app.store.folder import DocumentRecord, Manifest
 
 SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "verbatim"
@@ -62,7 +62,7 @@ CREATE TABLE {s}.partial_vectors (key text PRIMARY KEY, data bytea NOT NULL);
 INSERT INTO {s}.schema_version VALUES (0);
 """,
     # 2: a long table's header row repeated for the pieces after its first (Chunk.table_header), and the
-    # reader version a kept text was extracted with (app.formats.READER_VERSION; 1 before it was kept).
+    # reader version a kept text was extracted with (app.documents.formats.READER_VERSION; 1 before it was kept).
     2: """
 ALTER TABLE {s}.passages ADD COLUMN table_header text NOT NULL DEFAULT '';
 ALTER TABLE {s}.texts ADD COLUMN reader integer NOT NULL DEFAULT 1;
@@ -108,7 +108,7 @@ def connect(conninfo: str, location: str) -> Any:
         raise IndexStateError(
             f"cannot reach the database {location} ({detail}); check that PostgreSQL runs there and "
             "the URL's user, host, port and database are right (for a local server to try: "
-            "python -m app.pgserver start DIR --port 5433)") from exc
+            "python -m app.store.postgres.server start DIR --port 5433)") from exc
 
 
 def ensure_schema(conn: Any, schema: str, location: str) -> None:

@@ -8,9 +8,9 @@ with `useradd` when missing, as the wheel's own helper does), and the data folde
 to that user. The server listens on 127.0.0.1 only and trusts local connections: a
 development server, not one to expose.
 
-    python -m app.pgserver start DIR [--port 5433]     initialise DIR if new, start, print the URL
-    python -m app.pgserver stop DIR
-    python -m app.pgserver replica PRIMARY_URL DIR [--port 5434]   a streaming read replica
+    python -m app.store.postgres.server start DIR [--port 5433]     initialise DIR if new, start, print the URL
+    python -m app.store.postgres.server stop DIR
+    python -m app.store.postgres.server replica PRIMARY_URL DIR [--port 5434]   a streaming read replica
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def wait_until_replayed(primary_url: str, replica_url: str, timeout_s: float = 3
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m app.pgserver", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m app.store.postgres.server", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("start", help="initialise DIR if new and start a server on 127.0.0.1")
     up.add_argument("data_dir", type=Path, metavar="DIR")

@@ -6,7 +6,7 @@ new one when it changed. Passage vectors are searched in the database through a 
 HNSW index; the passages' texts and citation fields, and the bm25s index of the current
 generation, are held by each replica (the bm25s files are cached on local disk by
 generation, memory-mapped). Sentence vectors for highlighting are read for the returned
-passages only. Builds (`index`, `add`, `remove`) are written by `app.pgbuild`.
+passages only. Builds (`index`, `add`, `remove`) are written by `app.store.postgres.build`.
 
 The database, not a folder, is the collection: reading commands never sync it with their
 corpus folder (another machine's `add` would otherwise be undone); on an empty database they
@@ -24,19 +24,27 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.chunk import Chunk, ChunkSettings
-from app.embed import Embedder, ModelSpec
+from app.documents.formats import READER_VERSION, Extracted
 from app.errors import IndexStateError
-from app.formats import READER_VERSION, Extracted
-from app.lexical import LexicalIndex
-from app.pgindex import PgIndex
-from app.pgschema import PASSAGE_COLUMNS, chunk_from, connect, ensure_schema, read_state, redacted, split_url
-from app.store import DocumentRecord, Manifest
-from app.stores import TextCache, collection_name, model_mismatch
+from app.models.embed import Embedder, ModelSpec
+from app.passages.chunk import Chunk, ChunkSettings
+from app.store.bm25 import LexicalIndex
+from app.store.folder import DocumentRecord, Manifest
+from app.store.open import TextCache, collection_name, model_mismatch
+from app.store.postgres.index import PgIndex
+from app.store.postgres.schema import (
+    PASSAGE_COLUMNS,
+    chunk_from,
+    connect,
+    ensure_schema,
+    read_state,
+    redacted,
+    split_url,
+)
 
 if TYPE_CHECKING:
 
-    from app.build import BuildReport
+    from app.store.build import BuildReport
 
 def cache_key(conninfo: str, schema: str) -> str:
     """A readable, unique folder name for a collection: host-port-database-schema-hash."""
@@ -97,7 +105,7 @@ def _shared_pool(conninfo: str) -> Any:
 
 
 class PgStore:
-    """One collection in a PostgreSQL database (see app.pgschema for the tables)."""
+    """One collection in a PostgreSQL database (see app.store.postgres.schema for the tables)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -141,7 +149,7 @@ class PgStore:
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
               reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
-        from app.pgbuild import sync
+        from app.store.postgres.build import sync
 
         return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)
 
@@ -261,7 +269,7 @@ class PgStore:
         return parent.pid if parent is not None and "postgres" in parent.name() else None
 
     def beside(self, folder: Path, name: str) -> PgStore:
-        from app.pgschema import with_schema
+        from app.store.postgres.schema import with_schema
 
         return PgStore(with_schema(self.conninfo, collection_name(name)))
 
