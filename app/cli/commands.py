@@ -10,6 +10,7 @@ from typing import Any
 
 from app.answer.engine import Engine
 from app.errors import UsageError, VerbatimError
+from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters, validate_k
 
 
@@ -182,7 +183,7 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
         return _run_beir(args, engine)
     if args.calibrate:
         return _calibrate(args, engine)
-    paths = args.set_paths or [Path(__file__).resolve().parent.parent / "eval" / "speech.jsonl"]
+    paths = args.set_paths or [SPEECH_SET]
     items = [item for path in paths for item in load_items(path)]
     index = engine.index
     result = evaluate(items, lambda item: engine.ask(item.question, 10, item.history), index.chunks)
@@ -204,7 +205,6 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
 def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
     """Fit the abstention rule on the calibration sets, write it, and report its figures there."""
     from app.answer.abstention import fit_rule
-    from app.cli.main import CALIBRATION_SETS
     from app.evaluation.calibration import observe
     from app.store.folder import write_atomic
 
@@ -234,7 +234,6 @@ def _calibrate(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
-    from app.cli.main import REPO_ROOT
     from app.evaluation.beir import evaluate_beir
 
     def make_engine(corpus: Path, index: Path) -> Engine:
@@ -244,7 +243,7 @@ def _run_beir(args: argparse.Namespace, engine: Engine) -> int:
                       settings=engine.settings, ranking=engine.ranking, log=engine.log, abstention=engine.abstention,
                       store=engine.store.beside(index, f"beir_{index.parent.name}"))
 
-    data = evaluate_beir(args.beir, args.split, REPO_ROOT / "eval" / ".cache" / "beir", make_engine,
+    data = evaluate_beir(args.beir, args.split, BEIR_CACHE, make_engine,
                          show_progress=not args.quiet and sys.stderr.isatty())
     if args.json:
         _emit(data)
@@ -290,7 +289,6 @@ def _gate(args: argparse.Namespace, data: dict[str, Any], set_path: Path) -> int
 
 
 def _display_path(path: Path) -> str:
-    from app.cli.main import REPO_ROOT
 
     try:
         return str(path.resolve().relative_to(REPO_ROOT))

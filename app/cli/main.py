@@ -14,11 +14,7 @@ from pathlib import Path
 
 from app import __version__
 from app.errors import VerbatimError
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ABSTENTION_RULE = REPO_ROOT / "eval" / "abstention.json"  # fitted by: verbatim eval --calibrate
-CALIBRATION_SETS = tuple(REPO_ROOT / "eval" / f"{name}.jsonl" for name in ("tuning", "dev", "heldout-v1"))
-SCIFACT = REPO_ROOT.parent / "shared" / "datasets" / "beir" / "scifact"
+from app.paths import ABSTENTION_RULE, BASELINE, CORPUS, INDEX, SCIFACT, SPEECH_SET, UNGDC
 
 EXAMPLES = """\
 examples:
@@ -120,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--beir", type=Path, metavar="DIR",
                     help="run a BEIR-layout dataset (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) instead")
     ev.add_argument("--split", default="test", help="qrels split for --beir (default test)")
-    ev.add_argument("--baseline", type=Path, default=REPO_ROOT / "eval" / "baseline.json", metavar="FILE",
+    ev.add_argument("--baseline", type=Path, default=BASELINE, metavar="FILE",
                     help="baseline for --check, --report and --update-baseline (default eval/baseline.json)")
     ev.add_argument("--check", action="store_true",
                     help="exit 1, naming what got worse, when a metric drops beyond the baseline's tolerance")
@@ -130,12 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="print speed and memory figures")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
+    bench.add_argument("--set", dest="set_path", type=Path, default=SPEECH_SET,
                        metavar="FILE", help="questions to time (default eval/speech.jsonl)")
     bench.add_argument("--library", type=_positive_int, metavar="N",
                        help="instead: build N UN General Debate statements, then time adding and removing one")
     bench.add_argument("--ungdc", type=Path, metavar="PATH",
-                       default=REPO_ROOT.parent / "shared" / "datasets" / "ungdc" / "ungdc-1946-2024.jsonl.gz",
+                       default=UNGDC,
                        help="the UNGDC .jsonl.gz for --library and --sizes (default ../shared/datasets/ungdc/...)")
     bench.add_argument("--sizes", metavar="LIST",
                        help="instead: the scale table for these collection sizes, e.g. 1,1000,all "
@@ -159,15 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "are counted; the others go on)")
     load.add_argument("--clients", type=_positive_int, default=20, help="concurrent clients (default 20)")
     load.add_argument("--questions", type=_positive_int, default=50, help="questions per client (default 50)")
-    load.add_argument("--set", dest="set_path", type=Path, default=REPO_ROOT / "eval" / "speech.jsonl",
+    load.add_argument("--set", dest="set_path", type=Path, default=SPEECH_SET,
                       metavar="FILE", help="where the questions come from (default eval/speech.jsonl)")
     load.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
 def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
-    corpus = args.corpus or Path(os.environ.get("VERBATIM_CORPUS") or REPO_ROOT / "corpus")
-    index = args.index or Path(os.environ.get("VERBATIM_INDEX") or REPO_ROOT / "index")
+    corpus = args.corpus or Path(os.environ.get("VERBATIM_CORPUS") or CORPUS)
+    index = args.index or Path(os.environ.get("VERBATIM_INDEX") or INDEX)
     return corpus, index
 
 

@@ -26,6 +26,7 @@ from app.answer.engine import Engine
 from app.evaluation.beir import _read_jsonl, load_qrels, materialize, score_run
 from app.evaluation.metrics import load_items, relevant_chunks
 from app.models.embed import configured_backend
+from app.paths import BEIR_CACHE
 from app.search.followup import contextualize
 from app.search.fusion import qnorm_fusion, scaled_fusion
 from app.search.ranking import RankingSettings, top_candidates
@@ -42,7 +43,7 @@ def questions_and_qrels(args: argparse.Namespace, chunks: list) -> tuple[dict, d
     if args.beir:
         qrels = load_qrels(args.beir, "test")
         queries = {str(q["_id"]): q["text"] for q in _read_jsonl(args.beir / "queries.jsonl") if str(q["_id"]) in qrels}
-        _, mapping = materialize(args.beir, Path(__file__).resolve().parent.parent / "eval" / ".cache" / "beir")
+        _, mapping = materialize(args.beir, BEIR_CACHE)
         return queries, qrels, {row: mapping[c.doc_id] for row, c in enumerate(chunks)}
     items = [item for item in load_items(args.set) if item.answerable]
     queries = {item.id: contextualize(item.question, list(item.history)).searched_as for item in items}

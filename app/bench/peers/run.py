@@ -26,8 +26,9 @@ from typing import Any
 
 from app.bench.peers.common import Job, K
 from app.bench.peers.report import score, table
+from app.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 PEERS = ("langchain", "llamaindex", "haystack", "txtai")
 SYSTEMS = ("verbatim", *PEERS)
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
@@ -82,7 +83,7 @@ def configs(system: str, wanted: list[str]) -> list[str]:
 
 
 def bench_corpus(name: str, args: argparse.Namespace, work: Path, prefix: list[str]) -> dict[str, Any]:
-    from app.models.embed import model_dir
+    from app.models.spec import model_dir
 
     documents, items = corpus(name, work, args.ungdc, args.statements)
     texts = {doc_id: Path(path).read_text(encoding="utf-8") for doc_id, path in documents}

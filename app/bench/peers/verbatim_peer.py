@@ -24,8 +24,8 @@ def load_model(job: Job) -> Any:
 def _engine(job: Job, make_embedder: Any) -> Any:
     from app.answer.abstention import AbstentionRule
     from app.answer.engine import Engine
-    from app.cli.main import ABSTENTION_RULE
     from app.models.embed import configured_backend
+    from app.paths import ABSTENTION_RULE
 
     corpus = Path(job.documents[0][1]).parent
     rule = AbstentionRule.load(ABSTENTION_RULE) if ABSTENTION_RULE.is_file() else None
