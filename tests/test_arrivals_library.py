@@ -16,8 +16,8 @@ from app.passages.chunk import chunk_document, markup_for
 from app.search.ranking import RankingSettings
 from app.store.bm25 import analyze
 from app.store.build import build_index
+from app.store.folder import FolderTexts
 from app.store.library import add_files
-from app.store.open import FolderTexts
 from app.web.render import quote_markdown
 from tests.arrivals_factory import (
     RUSSIAN,

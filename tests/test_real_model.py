@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.models.embed import MODEL_SHA256, file_sha256, model_dir
+from app.models.spec import MODEL_SHA256, file_sha256, model_dir
 
 from .conftest import run_cli
 

@@ -76,7 +76,7 @@ def test_stale_index_is_detected_and_rebuilt(tiny_corpus: Path, tmp_path: Path) 
 def test_other_model_makes_index_stale(tiny_corpus: Path, tmp_path: Path) -> None:
     engine = make_engine(tiny_corpus, tmp_path / "index")
     engine.load()
-    from app.models.embed import MINILM
+    from app.models.spec import MINILM
 
     engine.spec = MINILM
     assert any("built with model test/hashing" in r for r in engine.stale_reasons())

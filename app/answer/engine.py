@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from app.answer.abstention import AbstentionRule
 from app.errors import IndexStateError, UsageError
-from app.models.embed import MINILM, Embedder, LazyEmbedder, ModelSpec, SentenceTransformerEmbedder
+from app.models.embed import Embedder, LazyEmbedder, SentenceTransformerEmbedder
+from app.models.spec import MINILM, ModelSpec
 from app.passages.chunk import ChunkSettings
 from app.search.followup import Query, contextualize
 from app.search.qpp import predictors
@@ -36,7 +37,8 @@ from app.search.ranking import (
 )
 from app.search.spelling import Correction
 from app.store.build import BuildReport
-from app.store.open import FolderStore, IndexStore, LoadedIndex
+from app.store.open import FolderStore
+from app.store.protocol import IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
     from app.search.lexicon import Lexicon

@@ -21,7 +21,7 @@ from typing import Any
 
 from app.answer.engine import Engine
 from app.evaluation.metrics import load_items
-from app.store.open import IndexStore
+from app.store.protocol import IndexStore
 
 
 def peak_memory_mib() -> float:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import ModelError
-from app.models.embed import MINILM, ModelSpec, model_dir, verify_weights
+from app.models.spec import MINILM, ModelSpec, model_dir, verify_weights
 
 if TYPE_CHECKING:
     import numpy as np

@@ -18,7 +18,7 @@ from app.search.highlight import pick_highlights, sentence_scores
 from app.search.spelling import Correction
 from app.store.bm25 import fold_for_matching
 from app.store.folder import DocumentRecord
-from app.store.open import LoadedIndex
+from app.store.protocol import LoadedIndex
 
 MAX_QUESTION_CHARS = 1000
 MAX_K = 50

@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING
 from app.documents.corpus import CorpusFile, Document, make_document, max_file_bytes, scan_corpus
 from app.documents.formats import extract
 from app.errors import CorpusError
-from app.models.embed import Embedder, ModelSpec
+from app.models.embed import Embedder
+from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.store.bm25 import LexicalIndex
 from app.store.folder import (
     LOCK,
     SCHEMA_VERSION,
     DocumentRecord,
+    FolderTexts,
     Manifest,
     StoredIndex,
     commit_manifest,
@@ -35,7 +37,7 @@ from app.store.folder import (
     read_manifest,
     write_generation,
 )
-from app.store.open import FolderTexts, TextCache
+from app.store.protocol import TextCache
 from app.store.resume import Job, PartialFolder, embed_jobs
 
 if TYPE_CHECKING:

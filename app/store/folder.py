@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.documents.formats import READER_VERSION, Extracted
 from app.errors import IndexSchemaError, IndexStateError
-from app.models.embed import file_sha256
+from app.models.spec import file_sha256
 from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
 
@@ -330,3 +330,16 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
             "run: verbatim index --rebuild"
         )
     return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows)
+
+
+class FolderTexts:
+    """The index folder's `texts/<sha256>.json` files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def read(self, sha256: str, current: bool = True) -> Extracted | None:
+        return read_text_entry(self.folder, sha256, current)
+
+    def write(self, sha256: str, extracted: Extracted) -> None:
+        write_text_entry(self.folder, sha256, extracted)

@@ -31,7 +31,7 @@ from app.documents.corpus import (
 from app.documents.formats import FORMATS, extract
 from app.errors import CorpusError, UsageError
 from app.store.folder import DocumentRecord, write_atomic
-from app.store.open import TextCache
+from app.store.protocol import TextCache
 
 
 @dataclass

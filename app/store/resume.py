@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from app.models.embed import Embedder, ModelSpec
+from app.models.embed import Embedder
 from app.models.pooling import embed_passages
+from app.models.spec import ModelSpec
 from app.store.folder import write_atomic
 
 if TYPE_CHECKING:

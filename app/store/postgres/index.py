@@ -1,4 +1,4 @@
-"""A loaded generation of the database store, as the search stage uses it (app.store.open.LoadedIndex).
+"""A loaded generation of the database store, as the search stage uses it (app.store.protocol.LoadedIndex).
 
 Passage texts and citation fields and the bm25s index are held in this process; dense search
 runs in the database through the pgvector HNSW index, and the sentence vectors of a passage
@@ -37,7 +37,7 @@ def dense_depth() -> int:
 
 @dataclass
 class PgIndex(IndexedDocuments):
-    """A loaded generation of the database store (app.store.open.LoadedIndex)."""
+    """A loaded generation of the database store (app.store.protocol.LoadedIndex)."""
 
     manifest: Manifest
     chunks: list[Chunk]

@@ -208,3 +208,9 @@ def read_state(conn: Any, schema: str) -> Manifest | None:
     documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "
                              'ORDER BY path COLLATE "C"').fetchall()
     return manifest_from(state, documents)
+
+
+def collection_name(text: str) -> str:
+    """A name fit for a PostgreSQL schema (lower-case letters, digits, '_'), from any text."""
+    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")
+    return (name if name[:1].isalpha() else f"c_{name}")[:63]

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from app.documents.formats import READER_VERSION, Extracted
 from app.errors import IndexStateError
-from app.models.embed import Embedder, ModelSpec
+from app.models.embed import Embedder
+from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings
 from app.store.bm25 import LexicalIndex
 from app.store.folder import DocumentRecord, Manifest
-from app.store.open import TextCache, collection_name, model_mismatch
 from app.store.postgres.index import PgIndex
 from app.store.postgres.schema import (
     PASSAGE_COLUMNS,
@@ -41,6 +41,7 @@ from app.store.postgres.schema import (
     redacted,
     split_url,
 )
+from app.store.protocol import TextCache, model_mismatch
 
 if TYPE_CHECKING:
 
@@ -269,7 +270,7 @@ class PgStore:
         return parent.pid if parent is not None and "postgres" in parent.name() else None
 
     def beside(self, folder: Path, name: str) -> PgStore:
-        from app.store.postgres.schema import with_schema
+        from app.store.postgres.schema import collection_name, with_schema
 
         return PgStore(with_schema(self.conninfo, collection_name(name)))
 
