@@ -64,7 +64,7 @@ def test_scifact_test_split_through_the_cli() -> None:
     data = json.loads(result.stdout)
     assert data["queries"] == 300
     assert set(data["rankers"]) == {"dense", "lexical", "qnorm", "scaled", "minmax", "rrf"}
-    # Recorded: 0.732 (README, SciFact). The floor catches a regression of the whole pipeline
+    # Recorded: 0.732 (docs/evaluation.md, SciFact). The floor catches a regression of the whole pipeline
     # (typo correction, fusion, sentence scores); issue 14's 0.74 is not reached (notes).
     assert data["ndcg@10"] >= 0.725, data["rankers"]
     assert data["rankers"]["qnorm"]["ndcg@10"] > max(data["rankers"][name]["ndcg@10"] for name in ("dense", "lexical"))

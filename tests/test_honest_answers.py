@@ -125,7 +125,7 @@ def test_no_passage_in_the_dense_top_3_falls_out_of_the_fused_top_5(built_index:
 
 
 NEAR_TOPIC_LIMIT = ("near-topic questions whose words the documents use are answered: without a reader model no "
-                    "predictor tells them from paraphrases (README, How the abstention rule was chosen)")
+                    "predictor tells them from paraphrases (docs/evaluation.md, How the abstention rule was chosen)")
 
 
 @pytest.mark.xfail(strict=True, reason=NEAR_TOPIC_LIMIT)

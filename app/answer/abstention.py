@@ -11,7 +11,7 @@ answer. It cannot decide alone: some predictors are fatal, and a value below the
 keeps a question from "answered" whatever the others say (a passage with cosine 0.15 never
 answers, however many of the question's words it holds). Floors, the model and its
 threshold are fitted by `verbatim eval --calibrate` on calibration sets that are never
-reported (see the README, "How the abstention rule was chosen").
+reported (see docs/evaluation.md, "How the abstention rule was chosen").
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class AbstentionRule:
                              "verbatim eval --calibrate") from exc
 
 
-FALSE_ABSTENTION_BUDGET = 0.015  # of the calibration sets' answerable items; the reported target is 3% (see the README)
+FALSE_ABSTENTION_BUDGET = 0.015  # of the calibration sets' answerable items; reported target 3% (docs/evaluation.md)
 FLOOR_BUDGET = 0.01  # what each floor alone may cost, of the same items
 
 

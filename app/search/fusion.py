@@ -1,7 +1,7 @@
 """Fusion of the dense and lexical rankings: pure functions over candidate scores.
 
 - scaled: cosine similarity as it is (already on a fixed scale) plus BM25 divided by
-  the best BM25 score of the query, weighted; the app's choice (see the README);
+  the best BM25 score of the query, weighted; the app's choice (see docs/how-it-works.md, Choosing the fusion);
 - min-max: each ranker's candidate scores rescaled to [0, 1], then weighted;
 - reciprocal-rank fusion (RRF): the sum of 1 / (k + rank);
 - qnorm: cosine plus BM25 divided by the query's attainable score (the score of an average-

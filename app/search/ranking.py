@@ -33,7 +33,7 @@ class RankingSettings:
     """
 
     fusion: str = "qnorm"
-    dense_weight: float = 0.5  # README, Choosing the fusion
+    dense_weight: float = 0.5  # docs/how-it-works.md, Choosing the fusion
     depth: int = 1000  # candidates taken from each ranker before fusion
     # Without a fitted abstention rule, abstain when no passage reaches this cosine
     # similarity: on eval/dev.jsonl, the highest cut abstaining on <= 3% of answerable items.
@@ -209,7 +209,7 @@ class Ranking:
 
 TOP_SENTENCES = 3  # passages whose sentences the answer-type predictors read
 SENTENCE_DEPTH = 20  # best fused passages whose sentences are scored (sentence_bonus, highlights)
-SENTENCE_WEIGHT = 0.2  # chosen on the calibration sets and SciFact train (README, Choosing the fusion)
+SENTENCE_WEIGHT = 0.2  # chosen on the calibration sets and SciFact train (docs/how-it-works.md, Choosing the fusion)
 CONTEXT_WEIGHT = 0.3  # a follow-up's earlier question, against 1.0 for its own words (chosen on eval/dev.jsonl)
 
 
@@ -358,7 +358,7 @@ def sentence_bonus(fused: dict[int, float], dense: dict[int, float], cosines: di
     A passage vector averages over its sentences, so the one sentence that answers is diluted by
     the others; scoring a passage by its best part is MaxP (Dai & Callan 2019) at sentence level.
     On eval/tuning.jsonl, dev.jsonl and heldout-v1.jsonl (240 answerable questions) it lifts
-    MRR@10 from 0.906 to 0.918; on SciFact train nDCG@10 from 0.739 to 0.744 (see the README)."""
+    MRR@10 from 0.906 to 0.918; on SciFact train nDCG@10 from 0.739 to 0.744 (see docs/how-it-works.md)."""
     bonus = {row: max(max(values, default=0.0) - dense.get(row, 0.0), 0.0) for row, values in cosines.items()}
     return {row: score + SENTENCE_WEIGHT * bonus.get(row, 0.0) for row, score in fused.items()}
 

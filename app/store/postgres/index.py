@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Passages the HNSW index returns per question (VERBATIM_PG_DENSE_DEPTH): the folder store's candidate
 # depth (RankingSettings.depth), so both stores fuse the same candidates. At 100, SciFact test lost
-# 1.4 points of Recall@100 (0.948 against 0.962) and 0.6 of nDCG@10; see the README.
+# 1.4 points of Recall@100 (0.948 against 0.962) and 0.6 of nDCG@10; see docs/postgres.md.
 DENSE_DEPTH = 1000
 
 
