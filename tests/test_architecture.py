@@ -48,25 +48,27 @@ def test_the_import_contracts_hold() -> None:
     assert "Stages import downward only KEPT" in result.stdout
 
 
-def test_an_upward_import_breaks_the_layers_and_names_both_ends(tmp_path: Path) -> None:
+BREAKS = [
     # The reading stage reaching up into the web app's renderer, inside a function: it still counts.
-    root = broken_copy(tmp_path, "documents/text.py",
-                       "\n\ndef _upward() -> None:\n    from app.web.render import answer_to_dict  # noqa: F401\n")
-    result = lint_imports(root)
-    assert result.returncode != 0
-    assert "Stages import downward only BROKEN" in result.stdout
-    assert "app.documents.text -> app.web.render" in result.stdout
-
-
-def test_a_circle_inside_a_stage_breaks_the_contract(tmp_path: Path) -> None:
+    pytest.param("documents/text.py", "from app.web.render import answer_to_dict",
+                 "Stages import downward only BROKEN", ["app.documents.text -> app.web.render"], id="upward"),
     # ranking imports fusion; fusion importing ranking back closes a circle inside app.search,
     # where no layers are written: the acyclic contract alone must catch it.
-    root = broken_copy(tmp_path, "search/fusion.py",
-                       "\n\ndef _back() -> None:\n    from app.search import ranking  # noqa: F401\n")
+    pytest.param("search/fusion.py", "from app.search import ranking",
+                 "No import circle between modules or packages BROKEN", ["in app.search", ".ranking -> .fusion"],
+                 id="circle"),
+]
+
+
+@pytest.mark.parametrize(("module", "import_line", "verdict", "names"), BREAKS)
+def test_a_deliberate_break_fails_its_contract_and_names_both_ends(
+        tmp_path: Path, module: str, import_line: str, verdict: str, names: list[str]) -> None:
+    root = broken_copy(tmp_path, module, f"\n\ndef _deliberate() -> None:\n    {import_line}  # noqa: F401\n")
     result = lint_imports(root)
     assert result.returncode != 0
-    assert "No import circle between modules or packages BROKEN" in result.stdout
-    assert "in app.search" in result.stdout and ".ranking -> .fusion" in result.stdout
+    assert verdict in result.stdout
+    for name in names:
+        assert name in result.stdout
 
 
 def test_app_reads_as_the_stages() -> None:
