@@ -27,3 +27,13 @@ class ModelError(VerbatimError):
 
 class IndexSchemaError(IndexStateError):
     """The index was written by a Verbatim with another on-disk format; rebuilding fixes it."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """How a message quotes a value the user gave: its repr, cut to `limit` characters with '…'
+    and its length, so an error never echoes a 5 MB input back (repr escapes lone surrogates)."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value):,} characters)" if isinstance(value, str) else ""
+    return f"{text[:limit]}…{size}"

@@ -64,12 +64,20 @@ def test_a_lone_caller_is_embedded_at_once() -> None:
     assert inner.calls == [1, 1]
 
 
-def test_a_model_failure_reaches_every_caller_in_its_batch_and_the_next_calls_work() -> None:
+def test_a_failing_batch_is_retried_one_by_one_so_only_the_bad_request_fails() -> None:
     inner = SlowCountingEmbedder(fail_on="poison")
     embedder = CoalescingEmbedder(inner)
-    results = _ask_together(embedder, ["poison", *[f"q{n}" for n in range(5)]])
+    others = [f"q{n}" for n in range(5)]
+    for _ in range(3):  # the barrier does not promise that the poison shares a batch: try a few times
+        inner.calls.clear()
+        results = _ask_together(embedder, ["poison", *others])
+        if max(inner.calls) > 1:
+            break
+    assert max(inner.calls) > 1, "the poisoned question never shared a batch"
     assert isinstance(results["poison"], RuntimeError)
-    assert all(isinstance(value, (np.ndarray, RuntimeError)) for value in results.values())
+    alone = HashingEmbedder()
+    for question in others:  # every other caller got its own vectors, as if asked alone
+        np.testing.assert_allclose(results[question], alone.embed([question]), rtol=0, atol=1e-6)
     assert embedder.embed(["after"]).shape == (1, inner.spec.dimension)
 
 

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.answer.abstention import AbstentionRule
-from app.errors import IndexStateError, UsageError
+from app.errors import IndexStateError, UsageError, shown
 from app.models.embed import Embedder, LazyEmbedder, SentenceTransformerEmbedder
 from app.models.spec import MINILM, ModelSpec
 from app.passages.chunk import ChunkSettings
 from app.search.followup import Query, contextualize
 from app.search.qpp import predictors
 from app.search.ranking import (
-    MAX_QUESTION_CHARS,
     TOP_SENTENCES,
     Answer,
     Filters,
@@ -32,10 +31,9 @@ from app.search.ranking import (
     RankingSettings,
     query_vector,
     rank_passages,
-    validate_k,
-    validate_question,
 )
 from app.search.spelling import Correction
+from app.search.validation import MAX_QUESTION_CHARS, validate_k, validate_question, validate_text
 from app.store.build import BuildReport
 from app.store.open import FolderStore
 from app.store.protocol import IndexStore, LoadedIndex
@@ -74,6 +72,7 @@ class Engine:
         self._stamp: object = None
         self._index_lock = threading.RLock()
         self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
+        self._damage: str | None = None
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -107,7 +106,24 @@ class Engine:
                 self._stamp = self.store.stamp()
             elif self.store.stamp() != self._stamp:
                 self._reload()
+            self._check_files(self._index)
             return self._index
+
+    @property
+    def damage(self) -> str | None:
+        """What is wrong with the loaded generation's files on disk (None: intact), as last checked."""
+        return self._damage
+
+    def _check_files(self, index: LoadedIndex) -> None:
+        """Before every use: a damaged generation is never read. One held in memory goes on answering
+        from the copy verified at load (the damage is reported by `damage` and /api/health); a
+        memory-mapped one is refused with IndexStateError until a new generation is committed."""
+        damage = index.damage()
+        if damage != self._damage:
+            self.log(f"index damaged: {damage}" if damage else "index files intact again")
+            self._damage = damage
+        if damage is not None and not index.in_memory:
+            raise IndexStateError(damage)
 
     def _reload(self) -> None:
         stamp = self.store.stamp()
@@ -165,11 +181,15 @@ class Engine:
 
         text = validate_question(question, bool(history))
         validate_k(k)
+        for number, earlier in enumerate(history, start=1):
+            validate_text(earlier, f"history item {number}")
+        for doc_id in filters.docs:
+            validate_text(doc_id, "a document id")
         index = self.index
         unknown = sorted(filters.docs - {doc.doc_id for doc in index.manifest.documents})
         if unknown:
             known = ", ".join(doc.doc_id for doc in index.manifest.documents)
-            raise UsageError(f"no document {unknown[0]!r} in the index; documents: {known}")
+            raise UsageError(f"no document {shown(unknown[0])} in the index; documents: {known}")
         lexicon = self.lexicon(index)
         foreign = foreign_language(text, lexicon.languages, lexicon.vocabulary)
         if foreign is not None:

@@ -11,7 +11,8 @@ from typing import Any
 from app.answer.engine import Engine
 from app.errors import UsageError, VerbatimError
 from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
-from app.search.ranking import Filters, validate_k
+from app.search.ranking import Filters
+from app.search.validation import validate_k
 
 
 def _emit(data: Any) -> None:

@@ -190,7 +190,8 @@ class CoalescingEmbedder:
     who find their vectors ready and return. A lone caller waits for nothing, so this adds
     no delay; under load, one forward pass serves many questions, which costs little more
     than one (short inputs are dominated by per-call overhead). Long lists (index builds)
-    pass straight through.
+    pass straight through. When a shared call fails, each request in it is retried alone, so
+    one bad question fails only itself.
     """
 
     def __init__(self, inner: Embedder, max_texts: int = 64) -> None:
@@ -229,7 +230,16 @@ class CoalescingEmbedder:
     def _run(self, batch: list[_Request]) -> None:
         try:
             vectors = self.inner.embed([text for request in batch for text in request.texts])
-        except BaseException as exc:  # every caller in the batch sees the model's failure
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            # One caller's text broke the shared call: each is embedded again on its own, so the
+            # failure stays with the request that caused it and the others get their vectors.
+            for request in batch:
+                self._run([request])
+            return
+        except BaseException as exc:  # an interrupt: every waiting caller sees it
             for request in batch:
                 request.error = exc
             return

@@ -20,8 +20,6 @@ from app.store.bm25 import fold_for_matching
 from app.store.folder import DocumentRecord
 from app.store.protocol import LoadedIndex
 
-MAX_QUESTION_CHARS = 1000
-MAX_K = 50
 FUSION_METHODS = ("qnorm", "scaled", "minmax", "rrf", "dense", "lexical")
 
 
@@ -136,32 +134,6 @@ class Answer:
             object.__setattr__(self, "level", "related" if self.abstained else "answered")
         if self.level not in LEVELS:
             raise ValueError(f"level {self.level!r} is not one of {LEVELS}")
-
-
-def validate_question(question: str, follow_up: bool = False) -> str:
-    """The question stripped; UsageError when it is empty, over 1,000 characters or has no word to
-    search for ("?", "*", "the and of"). A `follow_up` (asked after earlier questions) needs only a
-    word: "Why?" or "And then?" is searched with the conversation's earlier question."""
-    from app.search.qpp import has_content
-
-    text = question.strip()
-    if not text:
-        raise UsageError("the question is empty; type a question such as: How many citizens were killed?")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise UsageError(
-            f"the question is {len(text):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
-            "Ask a shorter question."
-        )
-    if not has_content(text) and not (follow_up and any(ch.isalpha() for ch in text)):
-        raise UsageError(f"the question {text[:80]!r} has no word to search for; ask about something the "
-                         "documents may say, such as: How many citizens were killed?")
-    return text
-
-
-def validate_k(k: int) -> int:
-    if not 1 <= k <= MAX_K:
-        raise UsageError(f"k must be between 1 and {MAX_K}; got {k}")
-    return k
 
 
 def _overlaps(chunk: Chunk, kept: list[Chunk]) -> bool:

@@ -69,11 +69,12 @@ def _sample(vectors: np.ndarray, count: int) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(vectors[np.sort(rows)], dtype=np.float32))
 
 
-def read_vector_index(path: str, description: dict[str, Any]) -> Any:
-    """Load an index, memory-mapping its vectors so the page cache, not the process, holds them."""
+def read_vector_index(path: str, description: dict[str, Any], mapped: bool = True) -> Any:
+    """Load an index; `mapped`: memory-map its vectors so the page cache, not the process, holds them
+    (a large collection's), else read them into memory (out of reach of later damage on disk)."""
     import faiss
 
-    index: Any = faiss.read_index(path, getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
+    index: Any = faiss.read_index(path, getattr(faiss, "IO_FLAG_MMAP_IFC", 0) if mapped else 0)
     # A loaded index answers one question at a time, which one OpenMP thread does best: on two,
     # FAISS's threads wait on each other whenever another process holds a core (measured on
     # 10,930 vectors, top 1,000: 0.64 ms on one thread, 5.6 ms on two beside other work), the

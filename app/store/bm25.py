@@ -204,12 +204,13 @@ class LexicalIndex:
         return self._words
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, mapped: bool = True) -> LexicalIndex:
+        """The index saved in `folder`; `mapped`: its score arrays memory-mapped, else read into memory."""
         import json
 
         import bm25s
 
-        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        retriever = bm25s.BM25.load(str(folder), mmap=mapped, show_progress=False, verbosity=0)
         path = folder / LANGUAGES_FILE
         analyses = json.loads(path.read_text(encoding="utf-8"))["analyses"] if path.exists() else [ENGLISH]
         return cls(retriever, analyses, folder=folder)

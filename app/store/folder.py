@@ -30,6 +30,7 @@ from app.errors import IndexSchemaError, IndexStateError
 from app.models.spec import file_sha256
 from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
+from app.store.integrity import FileWatch, map_above_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,8 +120,14 @@ class StoredIndex(IndexedDocuments):
     faiss_index: Any
     lexical: LexicalIndex
     folder: Path
-    sentence_vectors: Any = None  # (sentences, dimension) float16, memory-mapped
+    sentence_vectors: Any = None  # (sentences, dimension) float16, in memory or memory-mapped
     sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
+    watch: FileWatch | None = None  # the generation's files as verified at load
+    in_memory: bool = True  # False: FAISS, BM25 and sentence vectors are memory-mapped from the files
+
+    def damage(self) -> str | None:
+        """None while the generation's files are as verified at load; else what changed (a stat each)."""
+        return self.watch.damage() if self.watch is not None else None
 
     def text(self, doc_id: str) -> str:
         """The canonical text of an indexed document (the one its offsets point into)."""
@@ -292,25 +299,21 @@ def read_manifest(folder: Path) -> Manifest | None:
 
 
 def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
-    """Load the current generation, refusing files that do not match the manifest's hashes."""
+    """Load the current generation, refusing files that do not match the manifest's hashes; read into
+    memory, or memory-mapped when the generation is large (app.store.integrity)."""
     from app.store.ann import read_vector_index
 
     gen_dir = folder / manifest.generation
-    for name, expected in manifest.files.items():
-        path = gen_dir / name
-        if not path.is_file() or file_sha256(path) != expected:
-            raise IndexStateError(
-                f"index file {path} is missing or corrupt (its hash does not match the manifest); "
-                "run: verbatim index --rebuild"
-            )
+    watch = FileWatch.verified(gen_dir, manifest.files)
+    mapped = watch.total_bytes >= map_above_bytes()  # else read into memory, out of reach of the disk
     try:
-        faiss_index = read_vector_index(str(gen_dir / VECTORS), manifest.vectors)
+        faiss_index = read_vector_index(str(gen_dir / VECTORS), manifest.vectors, mapped)
         with (gen_dir / CHUNKS).open(encoding="utf-8") as handle:
             chunks = [chunk_from_json(line) for line in handle if line.strip()]
-        lexical = LexicalIndex.load(gen_dir / LEXICAL)
+        lexical = LexicalIndex.load(gen_dir / LEXICAL, mapped)
         import numpy as np
 
-        sentence_vectors = np.load(gen_dir / SENTENCES, mmap_mode="r", allow_pickle=False)
+        sentence_vectors = np.load(gen_dir / SENTENCES, mmap_mode="r" if mapped else None, allow_pickle=False)
     except (RuntimeError, ValueError, OSError, TypeError) as exc:
         raise IndexStateError(
             f"index at {gen_dir} cannot be read ({exc}); run: verbatim index --rebuild"
@@ -329,7 +332,7 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
             f"index at {gen_dir} has {sentence_vectors.shape[0]} sentence vectors for {total} sentences; "
             "run: verbatim index --rebuild"
         )
-    return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows)
+    return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows, watch, not mapped)
 
 
 class FolderTexts:

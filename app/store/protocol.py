@@ -50,6 +50,17 @@ class LoadedIndex(Protocol):
 
     def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]: ...
 
+    @property
+    def in_memory(self) -> bool:
+        """True when answering reads nothing more from the generation's files (damage on disk then
+        cannot reach an answer)."""
+        ...
+
+    def damage(self) -> str | None:
+        """None while the loaded generation's files are as verified; else a message saying which
+        changed and what to run. Called before every question: a stat a file, no more."""
+        ...
+
 
 class IndexStore(Protocol):
     """Builds, loads and watches one collection's index."""

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.errors import UsageError, VerbatimError
+from app.errors import UsageError, VerbatimError, shown
 from app.search.ranking import Filters
 from app.web.render import answer_to_dict
 
@@ -73,16 +73,21 @@ def api_router(engine: Engine) -> APIRouter:
             return _refused(exc)
         return [{**asdict(doc), "passages": doc.chunks} for doc in manifest.documents]
 
-    @router.get("/health", summary="Whether this replica can answer",
-                responses={503: {"description": "the index cannot be read"}})
+    @router.api_route("/health", methods=["GET", "HEAD"], summary="Whether this replica can answer",
+                      responses={503: {"description": "the index cannot be read, or its files are damaged"}})
     def health() -> Any:
-        """200 with the current generation and counts when the index (and its database) answers."""
+        """200 with the current generation and counts when the index (and its database) answers and
+        its files are as verified at load; 503 with the reason otherwise (HEAD: the same status)."""
         try:
             index = engine.index
         except VerbatimError as exc:
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
-        return {"status": "ok", "generation": index.manifest.generation, "store": engine.store.location,
-                "documents": len(index.manifest.documents), "passages": len(index.chunks)}
+        state = {"generation": index.manifest.generation, "store": engine.store.location,
+                 "documents": len(index.manifest.documents), "passages": len(index.chunks)}
+        if engine.damage is not None:  # still answering from the verified copy in memory
+            detail = f"{engine.damage} (answers come from the copy verified at load, held in memory)"
+            return JSONResponse({"status": "damaged", "detail": detail, **state}, status_code=503)
+        return {"status": "ok", **state}
 
     return router
 
@@ -92,7 +97,7 @@ def _field_errors(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "the request body"
-        given = f"; got {error['input']!r}" if "input" in error and error.get("type") != "missing" else ""
+        given = f"; got {shown(error['input'])}" if "input" in error and error.get("type") != "missing" else ""
         parts.append(f"{where}: {error.get('msg', 'invalid')}{given}"[:300])
     return "; ".join(parts)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import VerbatimError
-from app.search.ranking import MAX_QUESTION_CHARS, Filters
+from app.search.ranking import Filters
+from app.search.validation import MAX_QUESTION_CHARS
 from app.web import cards
 from app.web.reader import document_page
 from app.web.render import answer_to_dict, answer_to_markdown, answer_to_rows, rows_to_csv, sources_markdown

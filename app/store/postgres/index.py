@@ -47,6 +47,13 @@ class PgIndex(IndexedDocuments):
     _ef: weakref.WeakKeyDictionary[Any, int] = field(default_factory=weakref.WeakKeyDictionary)
     # hnsw.ef_search as last set on each pooled connection (a connection the pool replaces starts afresh)
 
+    in_memory = False  # passages, vectors and texts are read from the database at each question
+
+    def damage(self) -> str | None:
+        """Always None: the database checks its own pages, and a dropped table or an unreadable row
+        fails the query that meets it with IndexStateError (503 through the web app)."""
+        return None
+
     @cached_property
     def row_of(self) -> dict[int, int]:
         return {int(passage_id): row for row, passage_id in enumerate(self.ids)}
