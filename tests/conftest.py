@@ -75,8 +75,9 @@ def server(built_index: tuple[Path, Path]):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def serving(corpus: Path, index: Path, port: int | None = None) -> Iterator[str]:
-    """Run `verbatim serve` over a corpus and index (on `port`, else a free one) until the block ends."""
+def serving(corpus: Path, index: Path, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `verbatim serve` over a corpus and index (on `port`, else a free one) until the block ends;
+    `env`: variables added to the server's environment."""
     import time
     import urllib.request
 
@@ -84,7 +85,8 @@ def serving(corpus: Path, index: Path, port: int | None = None) -> Iterator[str]
     log = open(index.parent / "serve.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "--corpus", str(corpus), "--index", str(index),
-         "serve", "--port", str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+         "serve", "--port", str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 180
     while True:

@@ -12,7 +12,7 @@ from app.answer.engine import Engine
 from app.errors import UsageError, VerbatimError
 from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters
-from app.search.validation import validate_k
+from app.search.validation import printable, validate_k
 
 
 def _emit(data: Any) -> None:
@@ -127,23 +127,36 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
             sys.stdout.write(answer_to_text(answer, emphasis=sys.stdout.isatty()))
         return 0
     failures = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(getattr(sys.stdin, "buffer", sys.stdin), start=1):
+        line = ""
         try:
+            line = decode_stdin_line(raw, number)
+            if not line.strip():
+                continue
             question, history = parse_stdin_line(line, number)
             answer = engine.ask(question, args.k, history, filters=filters)
-        except UsageError as exc:
+        except UsageError as exc:  # this line's error; the batch goes on with the next line
             failures += 1
             print(f"verbatim: error: {exc}", file=sys.stderr)
             if args.json:
-                _emit({"question": line.strip()[:200], "error": str(exc)})
+                _emit({"line": number, "question": printable(line.strip()[:200]), "error": str(exc)})
             continue
         if args.json:
             _emit(answer_to_dict(answer))
         else:
             sys.stdout.write(answer_to_text(answer) + "\n")
     return 1 if failures else 0
+
+
+def decode_stdin_line(raw: bytes | str, number: int) -> str:
+    """A line of `ask -` as text; UsageError naming the line and the first byte that is not UTF-8."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"line {number} is not UTF-8 text: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1}; "
+                         "save the questions as UTF-8") from None
 
 
 def parse_stdin_line(line: str, number: int) -> tuple[str, list[str]]:

@@ -53,3 +53,9 @@ def validate_k(k: int) -> int:
     if not 1 <= k <= MAX_K:
         raise UsageError(f"k must be between 1 and {MAX_K}; got {k}")
     return k
+
+
+def printable(value: str) -> str:
+    """`value` with each lone surrogate replaced by U+FFFD, for showing a refused input back to the
+    person who typed it (a page or JSON cannot carry the surrogate itself)."""
+    return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in value)

@@ -286,3 +286,8 @@ def _message_page(heading: str, message: str) -> str:
             f'<main><div class="column"><nav><a href="/">← Verbatim</a></nav><h1>{e(heading)}</h1>'
             f'<p role="alert">{e(message)}</p><p><a class="btn primary" href="/">Search the documents</a></p>'
             "</div></main></body></html>")
+
+
+def unavailable_page(reason: str) -> str:
+    """The reader's page while the index cannot be read (HTTP 503): the reason and what to run."""
+    return _message_page("The documents cannot be read right now", reason)

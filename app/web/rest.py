@@ -6,19 +6,22 @@
 
 The OpenAPI description is at /openapi.json and its page at /docs. Bad input gets a 4xx
 whose `detail` is the message the CLI prints: 400 for a value the search refuses (an empty
-question, k outside 1-50, an unknown document), 422 for a body of the wrong shape; 503 when
-the index cannot be read (a database that does not answer).
+question, text that is not UTF-8, k outside 1-50, an unknown document), 422 for a body of the
+wrong shape or types (k must be a JSON integer; unknown fields are refused); 503 when the index
+cannot be read (a database that does not answer, damaged index files). Body size, uploads and
+security headers: app.web.guard.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.errors import UsageError, VerbatimError, shown
 from app.search.ranking import Filters
@@ -32,6 +35,8 @@ PREFIX = "/api"
 
 class AskRequest(BaseModel):
     """A question, as `verbatim ask` takes it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")  # k: true or "3" is refused, not read as a number
 
     question: str = Field(description="the question (1-1,000 characters)",
                           examples=["How many citizens were killed?"])
@@ -111,3 +116,11 @@ def add_api(server: FastAPI, engine: Engine) -> None:
         return JSONResponse({"detail": message}, status_code=422)
 
     server.add_exception_handler(RequestValidationError, malformed)
+
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        """An exception no route handled: a 500 naming an id; app.web.guard logs it under that id."""
+        request.state.failure_id = failure_id = uuid.uuid4().hex[:12]
+        return JSONResponse({"detail": f"the server failed on this request (id {failure_id}); the failure is "
+                                       "logged, and other requests are not affected"}, status_code=500)
+
+    server.add_exception_handler(Exception, failed)

@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import VerbatimError
+from app.errors import UsageError, VerbatimError, shown
 from app.search.ranking import Filters
-from app.search.validation import MAX_QUESTION_CHARS
+from app.search.validation import MAX_K, MAX_QUESTION_CHARS, printable
 from app.web import cards
-from app.web.reader import document_page
+from app.web.reader import document_page, unavailable_page
 from app.web.render import answer_to_dict, answer_to_markdown, answer_to_rows, rows_to_csv, sources_markdown
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ NO_RESULTS = cards.message_card("No search yet.", "Type words or a question abov
 
 def _as_text(question: str) -> str:
     """A user's question shown as literal text, never as Markdown or HTML (a very long one cut short)."""
+    question = printable(question)
     if len(question) > SHOWN_QUESTION_CHARS:
         question = question[:SHOWN_QUESTION_CHARS] + f"… ({len(question):,} characters)"
     escaped = html.escape(question, quote=False)
@@ -112,7 +113,9 @@ def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None
     import gradio as gr
 
     try:
-        return answer_to_dict(engine.ask(question, int(k), history or [], Filters(frozenset(docs or ()))))
+        if isinstance(k, bool) or not isinstance(k, int):  # true or "3" is no count of passages
+            raise UsageError(f"k must be a whole number between 1 and {MAX_K}; got {shown(k)}")
+        return answer_to_dict(engine.ask(question, k, history or [], Filters(frozenset(docs or ()))))
     except VerbatimError as exc:
         raise gr.Error(str(exc)) from exc
 
@@ -147,7 +150,8 @@ def create_app(engine: Engine) -> gr.Blocks:
             return messages + [{"role": "assistant", "content": EMPTY_REPLY}], "", asked, sources
         reply, cited = chat_turn(engine, question, asked, docs=only)
         turns = [{"role": "user", "content": _as_text(question)}, {"role": "assistant", "content": reply}]
-        return messages + turns, "", asked + [question], cited or sources
+        searched = asked + [question] if cited is not None else asked  # a refused question is no context
+        return messages + turns, "", searched, cited or sources
 
     def search(query: str, docs: list[str] | None, phrase: bool) -> tuple[Any, Any, Any]:
         results, csv_path, json_path = research(engine, query, docs, phrase)
@@ -282,12 +286,16 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
     import gradio as gr
     import uvicorn
-    from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
+    from fastapi_offline import FastAPIOffline
+
+    from app.web.guard import Guard
 
     _check_port(host, port)
     engine.load()  # builds the index on first start, fails early on a corrupt one
-    server = FastAPI(title="Verbatim", summary="Verbatim, cited passages of a document collection", redoc_url=None)
+    # FastAPIOffline: FastAPI whose /docs page loads Swagger UI from this server, not from a CDN
+    server = FastAPIOffline(title="Verbatim", summary="Verbatim, cited passages of a document collection",
+                            redoc_url=None)
     from app.web.rest import add_api
 
     add_api(server, engine)  # the REST API (/api/ask, /api/docs, /api/health), described at /docs
@@ -295,15 +303,18 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     @server.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def reader(doc_id: str, start: str | None = None, end: str | None = None, v: str | None = None,
                hl: str | None = None) -> HTMLResponse:
-        status, page = document_page(engine, doc_id, start, end, v, hl, f"http://{host}:{port}/")
+        try:
+            status, page = document_page(engine, doc_id, start, end, v, hl, f"http://{host}:{port}/")
+        except VerbatimError as exc:  # the index cannot be read, or its files are damaged
+            status, page = 503, unavailable_page(str(exc))
         return HTMLResponse(page, status_code=status)
 
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
     app = gr.mount_gradio_app(server, demo, path="/", theme=theme, css=CSS, js=SCROLL_TO_REPLY_JS,
-                              ssr_mode=False,
+                              ssr_mode=False, max_file_size=0,  # no uploads (the guard refuses them too)
                               enable_monitoring=False, pwa=False, mcp_server=False, footer_links=["api"],
                               show_error=True)
     print(f"Verbatim is serving on http://{host}:{port} (Ctrl+C stops it)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(Guard(app), host=host, port=port, log_level="warning")
