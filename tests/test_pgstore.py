@@ -249,3 +249,23 @@ def test_the_password_never_appears_in_messages(tiny_corpus: Path) -> None:
     with pytest.raises(IndexStateError) as caught:
         store.read_manifest()
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize("damage", ["DROP TABLE {schema}.passages CASCADE",
+                                    "ALTER TABLE {schema}.passages DROP COLUMN embedding",
+                                    "DROP TABLE {schema}.state CASCADE"])
+def test_a_damaged_collection_is_refused_clearly_and_never_answers_wrongly(
+        tiny_corpus: Path, pg_url: str, damage: str) -> None:
+    import psycopg
+
+    from app.store.postgres.schema import split_url
+
+    engine = make_engine(tiny_corpus, pg_url)
+    engine.build()
+    assert engine.ask("When do fishing boats return?", 1).hits  # loaded and answering
+    conninfo, schema = split_url(pg_url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(damage.format(schema=schema))
+    for _ in range(2):  # the same clear refusal each time, never a psycopg traceback or a stale answer
+        with pytest.raises(IndexStateError, match="cannot be read .* run: verbatim --store .* index --rebuild"):
+            engine.ask("When do fishing boats return?", 1)

@@ -74,7 +74,7 @@ class PgIndex(IndexedDocuments):
         limit = min(depth, dense_depth())
         ef = min(max(int(self.manifest.vectors.get("ef_search", 40)), limit), 1000)  # pgvector's maximum
         query = np.asarray(vector, dtype=np.float32)
-        with self.store.pool.connection() as conn:
+        with self.store.reading(), self.store.pool.connection() as conn:
             if self._ef.get(conn) != ef:
                 conn.execute(f"SET hnsw.ef_search = {ef}")
                 self._ef[conn] = ef

@@ -21,6 +21,8 @@ import re
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,16 +139,27 @@ class PgStore:
                 self._pool = _shared_pool(self.conninfo)
             return self._pool
 
-    def query(self, sql: str, params: Any = None, fetch: bool = True) -> list[tuple[Any, ...]]:
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Database errors as IndexStateError (503 through the web app), never a traceback: a server
+        that does not answer, or a collection whose tables or rows cannot be read (a dropped table,
+        a row that no longer fits its column)."""
         import psycopg
 
         try:
-            with self.pool.connection() as conn:
-                cursor = conn.execute(sql, params)
-                return cursor.fetchall() if fetch else []
+            yield
         except psycopg.OperationalError as exc:
             raise IndexStateError(f"the database {self.location} did not answer ({exc}); "
                                   "check that PostgreSQL runs there") from exc
+        except psycopg.Error as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise IndexStateError(f"the index in {self.location} cannot be read ({type(exc).__name__}: {reason}); "
+                                  f"run: verbatim --store {self.location} index --rebuild") from exc
+
+    def query(self, sql: str, params: Any = None, fetch: bool = True) -> list[tuple[Any, ...]]:
+        with self.reading(), self.pool.connection() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if fetch else []
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
               reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
@@ -175,13 +188,13 @@ class PgStore:
         return rows[0][0] if rows else None
 
     def read_manifest(self) -> Manifest | None:
-        with self.pool.connection() as conn, conn.transaction():
+        with self.reading(), self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             return read_state(conn, self.schema)
 
     def load(self) -> PgIndex | None:
         """The current generation, read from one snapshot of the database."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self.reading(), self.pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             manifest = read_state(conn, self.schema)
             if manifest is None:
