@@ -29,6 +29,35 @@ def test_ask_endpoint_refuses_an_empty_question(server: str) -> None:
         client.predict("  ", api_name="/ask")
 
 
+def call_ask(server: str, data: list[object]) -> str:
+    """Gradio's HTTP API for /ask, written by hand: the body is JSON with its non-ASCII escaped, so it
+    can carry a lone surrogate ("\\ud800") that gradio_client, encoding UTF-8, cannot send. Returns
+    the event stream's text."""
+    import json
+
+    import httpx
+
+    url = server.rstrip("/")
+    with httpx.Client(timeout=60) as http:
+        started = http.post(f"{url}/gradio_api/call/ask", content=json.dumps({"data": data}),
+                            headers={"content-type": "application/json"})
+        assert started.status_code == 200, started.text
+        return http.get(f"{url}/gradio_api/call/ask/{started.json()['event_id']}").text
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (["How many citizens were killed? \ud800", 5, [], []], "not valid text at character 32"),  # a lone surrogate
+    (["How many citizens were killed?", True, [], []], "k must be a whole number"),  # not a count
+    (["How many citizens were killed?", "3", [], []], "k must be a whole number"),
+    (["And then?", 3, ["ok", "bad \udc80"], []], "history item 2 is not valid text"),
+])
+def test_ask_endpoint_refuses_what_it_cannot_search_with_the_reason(server: str, data: list[object],
+                                                                    message: str) -> None:
+    stream = call_ask(server, data)
+    assert "event: error" in stream and message in stream
+    assert "event: complete" in call_ask(server, ["How many citizens were killed?", 5, [], []])  # still answers
+
+
 def test_ask_endpoint_accepts_the_conversation_history(server: str) -> None:
     from gradio_client import Client
 

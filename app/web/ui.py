@@ -116,8 +116,8 @@ def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None
         if isinstance(k, bool) or not isinstance(k, int):  # true or "3" is no count of passages
             raise UsageError(f"k must be a whole number between 1 and {MAX_K}; got {shown(k)}")
         return answer_to_dict(engine.ask(question, k, history or [], Filters(frozenset(docs or ()))))
-    except VerbatimError as exc:
-        raise gr.Error(str(exc)) from exc
+    except VerbatimError as exc:  # the caller's mistake: its message, and no traceback in the log
+        raise gr.Error(str(exc), print_exception=False) from exc
 
 
 def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -> tuple[str, str | None, str | None]:
