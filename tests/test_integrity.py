@@ -106,3 +106,23 @@ def test_every_text_field_of_a_question_is_checked(tiny_corpus: Path, tmp_path: 
     with pytest.raises(UsageError) as refused:
         engine.ask(QUESTION, filters=Filters(frozenset({"x" * 5_000_000})))
     assert len(str(refused.value)) < 400  # the unknown id is quoted by a short prefix, not echoed whole
+
+
+def test_a_damaged_kept_text_is_never_served_and_a_rebuild_reads_the_file_again(
+        tiny_corpus: Path, tmp_path: Path) -> None:
+    import json
+
+    from app.store.folder import TEXTS
+
+    engine = engine_over(tiny_corpus, tmp_path / "index")
+    hit = engine.ask(QUESTION, 1).hits[0]
+    original = engine.index.text(hit.chunk.doc_id)
+    entry = tmp_path / "index" / TEXTS / f"{engine.index.document(hit.chunk.doc_id).sha256}.json"
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["text"] = data["text"].replace("Fishing", "Whaling")  # the same length: only the hash can tell
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexStateError, match=r"stored text of .* is missing or damaged; run: verbatim index --rebuild"):
+        engine.index.text(hit.chunk.doc_id)  # what the reader view shows
+    engine.build(reuse=False)  # index --rebuild: the damaged entry is not reused, the file is read again
+    assert engine.index.text(hit.chunk.doc_id) == original
+    assert "Whaling" not in entry.read_text(encoding="utf-8")

@@ -269,3 +269,28 @@ def test_a_damaged_collection_is_refused_clearly_and_never_answers_wrongly(
     for _ in range(2):  # the same clear refusal each time, never a psycopg traceback or a stale answer
         with pytest.raises(IndexStateError, match="cannot be read .* run: verbatim --store .* index --rebuild"):
             engine.ask("When do fishing boats return?", 1)
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE {schema}.passages SET text = replace(text, 'e', 'E') WHERE id = (SELECT min(id) FROM {schema}.passages)",
+    "UPDATE {schema}.passages SET start_offset = start_offset + 1 WHERE id = (SELECT max(id) FROM {schema}.passages)",
+    "UPDATE {schema}.texts SET text = upper(text)",
+    "UPDATE {schema}.passages SET sentences = array_prepend(-1, sentences)"])
+def test_a_corrupt_row_is_never_served(tiny_corpus: Path, pg_url: str, damage: str) -> None:
+    import psycopg
+
+    from app.store.postgres.schema import split_url
+
+    engine = make_engine(tiny_corpus, pg_url)
+    engine.build()
+    served = engine.ask("When do fishing boats return?", 1).hits[0].chunk.text
+    conninfo, schema = split_url(pg_url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(damage.format(schema=schema))
+    # the process that loaded the rows goes on answering from the copy it verified
+    assert engine.ask("When do fishing boats return?", 1).hits[0].chunk.text == served
+    fresh = make_engine(tiny_corpus, pg_url)  # a replica starting now reads the damaged row: refused
+    with pytest.raises(IndexStateError, match=r"(no longer match their document|is damaged).* index --rebuild"):
+        fresh.ask("When do fishing boats return?", 1)
+    fresh.build(reuse=False)  # what the message says to run (index --rebuild) brings it back
+    assert make_engine(tiny_corpus, pg_url).ask("When do fishing boats return?", 1).hits[0].chunk.text == served

@@ -16,6 +16,7 @@ interrupted build leaves the old index intact; stray generations are removed lat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -133,9 +134,8 @@ class StoredIndex(IndexedDocuments):
         """The canonical text of an indexed document (the one its offsets point into)."""
         entry = read_text_entry(self.folder, self.document(doc_id).sha256, current=False)
         if entry is None:
-            raise IndexStateError(
-                f"the stored text of {doc_id} is missing from {self.folder / TEXTS}; run: verbatim index --rebuild"
-            )
+            raise IndexStateError(f"the stored text of {doc_id} in {self.folder / TEXTS} is missing or damaged; "
+                                  "run: verbatim index --rebuild")
         return entry.text
 
     def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
@@ -204,21 +204,36 @@ def write_text_entry(folder: Path, sha256: str, extracted: Extracted) -> None:
     texts = folder / TEXTS
     texts.mkdir(parents=True, exist_ok=True)
     data = {"format": extracted.format, "meta": extracted.meta, "pages": extracted.pages, "text": extracted.text,
-            "reader": READER_VERSION}
+            "reader": READER_VERSION, "text_sha256": text_sha256(extracted.text)}
     write_atomic(texts / f"{sha256}.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
 def read_text_entry(folder: Path, sha256: str, current: bool = True) -> Extracted | None:
-    """A kept canonical text; None when there is none, or (`current`) when today's readers would
-    read the file differently (it was kept by an older `READER_VERSION`)."""
+    """A kept canonical text; None when there is none, when it no longer hashes to the
+    `text_sha256` written with it (damaged: the build reads the file again), or (`current`) when
+    today's readers would read the file differently (kept by an older `READER_VERSION`, or
+    before texts carried their hash)."""
     path = folder / TEXTS / f"{sha256}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if current and data.get("reader", 1) != READER_VERSION:
+        if current and (data.get("reader", 1) != READER_VERSION or "text_sha256" not in data):
+            return None
+        if not text_intact(data["text"], data.get("text_sha256")):
             return None
         return Extracted(data["format"], data["text"], data["meta"], data["pages"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def text_sha256(text: str) -> str:
+    """The hex sha256 of a canonical text's UTF-8 bytes, kept beside it in both stores' text caches."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def text_intact(text: str, expected: str | None) -> bool:
+    """Whether a kept text still hashes to the digest written with it (None: kept before texts
+    carried one, taken as it is)."""
+    return expected is None or text_sha256(text) == expected
 
 
 def _fsync_path(path: Path) -> None:

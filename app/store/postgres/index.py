@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.errors import IndexStateError
 from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
-from app.store.folder import IndexedDocuments, Manifest
+from app.store.folder import IndexedDocuments, Manifest, text_intact
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,10 +61,13 @@ class PgIndex(IndexedDocuments):
     def text(self, doc_id: str) -> str:
         """The canonical text of an indexed document, as it was when this generation was loaded."""
         sha256 = self.document(doc_id).sha256
-        rows = self.store.query(f"SELECT text FROM {self.store.schema}.texts WHERE sha256 = %s", (sha256,))
+        rows = self.store.query(f"SELECT text, text_sha256 FROM {self.store.schema}.texts WHERE sha256 = %s", (sha256,))
         if not rows:
             raise IndexStateError(f"the stored text of {doc_id} is no longer in {self.store.location} "
                                   "(the document changed meanwhile); ask again")
+        if not text_intact(rows[0][0], rows[0][1]):
+            raise IndexStateError(f"the stored text of {doc_id} in {self.store.location} is damaged; "
+                                  f"run: verbatim --store {self.store.location} index --rebuild")
         return str(rows[0][0])
 
     def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:

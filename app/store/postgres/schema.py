@@ -7,7 +7,7 @@ picks another, so one database can hold several collections):
     state             one row: the current generation, model, chunking, unreadable files, vector index
     documents         one row per document: its citation metadata and the sha256 of its file
     texts             each document's canonical text and own metadata, by the file's sha256, with
-                      the reader version that extracted it
+                      the reader version that extracted it and the text's own sha256
     passages          offsets, section, paragraphs, labels, pages, sentence spans, the text and
                       the passage vector (pgvector, HNSW index); rows kept small (inline, 4 kB)
     sentence_vectors  each passage's sentences' float16 vectors (for highlighting), out of line
@@ -28,7 +28,7 @@ from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.passages.chunk import Chunk
 from app.store.folder import DocumentRecord, Manifest
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_SCHEMA = "verbatim"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -66,6 +66,11 @@ INSERT INTO {s}.schema_version VALUES (0);
     2: """
 ALTER TABLE {s}.passages ADD COLUMN table_header text NOT NULL DEFAULT '';
 ALTER TABLE {s}.texts ADD COLUMN reader integer NOT NULL DEFAULT 1;
+""",
+    # 3: the sha256 of each kept text (app.store.folder.text_sha256), so that a damaged text is read
+    # again from its file by the build and never served (NULL: kept before; the build re-reads it).
+    3: """
+ALTER TABLE {s}.texts ADD COLUMN text_sha256 text;
 """,
 }
 

@@ -32,7 +32,7 @@ from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings
 from app.store.bm25 import LexicalIndex
-from app.store.folder import DocumentRecord, Manifest
+from app.store.folder import DocumentRecord, Manifest, text_intact, text_sha256
 from app.store.postgres.index import PgIndex
 from app.store.postgres.schema import (
     PASSAGE_COLUMNS,
@@ -67,24 +67,31 @@ class DatabaseTexts:
         self.store = store
 
     def read(self, sha256: str, current: bool = True) -> Extracted | None:
-        """The kept text; None when there is none, or (`current`) when an older reader extracted it."""
-        row = self.store.query(f"SELECT format, text, meta, pages, reader FROM {self.store.schema}.texts "
+        """The kept text; None when there is none, when it no longer hashes to its `text_sha256`
+        (damaged: the build reads the file again), or (`current`) when an older reader extracted it
+        or it was kept before texts carried their hash."""
+        row = self.store.query(f"SELECT format, text, meta, pages, reader, text_sha256 FROM {self.store.schema}.texts "
                                "WHERE sha256 = %s", (sha256,))
-        if not row or (current and row[0][4] != READER_VERSION):
+        if not row or (current and (row[0][4] != READER_VERSION or row[0][5] is None)):
+            return None
+        if not text_intact(row[0][1], row[0][5]):
             return None
         return Extracted(row[0][0], row[0][1], row[0][2], row[0][3])
 
     def write(self, sha256: str, extracted: Extracted) -> None:
-        """Keep a text; one an older reader kept for the same file is replaced (the build that read
-        the file again re-indexes its document)."""
+        """Keep a text; one an older reader kept for the same file, or one damaged since, is replaced
+        (the build that read the file again re-indexes its document)."""
         from psycopg.types.json import Jsonb
 
-        self.store.query(f"INSERT INTO {self.store.schema}.texts (sha256, format, meta, pages, text, reader) "
-                         "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (sha256) DO UPDATE SET format = EXCLUDED.format, "
-                         "meta = EXCLUDED.meta, pages = EXCLUDED.pages, text = EXCLUDED.text, reader = EXCLUDED.reader "
-                         f"WHERE {self.store.schema}.texts.reader <> EXCLUDED.reader",
+        table = f"{self.store.schema}.texts"
+        replaced = ("format", "meta", "pages", "text", "reader", "text_sha256")
+        self.store.query(f"INSERT INTO {table} (sha256, {', '.join(replaced)}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                         "ON CONFLICT (sha256) DO UPDATE SET "
+                         + ", ".join(f"{column} = EXCLUDED.{column}" for column in replaced)
+                         + f" WHERE {table}.reader <> EXCLUDED.reader OR {table}.text <> EXCLUDED.text "
+                         f"OR {table}.text_sha256 IS DISTINCT FROM EXCLUDED.text_sha256",
                          (sha256, extracted.format, Jsonb(extracted.meta), extracted.pages, extracted.text,
-                          READER_VERSION), fetch=False)
+                          READER_VERSION, text_sha256(extracted.text)), fetch=False)
 
 
 _POOLS: dict[str, Any] = {}  # conninfo -> ConnectionPool: a process-wide resource, like the connections it holds
@@ -203,24 +210,61 @@ class PgStore:
             import numpy as np
 
             ids = np.load(folder / "ids.npy", allow_pickle=False)
-            self._fetch_chunks(conn, ids)
+            self._fetch_chunks(conn, ids, int(manifest.model.get("dimension", 0)))
         chunks = [self._chunks[int(i)] for i in ids]
         self._chunks = {int(i): chunk for i, chunk in zip(ids, chunks)}  # forget removed passages
         return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids)
 
-    def _fetch_chunks(self, conn: Any, ids: Any) -> None:
+    def _fetch_chunks(self, conn: Any, ids: Any, dimension: int) -> None:
+        """Read the passages not yet held, each checked before it is ever served (see `_damaged_rows`)."""
         missing = [int(i) for i in ids if int(i) not in self._chunks]
         if not missing:
             return
         where = "" if len(missing) == len(ids) else " WHERE id = ANY(%s)"
         cursor = conn.execute(f"SELECT id, {PASSAGE_COLUMNS} FROM {self.schema}.passages{where}",
                               (missing,) if where else None)
-        for row in cursor:
-            self._chunks[row[0]] = chunk_from(row[1:])
-        absent = [i for i in missing if i not in self._chunks]
+        fetched = {row[0]: chunk_from(row[1:]) for row in cursor}
+        absent = [i for i in missing if i not in fetched]
         if absent:
             raise IndexStateError(f"the index in {self.location} lists {len(absent)} passage(s) it does not hold; "
                                   f"run: verbatim --store {self.location} index --rebuild")
+        self._check_texts(conn, sorted({chunk.doc_id for chunk in fetched.values()}))
+        damaged = self._damaged_rows(conn, missing if where else None, dimension)
+        damaged += [i for i, chunk in fetched.items() if not _spans_fit(chunk)]
+        if damaged:
+            first = fetched[min(damaged)]
+            raise IndexStateError(f"{len(damaged)} passage(s) in {self.location} no longer match their document "
+                                  f"(first: {first.doc_id}, characters {first.start}-{first.end}); nothing from "
+                                  f"them is served; run: verbatim --store {self.location} index --rebuild")
+        self._chunks.update(fetched)
+
+    def _check_texts(self, conn: Any, doc_ids: list[str]) -> None:
+        """IndexStateError when a document's kept text no longer hashes to its `text_sha256` (the
+        database hashes it; only the names of damaged documents travel)."""
+        damaged = [row[0] for row in conn.execute(
+            f"SELECT d.doc_id FROM {self.schema}.documents d JOIN {self.schema}.texts t ON t.sha256 = d.sha256 "
+            "WHERE d.doc_id = ANY(%s) AND t.text_sha256 IS NOT NULL "
+            "AND encode(sha256(convert_to(t.text, 'UTF8')), 'hex') <> t.text_sha256", (doc_ids,))]
+        if damaged:
+            raise IndexStateError(f"the stored text of {len(damaged)} document(s) in {self.location} is damaged "
+                                  f"(first: {min(damaged)}); nothing from them is served; "
+                                  f"run: verbatim --store {self.location} index --rebuild")
+
+    def _damaged_rows(self, conn: Any, ids: list[int] | None, dimension: int) -> list[int]:
+        """Ids of passage rows that are not what the build wrote: a text that is not the exact slice
+        of its document's stored text at its offsets, a document whose text is gone, or an embedding
+        of another dimension. Compared inside the database (substr counts characters, as Python's
+        offsets do), so only the damaged ids travel; `ids` None checks every row."""
+        where = "" if ids is None else " AND p.id = ANY(%(ids)s)"
+        rows = conn.execute(
+            f"SELECT p.id FROM {self.schema}.passages p "
+            f"LEFT JOIN {self.schema}.documents d ON d.doc_id = p.doc_id "
+            f"LEFT JOIN {self.schema}.texts t ON t.sha256 = d.sha256 "
+            "WHERE (t.text IS NULL OR p.start_offset < 0 OR p.end_offset < p.start_offset "
+            "OR substr(t.text, p.start_offset + 1, p.end_offset - p.start_offset) IS DISTINCT FROM p.text "
+            f"OR (%(dimension)s > 0 AND vector_dims(p.embedding) <> %(dimension)s)){where}",
+            {"ids": ids, "dimension": dimension}).fetchall()
+        return [int(row[0]) for row in rows]
 
     def _lexical_folder(self, conn: Any, generation: str) -> Path:
         """The generation's bm25s files, from the local cache or else fetched once from the database."""
@@ -288,3 +332,11 @@ class PgStore:
         return PgStore(with_schema(self.conninfo, collection_name(name)))
 
 
+def _spans_fit(chunk: Chunk) -> bool:
+    """Whether a passage's sentence spans lie, in order, inside the passage."""
+    edge = chunk.start
+    for start, end in chunk.sentences:
+        if not edge <= start <= end <= chunk.end:
+            return False
+        edge = end
+    return True
