@@ -121,7 +121,7 @@ def test_a_damaged_kept_text_is_never_served_and_a_rebuild_reads_the_file_again(
     data = json.loads(entry.read_text(encoding="utf-8"))
     data["text"] = data["text"].replace("Fishing", "Whaling")  # the same length: only the hash can tell
     entry.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(IndexStateError, match=r"stored text of .* is missing or damaged; run: verbatim index --rebuild"):
+    with pytest.raises(IndexStateError, match=r"stored text of .* is missing or damaged; run: verbatim index"):
         engine.index.text(hit.chunk.doc_id)  # what the reader view shows
     engine.build(reuse=False)  # index --rebuild: the damaged entry is not reused, the file is read again
     assert engine.index.text(hit.chunk.doc_id) == original

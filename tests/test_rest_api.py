@@ -61,6 +61,20 @@ def test_a_body_of_the_wrong_shape_gets_422_naming_the_field(server: str, body: 
     assert status == 422 and answer["detail"].startswith(says)
 
 
+@pytest.mark.parametrize(("body", "status", "says"), [
+    (b'{"question": "How many vehicles were burned? \xff\xfe"}', 400, "could not be read as UTF-8 JSON"),
+    (b'{"question": "How many vehicles', 422, "not valid JSON at character"),
+    (b"How many vehicles were burned?", 422, "not valid JSON at character 0"),
+])
+def test_a_body_that_is_not_json_says_so_and_shows_the_shape_to_send(server: str, body: bytes, status: int,
+                                                                      says: str) -> None:
+    import httpx
+
+    got = httpx.post(f"{server.rstrip('/')}/api/ask", content=body, headers={"content-type": "application/json"})
+    assert got.status_code == status and says in got.json()["detail"]
+    assert '{"question": ' in got.json()["detail"]  # what to send instead
+
+
 def test_docs_and_health_and_the_openapi_page(server: str, built_index: tuple[Path, Path]) -> None:
     import httpx
 

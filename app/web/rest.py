@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import UsageError, VerbatimError, shown
 from app.search.ranking import Filters
@@ -97,10 +98,19 @@ def api_router(engine: Engine) -> APIRouter:
     return router
 
 
+_SHAPE = 'send a JSON object in UTF-8, for example {"question": "How many vehicles were burned?", "k": 5}'
+
+
 def _field_errors(exc: RequestValidationError) -> str:
     """Pydantic's errors as one line: which field, what was wrong, what was given."""
     parts = []
     for error in exc.errors():
+        if error.get("type") == "json_invalid":  # loc is ("body", character position)
+            position = next((part for part in error.get("loc", ()) if isinstance(part, int)), None)
+            at = f" at character {position}" if position is not None else ""
+            parts.append(f"the request body is not valid JSON{at} ({error.get('ctx', {}).get('error', 'invalid')}); "
+                         + _SHAPE)
+            continue
         where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "the request body"
         given = f"; got {shown(error['input'])}" if "input" in error and error.get("type") != "missing" else ""
         parts.append(f"{where}: {error.get('msg', 'invalid')}{given}"[:300])
@@ -116,6 +126,18 @@ def add_api(server: FastAPI, engine: Engine) -> None:
         return JSONResponse({"detail": message}, status_code=422)
 
     server.add_exception_handler(RequestValidationError, malformed)
+
+    async def unreadable(request: Request, exc: Exception) -> Response:
+        """FastAPI's own 4xx (a body it cannot decode is "There was an error parsing the body"): said
+        in the API's words for /api/ routes, left as it is elsewhere."""
+        from fastapi.exception_handlers import http_exception_handler
+
+        if request.url.path.startswith("/api/") and getattr(exc, "status_code", None) == 400:
+            return JSONResponse({"detail": f"the request body could not be read as UTF-8 JSON; {_SHAPE}"},
+                                status_code=400)
+        return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+
+    server.add_exception_handler(StarletteHTTPException, unreadable)
 
     async def failed(request: Request, exc: Exception) -> JSONResponse:
         """An exception no route handled: a 500 naming an id; app.web.guard logs it under that id."""
