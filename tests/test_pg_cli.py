@@ -253,3 +253,23 @@ def test_a_streaming_read_replica_answers_questions(pg_server: object, speech_db
     finally:
         replica.stop("immediate")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_index_from_moves_a_collection_between_stores_without_embedding(
+        pg_server: object, built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    corpus, folder_index = built_index
+    url = f"{pg_server.url}?schema=moved"  # type: ignore[attr-defined]
+    into_database = cli(url, corpus, "index", "--from", str(folder_index))
+    assert into_database.returncode == 0, into_database.stderr
+    assert f"(0 embedded, 23 taken from {folder_index}, 0 reused" in into_database.stderr
+    back = tmp_path / "back"
+    into_folder = run_cli("--corpus", str(corpus), "--index", str(back), "index", "--from", url)
+    assert into_folder.returncode == 0 and "(0 embedded, 23 taken from postgresql://" in into_folder.stderr
+    for question in SPEECH_QUESTIONS:
+        expected = json.loads(run_cli("--corpus", str(corpus), "--index", str(folder_index), "ask", "--json",
+                                      question).stdout)
+        assert rounded(ask_json(url, corpus, question)) == rounded(expected)
+        moved_back = run_cli("--corpus", str(corpus), "--index", str(back), "ask", "--json", question)
+        assert rounded(json.loads(moved_back.stdout)) == rounded(expected)
+    refused = cli(url, corpus, "index", "--from", url)
+    assert refused.returncode == 2 and "is the index being built" in refused.stderr

@@ -24,7 +24,8 @@ def _log(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None) -> int:
+def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None,
+          resumed_as: str = "saved by an interrupted build") -> int:
     """Bring the index in line with the corpus and say what changed; 1 when a file could not be read.
 
     `only`: the documents an add or remove touched (a database store keeps every other document)."""
@@ -37,9 +38,10 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
         if ids:
             _log(args, f"{label}: {', '.join(sorted(ids))}")
     if report.written:
-        resumed = f" ({report.resumed} saved by an interrupted build)" if report.resumed else ""
+        resumed = f", {report.resumed} {resumed_as}" if report.resumed else ""
+        embedded = report.embedded - report.resumed  # report.embedded counts the resumed ones too
         _log(args, f"indexed {report.passages} passages from {report.documents} document(s) into "
-                   f"{engine.store.location} ({report.embedded} embedded{resumed}, {report.reused} reused, "
+                   f"{engine.store.location} ({embedded} embedded{resumed}, {report.reused} reused, "
                    f"{report.seconds:.1f} s)")
     else:
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
@@ -48,7 +50,14 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
-    return _sync(args, engine, reuse=not args.rebuild)
+    if args.source is None:
+        return _sync(args, engine, reuse=not args.rebuild)
+    from app.store.transfer import take_from
+
+    moved, source = take_from(args.source, engine.store, engine.spec, engine.settings)
+    _log(args, f"took the texts and vectors of {moved.documents} document(s) ({moved.passages} passages, "
+               f"{moved.sentences} sentences) from {source} in {moved.seconds:.1f} s")
+    return _sync(args, engine, reuse=not args.rebuild, resumed_as=f"taken from {source}")
 
 
 def run_add(args: argparse.Namespace, engine: Engine) -> int:

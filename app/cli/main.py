@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index, embedding only new or changed documents")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    index.add_argument("--from", dest="source", metavar="SOURCE",
+                       help="take texts and vectors from another index (a folder or a postgresql:// URL) "
+                            "built with the same model, instead of embedding again")
 
     add = commands.add_parser(
         "add", help="copy documents into the corpus and index only them",

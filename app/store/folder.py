@@ -145,6 +145,12 @@ class StoredIndex(IndexedDocuments):
         scores, rows = self.faiss_index.search(np.asarray(vector, np.float32).reshape(1, -1), depth)
         return {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
 
+    def passage_vectors(self, rows: list[int]) -> np.ndarray:
+        """The rows' vectors as FAISS holds them (flat and HNSW indexes both keep them whole)."""
+        import numpy as np
+
+        return np.asarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+
     def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
         """The exact cosine of the query to each given passage row, read from the vector index (any type)."""
         import numpy as np

@@ -48,6 +48,10 @@ class LoadedIndex(Protocol):
 
     def sentence_vectors_of(self, row: int) -> np.ndarray: ...
 
+    def passage_vectors(self, rows: list[int]) -> np.ndarray:
+        """The stored passage vectors of the given rows, (len(rows), dimension) float32, in order."""
+        ...
+
     def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]: ...
 
     @property

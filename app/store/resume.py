@@ -107,7 +107,8 @@ def _load(saved: bytes, job: Job, dimension: int) -> Vectors | None:
     return Vectors(passages.astype(np.float32), sentences.astype(np.float16))
 
 
-def _encode(vectors: Vectors) -> bytes:
+def encode_vectors(vectors: Vectors) -> bytes:
+    """A document's vectors as the .npz bytes a partial-vectors entry holds."""
     import numpy as np
 
     buffer = io.BytesIO()
@@ -181,5 +182,5 @@ def _embed_group(group: list[tuple[Job, str]], embedder: Embedder, partial: Part
             sentence_vectors[sentence_rows : sentence_rows + count].astype(np.float16))
         rows += job.passages
         sentence_rows += count
-        partial.write(key, _encode(out[job.doc_id]))
+        partial.write(key, encode_vectors(out[job.doc_id]))
     return out

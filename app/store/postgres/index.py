@@ -96,6 +96,20 @@ class PgIndex(IndexedDocuments):
                                  "WHERE id = ANY(%s)", (query, [int(self.ids[row]) for row in rows]))
         return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
 
+    def passage_vectors(self, rows: list[int]) -> np.ndarray:
+        """The rows' vectors as pgvector holds them, (len(rows), dimension) float32, in order."""
+        import numpy as np
+
+        found = dict(self.store.query(f"SELECT id, embedding FROM {self.store.schema}.passages WHERE id = ANY(%s)",
+                                      ([int(self.ids[row]) for row in rows],)))
+        missing = [row for row in rows if int(self.ids[row]) not in found]
+        if missing:
+            raise IndexStateError(f"{len(missing)} passage(s) of this generation are gone from {self.store.location} "
+                                  "(a newer build removed them); try again")
+        vectors = [found[int(self.ids[row])] for row in rows]  # pgvector's Vector (binary) or an array (text)
+        return np.asarray([getattr(v, "to_numpy", lambda v=v: v)() for v in vectors], dtype=np.float32).reshape(
+            len(rows), -1)
+
     def sentence_vectors_of(self, row: int) -> np.ndarray:
         """One passage's sentence vectors, (sentences, dimension) float16."""
         return self.sentence_vectors_of_rows([row])[row]
