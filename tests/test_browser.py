@@ -170,7 +170,11 @@ def test_placeholder_fits_its_box_on_a_phone(browser, server: str, width: int) -
 
 
 def test_example_question_can_be_clicked(page) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     page.get_by_role("button", name="What happened in Taldykorgan?").click()
+    # the example reaches the box by a round trip to the server: ask once it is there, as a person does
+    expect(page.locator("#question textarea")).to_have_value("What happened in Taldykorgan?", timeout=30_000)
     page.get_by_role("button", name="Ask").click()
     page.get_by_text("steam iron").first.wait_for(timeout=30_000)
 
