@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from app.documents import tables
@@ -41,12 +42,13 @@ from app.documents.text import (  # noqa: F401 - re-exported for callers
     is_separator,
     markup_for,
     plain_text,
+    set_apart_spans,
 )
 from app.passages.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
-_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(?:\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
+_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
 _OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
 MIN_OWN_NUMBERS = 3
 
@@ -132,9 +134,12 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
     section_has_text = False
     last_plain = ""  # the last paragraph without markup (each block is stripped once); "" after a table
     paged = "\f" in text  # PDF text: its layout made the paragraphs; only a page break cuts one
+    apart = set_apart_spans(text)
     for start, end in blocks(text):
         block = text[start:end]
-        if markup != "plain" and is_heading(block):
+        if apart and any(a < start < b for a, b in apart):
+            last_plain = ""  # a title block or footnotes: shown, never a paragraph nor joined across
+        elif markup != "plain" and is_heading(block):
             title = plain_text(block) or None
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, title, True))
@@ -164,14 +169,23 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
 
 
 def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """Label paragraphs with the document's own numbers when it numbers enough of them."""
+    """Label paragraphs with the document's own numbers when it numbers enough of them.
+
+    The document's numbers are written one way ("12." or "12)", whichever it uses most); a number
+    written the other way is an item inside the current paragraph ("2)" under "8."), so it carries
+    that paragraph's number. A table is no numbered paragraph: it is labelled "table N", counting
+    the document's tables in order."""
     numbers = [_OWN_NUMBER.match(text, p.start) for p in paragraphs]
     if sum(1 for m in numbers if m) < MIN_OWN_NUMBERS:
         return paragraphs
-    labelled, current = [], None
+    style = Counter(m.group(2).lstrip("\\") for m in numbers if m).most_common(1)[0][0]
+    labelled, current, tables_seen = [], None, 0
     for paragraph, number in zip(paragraphs, numbers):
         letter = _OWN_LETTER.match(text, paragraph.start)
-        if number:
+        if paragraph.table:
+            tables_seen += 1
+            label: str | None = f"table {tables_seen}"
+        elif number and (number.group(2).lstrip("\\") == style or current is None):
             current = number.group(1)
             label = current
         elif letter and current is not None:
@@ -262,6 +276,7 @@ def chunk_document(
             or paragraph.end - group[0].start > settings.target_chars
             or page(paragraph.start) != page(group[0].start)
             or _base(paragraph.label) != _base(group[0].label)
+            or "\v" in text[group[-1].end : paragraph.start]  # a title block or footnotes between
         ):
             flush()
         if paragraph.table:
