@@ -49,7 +49,8 @@ _LABEL = (r"(?:distr\.?\s*:?\s*[^\W\d]+\.?|date(?:d|\s+of\s+issue)?\s*:?|issued(
           r"[A-ZА-Я][\w .'’-]{1,40},)")
 _DATE_LABEL = r"(?:date(?:\s+of\s+issue)?|issued(?:\s+on)?)\s*:"  # "Date:" may follow other words of its line
 _HEADER_DATE = re.compile(
-    rf"^[ \t]*(?:(?:[^\n]*?[^\w\n])?{_DATE_LABEL}[ \t]*|{_LABEL}[ \t]*\n?[ \t]*)?(?:{_DAY_FIRST}|{_MONTH_FIRST}|{_ISO})(?:\s*(?:г\.|года))?[ \t]*\.?[ \t]*$",
+    rf"^[ \t]*(?:(?:[^\n]*?[^\w\n])?{_DATE_LABEL}[ \t]*|{_LABEL}[ \t]*\n?[ \t]*)?"
+    rf"(?:{_DAY_FIRST}|{_MONTH_FIRST}|{_ISO})(?:\s*(?:г\.|года))?[ \t]*\.?[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 
 
