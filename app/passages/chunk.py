@@ -16,8 +16,8 @@ Pure functions only: text in, values out. The structure we honour:
   up to `target_chars`; a paragraph longer than `max_chars` is split between sentences;
 * in a document with its own numbers, a passage holds one numbered paragraph (with its
   lettered subparagraphs while they fit), so it is cited exactly as the document is;
-* a pipe table (see `app.documents.tables`) is one paragraph, never packed with prose; a long one is
-  cut between rows, and each later piece carries the table's header row for matching;
+* a pipe table (see `app.documents.tables`) is one paragraph, never packed with prose; one over
+  `table_chars` is cut between rows, and each later piece carries the table's header row for matching;
 * a document with headings and no paragraph at all (a title page) is searched by its headings.
 
 How much of this applies depends on the text's markup (`markup_for`): a Markdown file
@@ -60,6 +60,7 @@ class ChunkSettings:
     target_chars: int = 600
     max_chars: int = 1200
     sentences: bool = True  # split passages into sentences (for highlighting)
+    table_chars: int = 300  # a table's pieces: few rows each, so a row's words weigh in its piece's ranking
 
     def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)
@@ -293,18 +294,21 @@ def _table_pieces(
 ) -> list[tuple[int, int, tuple[tuple[int, int], ...], str]]:
     """A table's passages: (start, end, body rows, header row for matching), cut between rows.
 
-    The first piece starts with the header and delimiter rows; a later one holds body rows
-    only, with the header row's text carried for the rankers and for display as context."""
+    A table over `table_chars` is cut into as few pieces as keep each about that size, with the
+    rows shared out evenly (so no last piece of one or two rows, which short-passage scoring would
+    favour). The first piece starts with the header and delimiter rows; a later one holds body
+    rows only, with the header row's text carried for the rankers and for display as context."""
     (head_start, head_end), rows = tables.header_and_rows(text, table.start, table.end)
     header_row = text[head_start : text.index("\n", head_start)].strip()
+    if not rows:
+        return [(head_start, head_end, (), "")]
+    count = min(len(rows), max(1, round((rows[-1][1] - head_start) / settings.table_chars)))
+    bounds = [round(i * len(rows) / count) for i in range(count + 1)]
     pieces: list[tuple[int, int, tuple[tuple[int, int], ...], str]] = []
-    start, body = head_start, list[tuple[int, int]]()
-    for row in rows:
-        if body and row[1] - start > settings.target_chars:
-            pieces.append((start, body[-1][1], tuple(body), header_row if start != head_start else ""))
-            start, body = row[0], []
-        body.append(row)
-    pieces.append((start, body[-1][1] if body else head_end, tuple(body), header_row if start != head_start else ""))
+    for first, last in zip(bounds, bounds[1:]):
+        body = tuple(rows[first:last])
+        start = head_start if first == 0 else body[0][0]
+        pieces.append((start, body[-1][1], body, header_row if first else ""))
     return pieces
 
 
