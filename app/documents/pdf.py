@@ -64,7 +64,9 @@ NOTE_SIZE = 0.85  # footnotes: type at most this share of the body text's size .
 NOTE_ZONE = 0.5  # ... in the lower half of the page ...
 _NOTE_MARK = re.compile(r"(?:\d{1,3}|[*†‡§¶]{1,3})\s*(?=[^\W\d_])|[a-z]\s")  # ... opening "1", "*", "a"
 PROSE_WORDS = 10  # a paragraph of body-size text this long ends the title block
-_RUNS_OVER = re.compile(r"[^.!?…:;\"'”’)\]]$")  # a last line that ends no sentence
+# A line that ends a sentence, a footnote mark after the stop allowed ("at dusk.1"): a page's last
+# line without it runs over to the next page.
+_ENDS_SENTENCE = re.compile(r"[.!?…:;\"'”’)\]](?:\d{1,2}|[*†‡])?$")
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,8 @@ def lay_out(pages: list[list[Line]]) -> Layout:
             block = [line for group in groups[:block_end] for line in group]
             texts = ([SET_APART, *texts[:block_end], SET_APART] if block_end else []) + texts[block_end:]
         if notes:
-            runs_over = number + 1 < len(kept) and bool(groups) and bool(_RUNS_OVER.search(groups[-1][-1].text))
-            at = len(texts) - 1 if runs_over and len(groups) > 1 else len(texts)
+            runs_over = number + 1 < len(kept) and bool(groups) and not _ENDS_SENTENCE.search(groups[-1][-1].text)
+            at = len(texts) - 1 if runs_over else len(texts)
             texts[at:at] = [SET_APART, *_note_texts([lines[i] for i in sorted(notes)]), SET_APART]
         laid.append(texts)
     return Layout(laid, found, _heading(block, body) if block else _heading(next((p for p in kept if p), []), body))
