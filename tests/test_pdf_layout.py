@@ -11,7 +11,8 @@ import pytest
 from app.answer.engine import Engine
 from app.documents.corpus import Document, parse_document
 from app.documents.metadata import date_in_text
-from app.documents.text import set_apart_spans
+from app.documents.pdf import Line, footnotes, lay_out, title_block
+from app.documents.text import SET_APART, set_apart_spans
 from app.models.embed import HashingEmbedder
 from app.passages.chunk import Chunk, chunk_document, markup_for, parse_structure
 from app.search.ranking import RankingSettings
@@ -136,3 +137,39 @@ def test_the_reader_shows_what_is_set_apart_without_a_number(docs) -> None:  # t
 ])
 def test_a_labelled_date_after_other_words_of_a_header_line(header: str, date: str | None) -> None:
     assert date_in_text(f"Annual report\n\n{header}\n\nThe body.") == date
+
+
+def line(text: str, y: float, size: float = 10.0, x: float = 72.0) -> Line:
+    return Line(text, x, x + 0.5 * size * len(text), y, y + size)
+
+
+def test_footnote_rules_on_lines_as_measured() -> None:
+    body = [line("The Committee met in Geneva and heard the delegation of the State party on the", 700),
+            line("report, which it examined article by article over two days.", 688)]
+    notes = [line("1 Summary records of the 1990th and 1991st meetings.", 80, 8),
+             line("continued on two lines of small type.", 70, 8)]
+    assert footnotes(body + notes, 10) == {2, 3}
+    assert footnotes(body + [line("Printed on recycled paper", 80, 8)], 10) == set()  # no note mark
+    assert footnotes(body + [line("1 A note in body type", 80, 10)], 10) == set()  # not small type
+    beside = line("A body line in the other column, lower than the note.", 60, 10, x=320)
+    assert footnotes(body + notes + [beside], 10) == {2, 3}  # its own column only
+    under = line("A body line under the note.", 50, 10)
+    assert footnotes(body + notes + [under], 10) == set()
+
+
+def test_notes_stay_after_a_last_paragraph_that_ends_and_go_before_one_that_runs_over() -> None:
+    ends = [line("The Committee met in Geneva and closed its session on Friday.", 700),
+            line("1 Summary records.", 80, 8)]
+    runs = [line("The Committee met in Geneva and closed its session on", 700),
+            line("1 Summary records.", 80, 8)]
+    after = [line("the Friday of the second week, as planned.", 760)]
+    assert lay_out([ends, after]).pages[0] == [ends[0].text, SET_APART, "1 Summary records.", SET_APART]
+    assert lay_out([runs, after]).pages[0] == [SET_APART, "1 Summary records.", SET_APART, runs[0].text]
+
+
+def test_no_title_block_without_a_larger_title_or_before_prose() -> None:
+    prose = [line("The Committee met in Geneva and heard the delegation of the State party on the", 700),
+             line("report, which it examined article by article over two days.", 688)]
+    assert title_block([[line("Minutes", 760)], prose], 10) == 0  # the same size as the body: no title
+    assert title_block([[line("Minutes of the meeting", 760, 16)], prose], 10) == 1
+    assert title_block([[line("Minutes of the meeting", 760, 16)]], 10) == 0  # a page with no prose
