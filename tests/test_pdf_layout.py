@@ -173,3 +173,14 @@ def test_no_title_block_without_a_larger_title_or_before_prose() -> None:
     assert title_block([[line("Minutes", 760)], prose], 10) == 0  # the same size as the body: no title
     assert title_block([[line("Minutes of the meeting", 760, 16)], prose], 10) == 1
     assert title_block([[line("Minutes of the meeting", 760, 16)]], 10) == 0  # a page with no prose
+
+
+@pytest.mark.parametrize(("text", "labels"), [
+    # More sub-items than paragraphs: the numbering that runs on is the paragraphs', not the most used.
+    ("Intro.\n\n1. First.\n\n1) a\n\n2) b\n\n3) c\n\n2. Second.\n\n1) d\n\n2) e\n\n3) f\n\n4) g\n", ["1", "2"]),
+    ("Intro.\n\n1) First.\n\n2) Second.\n\n3) Third.\n\n4) Fourth.\n", ["1", "2", "3", "4"]),
+    ("7. Seven.\n\n8. Eight:\n\n(1) one;\n\n(2) two.\n\n9. Nine.\n", ["7", "8", "9"]),
+])
+def test_items_under_a_numbered_paragraph_are_part_of_it(text: str, labels: list[str]) -> None:
+    chunks = chunk_document("d", text, markup="plain")
+    assert [c.labels[0] for c in chunks if c.labels] == labels

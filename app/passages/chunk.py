@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass
 
 from app.documents import tables
@@ -172,14 +171,14 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
 def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]:
     """Label paragraphs with the document's own numbers when it numbers enough of them.
 
-    The document's numbers are written one way ("12." or "12)", whichever it uses most); a number
+    The document's numbers are written one way ("12." or "12)": see `_numbering_style`); a number
     written the other way is an item inside the current paragraph ("2)" under "8."), so it carries
     that paragraph's number. A table is no numbered paragraph: it is labelled "table N", counting
     the document's tables in order."""
     numbers = [_OWN_NUMBER.match(text, p.start) for p in paragraphs]
     if sum(1 for m in numbers if m) < MIN_OWN_NUMBERS:
         return paragraphs
-    style = Counter(m.group(2).lstrip("\\") for m in numbers if m).most_common(1)[0][0]
+    style = _numbering_style([m for m in numbers if m])
     labelled, current, tables_seen = [], None, 0
     for paragraph, number in zip(paragraphs, numbers):
         letter = _OWN_LETTER.match(text, paragraph.start)
@@ -196,6 +195,20 @@ def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]
         labelled.append(Paragraph(paragraph.number, paragraph.start, paragraph.end, paragraph.section_number, label,
                                   paragraph.table))
     return labelled
+
+
+def _numbering_style(numbers: list[re.Match[str]]) -> str:
+    """How the document writes its paragraph numbers, "." or ")": the way whose numbers restart
+    least (a paragraph numbering runs on; the items under paragraphs restart at 1 in each), then
+    the way it uses most."""
+    runs: dict[str, list[int]] = {}
+    for match in numbers:
+        runs.setdefault(match.group(2).lstrip("\\"), []).append(int(match.group(1)))
+
+    def restarts(values: list[int]) -> int:
+        return sum(1 for before, after in zip(values, values[1:]) if after <= before)
+
+    return min(runs, key=lambda way: (restarts(runs[way]), -len(runs[way])))
 
 
 def page_starts(text: str) -> list[int]:
