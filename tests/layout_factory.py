@@ -124,8 +124,9 @@ UN_NOTES = ["* Adopted by the Committee at its seventy-sixth session (17 April\u
 
 def write_un_layout_pdf(path: Path) -> Path:
     """A UN document's first page as the UN sets it: letterhead "United Nations" (17 pt) beside the
-    symbol (20 pt bold) above a rule; the convention's name beside "Distr.: General", the date and
-    "Original: English"; the committee's name; the title (14 pt bold) with a footnote mark; numbered
+    symbol (20 pt bold) above a rule; the convention's name (14 pt bold, as large as the title, its
+    last lines below the block beside it) beside "Distr.: General", the date and "Original:
+    English"; the committee's name; the title (14 pt bold) with a footnote mark; numbered
     paragraphs (10 pt); footnotes (8 pt) at the foot. No title in the file's properties."""
     from reportlab.pdfgen import canvas
 
@@ -136,12 +137,11 @@ def write_un_layout_pdf(path: Path) -> Path:
     pdf.setFont("Times-Bold", 20)
     pdf.drawRightString(A4_WIDTH - 60, top, UN_SYMBOL)
     pdf.line(60, top - 8, A4_WIDTH - 60, top - 8)
-    pdf.setFont("Times-Bold", 12)
-    _draw_lines(pdf, 110, top - 36, ["Convention against Torture", "and Other Cruel, Inhuman or Degrading",
-                                     "Treatment or Punishment"], 12, "Times-Bold")
+    _draw_lines(pdf, 110, top - 36, ["Convention against Torture", "and Other Cruel, Inhuman",
+                                     "or Degrading Treatment", "or Punishment"], 14, "Times-Bold")
     _draw_lines(pdf, 400, top - 36, ["Distr.: General", "12 June 2023", "", "Original: English"], 10)
-    pdf.line(60, top - 90, A4_WIDTH - 60, top - 90)
-    y = _draw_lines(pdf, 110, top - 116, ["Committee against Torture"], 10, "Times-Bold") - 10
+    pdf.line(60, top - 110, A4_WIDTH - 60, top - 110)
+    y = _draw_lines(pdf, 110, top - 136, ["Committee against Torture"], 10, "Times-Bold") - 10
     y = _draw_lines(pdf, 110, y, [UN_TITLE + "*"], 14, "Times-Bold") - 10
     for lines in UN_BODY:
         y = _draw_lines(pdf, 110, y, lines, 10) - 5

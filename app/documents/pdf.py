@@ -37,8 +37,8 @@ passages or highlighted:
 * the title block: the first page's lines above its first paragraph of prose (body-size text
   of PROSE_WORDS words or more), when the page's largest text stands among them: title,
   letterhead, symbol, issuing authority, "Date: 15 March 2025". The title is the largest text
-  of the block that has its row to itself: a letterhead ("United Nations" beside the
-  symbol) or the header's side-by-side blocks share theirs.
+  of the block in a paragraph that has its rows to itself: a letterhead ("United Nations"
+  beside the symbol) or the header's side-by-side blocks share theirs.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ CHAR_WIDTH = 0.55  # an average character's width, in units of the line height (
 _NUMBERED = re.compile(r"(?:\d{1,3}\.|\d{1,3}\)|\([a-z]{1,2}\)|\([ivx]{1,5}\)|[a-z]\)|[•▪◦‣●○■□–—-])\s")
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _DIGITS = re.compile(r"\d+|\b[ivxlc]+\b", re.IGNORECASE)
-NOTE_SIZE = 0.85  # footnotes: type at most this share of the body text's size ...
+NOTE_SIZE = 0.92  # footnotes: type at most this share of the body text's size (Word: 10 pt notes, 11 pt body) ...
 NOTE_ZONE = 0.5  # ... in the lower half of the page ...
 _NOTE_MARK = re.compile(r"(?:\d{1,3}|[*†‡§¶]{1,3})\s*(?=[^\W\d_])|[a-z]\s")  # ... opening "1", "*", "a"
 PROSE_WORDS = 10  # a paragraph of body-size text this long ends the title block
@@ -140,21 +140,21 @@ def lay_out(pages: list[list[Line]]) -> Layout:
     body = body_size(kept)
     found = list(dict.fromkeys(pages[p][i].text for p, i in sorted(furniture)))
     laid: list[list[str]] = []
-    block: list[Line] = []
+    block: list[list[Line]] = []
     for number, lines in enumerate(kept):
         notes = footnotes(lines, body)
         groups = paragraphs([line for i, line in enumerate(lines) if i not in notes], spacing)
         texts = ["\n".join(line.text for line in group) for group in groups]
         if not laid or not any(laid):  # the first page with text: its title block
             block_end = title_block(groups, body)
-            block = [line for group in groups[:block_end] for line in group]
+            block = groups[:block_end] or paragraphs(lines, spacing)  # the title block, else the page
             texts = ([SET_APART, *texts[:block_end], SET_APART] if block_end else []) + texts[block_end:]
         if notes:
             runs_over = number + 1 < len(kept) and bool(groups) and not _ENDS_SENTENCE.search(groups[-1][-1].text)
             at = len(texts) - 1 if runs_over else len(texts)
             texts[at:at] = [SET_APART, *_note_texts([lines[i] for i in sorted(notes)]), SET_APART]
         laid.append(texts)
-    return Layout(laid, found, _heading(block, body) if block else _heading(next((p for p in kept if p), []), body))
+    return Layout(laid, found, _heading(block, body))
 
 
 def body_size(pages: list[list[Line]]) -> int:
@@ -309,17 +309,19 @@ def paragraphs(lines: list[Line], spacing: dict[int, float]) -> list[list[Line]]
     return groups
 
 
-def _shares_row(line: Line, lines: list[Line]) -> bool:
-    """Whether another line stands beside `line` on its row (a letterhead beside a symbol, the
-    side-by-side blocks of a header)."""
-    return any(other is not line and other.y0 < line.y1 and line.y0 < other.y1
-               and (other.x0 >= line.x1 or line.x0 >= other.x1) for other in lines)
+def _beside(group: list[Line], lines: list[Line]) -> bool:
+    """Whether a line of `group` has a line of another paragraph beside it on its row: a letterhead
+    beside a symbol, the side-by-side blocks of a header."""
+    return any(other not in group and other.y0 < line.y1 and line.y0 < other.y1
+               and (other.x0 >= line.x1 or line.x0 >= other.x1) for line in group for other in lines)
 
 
-def _heading(lines: list[Line], body: int) -> str | None:
-    """The largest text of `lines` (a title block, or the first page) that has its row to itself,
-    when it is larger than the body text; a footnote mark after it dropped ("Abcland*")."""
-    alone = [line for line in lines if not _shares_row(line, lines)]
+def _heading(groups: list[list[Line]], body: int) -> str | None:
+    """The largest text of `groups` (the title block's paragraphs, or the first page's) in a
+    paragraph that has its rows to itself, when it is larger than the body text; a footnote mark
+    after it dropped ("Abcland*")."""
+    lines = [line for group in groups for line in group]
+    alone = [line for group in groups if not _beside(group, lines) for line in group]
     if not body or not alone:
         return None
     largest = max(line.height for line in alone)
