@@ -233,3 +233,45 @@ def write_regions_docx(path: Path) -> Path:
     document.add_paragraph("The next survey is planned for 2026.")
     document.save(str(path))
     return path
+
+
+FLOWING_NOTES = ["1 Survey of the Regional Water Authority, 2024.", "2 Wells dug by hand before 1950 are not counted."]
+
+
+def flowing_paragraph(number: int) -> str:
+    """A long numbered paragraph of made-up prose (platypus sets it justified over many lines)."""
+    return (f"{number}. In district {number} the inspectors walked from well to well along the old drove roads, "
+            "measuring the depth of the water, the state of the lining and the height of the parapet, and "
+            "asking the families who drew from each well how far they had carried water in the driest "
+            f"month{'<super>1</super>' if number == 2 else ''}; their answers ranged from a few steps to "
+            "an hour's walk, and where a well had failed the nearest working one was noted with its distance "
+            f"and the path that led to it{'<super>2</super>' if number == 3 else ''}.")
+
+
+def write_flowing_notes_pdf(path: Path, paragraphs: int = 12) -> Path:
+    """A report laid out by platypus (another origin than the canvas PDFs above): a title, justified
+    11 pt numbered paragraphs with superscript marks, which platypus splits across page breaks
+    where they fall, and footnotes (8 pt) drawn at the foot of page 1 with the page number."""
+    from reportlab.lib.enums import TA_JUSTIFY
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=base["BodyText"], alignment=TA_JUSTIFY, fontSize=11, leading=14,
+                          spaceAfter=8)
+    story = [Paragraph("District survey of hand-dug wells", base["Title"])]
+    story += [Paragraph(flowing_paragraph(n), body) for n in range(1, paragraphs + 1)]
+
+    def foot(canvas, document) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        if document.page == 1:
+            canvas.setFont("Helvetica", 8)
+            for offset, note in enumerate(FLOWING_NOTES):
+                canvas.drawString(72, 70 - 11 * offset, note)
+        canvas.setFont("Helvetica", 9)
+        canvas.drawCentredString(A4_WIDTH / 2, 30, str(document.page))
+        canvas.restoreState()
+
+    SimpleDocTemplate(str(path), pagesize=(A4_WIDTH, A4_HEIGHT), bottomMargin=130, topMargin=72).build(
+        story, onFirstPage=foot, onLaterPages=foot)
+    return path

@@ -20,6 +20,7 @@ from app.web.reader import render_body
 from tests.layout_factory import (
     COLUMN_NOTES,
     COLUMN_TITLE,
+    FLOWING_NOTES,
     LEFT_COLUMN,
     REPORT_AUTHORITY,
     REPORT_DATE_LINE,
@@ -29,6 +30,7 @@ from tests.layout_factory import (
     UN_NOTES,
     UN_SYMBOL,
     UN_TITLE,
+    write_flowing_notes_pdf,
     write_item_then_table_docx,
     write_report_pdf,
     write_two_column_pdf,
@@ -184,3 +186,17 @@ def test_no_title_block_without_a_larger_title_or_before_prose() -> None:
 def test_items_under_a_numbered_paragraph_are_part_of_it(text: str, labels: list[str]) -> None:
     chunks = chunk_document("d", text, markup="plain")
     assert [c.labels[0] for c in chunks if c.labels] == labels
+
+
+def test_a_report_laid_out_by_platypus_joins_the_paragraph_it_split_and_sets_its_notes_apart(tmp_path: Path) -> None:
+    path = write_flowing_notes_pdf(tmp_path / "survey.pdf")
+    doc = parse_document(path.name, path.read_bytes(), {})
+    chunks = chunk_document(doc.doc_id, doc.text, markup=markup_for(doc.format))
+    assert doc.pages == 2 and doc.title == "District survey of hand-dug wells"
+    assert [c.labels for c in chunks] == [(str(n),) for n in range(1, 13)]  # each numbered paragraph once
+    [split] = [c for c in chunks if c.page != c.last_page]  # the one platypus carried over the page break
+    assert (split.page, split.last_page) == (1, 2) and "\f" in split.text
+    assert " ".join(split.text.replace("\f", " ").split()).endswith("the path that led to it.")
+    assert [block for block in apart(doc) if block in FLOWING_NOTES] == FLOWING_NOTES
+    assert all(note in doc.text[: doc.text.index("\f")] for note in FLOWING_NOTES)  # on page 1
+    assert all(doc.text[c.start : c.end] == c.text and not any(n in c.text for n in FLOWING_NOTES) for c in chunks)
