@@ -174,7 +174,10 @@ def test_no_title_block_without_a_larger_title_or_before_prose() -> None:
              line("report, which it examined article by article over two days.", 688)]
     assert title_block([[line("Minutes", 760)], prose], 10) == 0  # the same size as the body: no title
     assert title_block([[line("Minutes of the meeting", 760, 16)], prose], 10) == 1
-    assert title_block([[line("Minutes of the meeting", 760, 16)]], 10) == 0  # a page with no prose
+    cover = [[line("Minutes of the meeting", 760, 16)], [line("Prepared by the clerk, March 2025", 700)]]
+    assert title_block(cover, 10) == 0  # a one-page document with no prose: its paragraphs stay
+    assert title_block(cover, 10, cover=True) == 2  # before other pages: a cover page, all title block
+    assert title_block([[line("Minutes", 760)]], 10, cover=True) == 0  # no larger text: no cover
 
 
 @pytest.mark.parametrize(("text", "labels"), [

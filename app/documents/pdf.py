@@ -36,7 +36,9 @@ passages or highlighted:
   no sentence), so its two halves meet across the page break and are read as one;
 * the title block: the first page's lines above its first paragraph of prose (body-size text
   of PROSE_WORDS words or more), when the page's largest text stands among them: title,
-  letterhead, symbol, issuing authority, "Date: 15 March 2025". The title is the largest text
+  letterhead, symbol, issuing authority, "Date: 15 March 2025" (a first page with no prose
+  and text larger than the body, before other pages, is a cover page: all title block). The
+  title is the largest text
   of the block in a paragraph that has its rows to itself: a letterhead ("United Nations"
   beside the symbol) or the header's side-by-side blocks share theirs.
 """
@@ -146,7 +148,7 @@ def lay_out(pages: list[list[Line]]) -> Layout:
         groups = paragraphs([line for i, line in enumerate(lines) if i not in notes], spacing)
         texts = ["\n".join(line.text for line in group) for group in groups]
         if not laid or not any(laid):  # the first page with text: its title block
-            block_end = title_block(groups, body)
+            block_end = title_block(groups, body, cover=number + 1 < len(kept))
             block = groups[:block_end] or paragraphs(lines, spacing)  # the title block, else the page
             texts = ([SET_APART, *texts[:block_end], SET_APART] if block_end else []) + texts[block_end:]
         if notes:
@@ -193,14 +195,18 @@ def _note_texts(lines: list[Line]) -> list[str]:
     return ["\n".join(note) for note in notes]
 
 
-def title_block(groups: list[list[Line]], body: int) -> int:
+def title_block(groups: list[list[Line]], body: int, cover: bool = False) -> int:
     """How many of the first page's paragraphs form its title block (0: none): those before the
-    first paragraph of prose, when the page's largest text stands among them."""
+    first paragraph of prose, when the page's largest text stands among them; with `cover` (more
+    pages follow), a first page with no prose at all and text larger than the body is a cover page,
+    all of it the title block."""
     def prose(group: list[Line]) -> bool:
         words = sum(len(line.text.split()) for line in group)
         return all(_size(line) == body for line in group) and words >= PROSE_WORDS
 
-    first_prose = next((i for i, group in enumerate(groups) if prose(group)), None)
+    if not groups:
+        return 0
+    first_prose = next((i for i, group in enumerate(groups) if prose(group)), len(groups) if cover else 0)
     if not first_prose:
         return 0
     largest = max(line.height for group in groups for line in group)
