@@ -65,3 +65,41 @@ def test_a_shared_url_with_a_document_restores_the_selector(browser, collection:
     assert "xyz-co4" in page.locator("#chat-docs").inner_text()
     assert "238 citizens" not in page.locator("#chat").inner_text()
     page.context.close()
+
+
+@pytest.fixture(scope="module")
+def report_reader(built_index: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.layout_factory import write_report_pdf
+
+    root = tmp_path_factory.mktemp("wells")
+    corpus, index = copy_library(built_index, root)
+    added = run_cli("--corpus", str(corpus), "--index", str(index), "add", str(write_report_pdf(root / "wells.pdf")))
+    assert added.returncode == 0, added.stderr
+    with serving(corpus, index) as url:
+        yield url
+
+
+def test_the_reader_shows_a_pdfs_title_block_and_footnotes_apart_and_the_run_over_paragraph_whole(
+        browser, report_reader: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.layout_factory import REPORT_DATE_LINE, REPORT_NOTES
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(report_reader)
+    box = page.get_by_label("Your question")
+    box.fill("What does deepening one well cost compared with water deliveries by truck?")
+    box.press("Enter")
+    page.get_by_text("pp. 1–2, para. 9").first.wait_for(timeout=30_000)
+    chat = page.locator("#chat").inner_text()
+    assert REPORT_DATE_LINE not in chat and "Readings were taken" not in chat
+    with page.context.expect_page() as opened:
+        page.locator("#chat a[href^='/doc/wells']").first.click()
+    reader = opened.value
+    reader.wait_for_load_state()
+    apart = reader.locator("p.apart").all_inner_texts()
+    assert REPORT_DATE_LINE in "\n".join(apart) and all(note in apart for note in REPORT_NOTES)
+    passage = reader.locator("#passage").inner_text()  # both halves, one paragraph, no footnote between
+    assert passage.startswith("9. The cost") and passage.endswith("pays for itself within two years.")
+    assert "Readings" not in passage
+    assert "2025-03-15" in reader.locator("#citation").inner_text() or "15 March 2025" in reader.locator(
+        "#citation").inner_text()
+    page.context.close()

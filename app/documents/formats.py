@@ -33,7 +33,7 @@ FORMATS = {
     ".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx",
 }
 PAGE_BREAK = "\n\f\n"  # between the pages of a paged document
-READER_VERSION = 4  # raised when a reader's output changes, so kept texts are read again (4: PDF, DOCX, HTML)
+READER_VERSION = 5  # raised when a reader's output changes, so kept texts are read again (5: PDF title block, notes)
 DEFAULT_MAX_MB = 50.0
 PYTHON_DOCX_TEMPLATE_DATE = "2013-12-23T23:15"  # python-docx's blank template: not a real date
 ZIP_MAX_RATIO = 100  # a DOCX whose parts expand more than this is refused (a zip bomb)

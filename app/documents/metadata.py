@@ -47,8 +47,10 @@ _MONTH_FIRST = rf"(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?
 _ISO = r"(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2})"
 _LABEL = (r"(?:distr\.?\s*:?\s*[^\W\d]+\.?|date(?:d|\s+of\s+issue)?\s*:?|issued(?:\s+on)?\s*:?|as\s+of\s*:?|"
           r"[A-ZА-Я][\w .'’-]{1,40},)")
+_DATE_LABEL = r"(?:date(?:\s+of\s+issue)?|issued(?:\s+on)?)\s*:"  # "Date:" may follow other words of its line
 _HEADER_DATE = re.compile(
-    rf"^[ \t]*(?:{_LABEL}[ \t]*\n?[ \t]*)?(?:{_DAY_FIRST}|{_MONTH_FIRST}|{_ISO})(?:\s*(?:г\.|года))?[ \t]*\.?[ \t]*$",
+    rf"^[ \t]*(?:(?:[^\n]*?[^\w\n])?{_DATE_LABEL}[ \t]*|{_LABEL}[ \t]*\n?[ \t]*)?"
+    rf"(?:{_DAY_FIRST}|{_MONTH_FIRST}|{_ISO})(?:\s*(?:г\.|года))?[ \t]*\.?[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 
 
@@ -68,7 +70,8 @@ def is_placeholder_title(title: str, file_name: str = "") -> bool:
 
 def date_in_text(text: str) -> str | None:
     """The date a document's header states (ISO 8601), or None: a date alone on a line near the
-    top, or after "Distr.: General", "Date:", "Dated", "Issued" or a place ("Geneva, 8 June 2023")."""
+    top, or after "Distr.: General", "Date:", "Dated", "Issued" or a place ("Geneva, 8 June 2023");
+    "Date:" and "Issued:" may follow other words of the line ("Ref. 14 · Date: 3 May 2024")."""
     for match in _HEADER_DATE.finditer(text[:HEADER_CHARS]):
         groups = {k: v for k, v in match.groupdict().items() if v}
         day = groups.get("d1") or groups.get("d2") or groups.get("d3")

@@ -24,6 +24,23 @@ joined with a line break, as on the page: a word split by a line-end hyphen stay
 Running heads and feet, the lines repeated at the same height near the top or bottom of
 most pages (numbers aside: "page 2 of 3"), are page furniture: they are left out of the
 canonical text, so they are never a paragraph, a passage or a highlight.
+
+Two kinds of text are kept but set apart from the body, between SET_APART lines
+(`app.documents.text.set_apart_spans`), so they are shown but never numbered, cut into
+passages or highlighted:
+
+* footnotes: the lines at a page's foot in type at most NOTE_SIZE of the body text's size
+  (the commonest size, by characters), with no body text below them in their column, the
+  first opening with a note mark ("1", "*", "†"). They stay on their page, after its last
+  paragraph, or before it when that paragraph runs over to the next page (its last line ends
+  no sentence), so its two halves meet across the page break and are read as one;
+* the title block: the first page's lines above its first paragraph of prose (body-size text
+  of PROSE_WORDS words or more), when the page's largest text stands among them: title,
+  letterhead, symbol, issuing authority, "Date: 15 March 2025" (a first page with no prose
+  and text larger than the body, before other pages, is a cover page: all title block). The
+  title is the largest text
+  of the block in a paragraph that has its rows to itself: a letterhead ("United Nations"
+  beside the symbol) or the header's side-by-side blocks share theirs.
 """
 
 from __future__ import annotations
@@ -34,6 +51,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from app.documents.text import SET_APART
+
 EDGE_LINES = 3  # lines from the top and the bottom of a page that may be running heads or feet ...
 EDGE_ZONE = 0.12  # ... when within this share of the page's height from its top or bottom edge ...
 FURNITURE_SHARE = 0.5  # ... when repeated on at least this share of the pages (and at least two)
@@ -43,6 +62,13 @@ CHAR_WIDTH = 0.55  # an average character's width, in units of the line height (
 _NUMBERED = re.compile(r"(?:\d{1,3}\.|\d{1,3}\)|\([a-z]{1,2}\)|\([ivx]{1,5}\)|[a-z]\)|[•▪◦‣●○■□–—-])\s")
 _SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]]*$")
 _DIGITS = re.compile(r"\d+|\b[ivxlc]+\b", re.IGNORECASE)
+NOTE_SIZE = 0.92  # footnotes: type at most this share of the body text's size (Word: 10 pt notes, 11 pt body) ...
+NOTE_ZONE = 0.5  # ... in the lower half of the page ...
+_NOTE_MARK = re.compile(r"(?:\d{1,3}|[*†‡§¶]{1,3})\s*(?=[^\W\d_])|[a-z]\s")  # ... opening "1", "*", "a"
+PROSE_WORDS = 10  # a paragraph of body-size text this long ends the title block
+# A line that ends a sentence, a footnote mark after the stop allowed ("at dusk.1"): a page's last
+# line without it runs over to the next page.
+_ENDS_SENTENCE = re.compile(r"[.!?…:;\"'”’)\]](?:\d{1,2}|[*†‡])?$")
 
 
 @dataclass(frozen=True)
@@ -107,14 +133,85 @@ def _body_of(line: Any) -> tuple[float, float]:
 
 
 def lay_out(pages: list[list[Line]]) -> Layout:
-    """Paragraphs of every page, running heads and feet left out."""
+    """Paragraphs of every page, running heads and feet left out, title block and footnotes set
+    apart (see the module docstring)."""
     furniture = running_furniture(pages)
     kept = [[line for i, line in enumerate(lines) if (number, i) not in furniture]
             for number, lines in enumerate(pages)]
     spacing = line_spacing(kept)
+    body = body_size(kept)
     found = list(dict.fromkeys(pages[p][i].text for p, i in sorted(furniture)))
-    return Layout([[("\n".join(line.text for line in group)) for group in paragraphs(lines, spacing)]
-                   for lines in kept], found, _heading(kept))
+    laid: list[list[str]] = []
+    block: list[list[Line]] = []
+    for number, lines in enumerate(kept):
+        notes = footnotes(lines, body)
+        groups = paragraphs([line for i, line in enumerate(lines) if i not in notes], spacing)
+        texts = ["\n".join(line.text for line in group) for group in groups]
+        if not laid or not any(laid):  # the first page with text: its title block
+            block_end = title_block(groups, body, cover=number + 1 < len(kept))
+            block = groups[:block_end] or paragraphs(lines, spacing)  # the title block, else the page
+            texts = ([SET_APART, *texts[:block_end], SET_APART] if block_end else []) + texts[block_end:]
+        if notes:
+            runs_over = number + 1 < len(kept) and bool(groups) and not _ENDS_SENTENCE.search(groups[-1][-1].text)
+            at = len(texts) - 1 if runs_over else len(texts)
+            texts[at:at] = [SET_APART, *_note_texts([lines[i] for i in sorted(notes)]), SET_APART]
+        laid.append(texts)
+    return Layout(laid, found, _heading(block, body))
+
+
+def body_size(pages: list[list[Line]]) -> int:
+    """The body text's size: the commonest line size, counted by characters (0 for no text)."""
+    sizes: Counter[int] = Counter()
+    for lines in pages:
+        for line in lines:
+            sizes[_size(line)] += len(line.text)
+    return sizes.most_common(1)[0][0] if sizes else 0
+
+
+def footnotes(lines: list[Line], body: int) -> set[int]:
+    """Indices of a page's footnote lines: small type in the lower half of the page, no body text
+    below them in their column, the first (topmost) opening with a note mark."""
+    small = {i for i, line in enumerate(lines)
+             if body and line.height <= NOTE_SIZE * body and line.y1 < NOTE_ZONE * line.page_height}
+
+    def below_body(line: Line) -> bool:
+        return not any(other.y0 < line.y0 and other.x0 < line.x1 and line.x0 < other.x1
+                       for i, other in enumerate(lines) if i not in small)
+
+    notes = {i for i in small if below_body(lines[i])}
+    if not notes or not _NOTE_MARK.match(lines[max(notes, key=lambda i: lines[i].y1)].text):
+        return set()
+    return notes
+
+
+def _note_texts(lines: list[Line]) -> list[str]:
+    """Footnote lines as notes: a line opening with a note mark opens a note, the others go on it."""
+    notes: list[list[str]] = []
+    for line in lines:
+        if notes and not _NOTE_MARK.match(line.text):
+            notes[-1].append(line.text)
+        else:
+            notes.append([line.text])
+    return ["\n".join(note) for note in notes]
+
+
+def title_block(groups: list[list[Line]], body: int, cover: bool = False) -> int:
+    """How many of the first page's paragraphs form its title block (0: none): those before the
+    first paragraph of prose, when the page's largest text stands among them; with `cover` (more
+    pages follow), a first page with no prose at all and text larger than the body is a cover page,
+    all of it the title block."""
+    def prose(group: list[Line]) -> bool:
+        words = sum(len(line.text.split()) for line in group)
+        return all(_size(line) == body for line in group) and words >= PROSE_WORDS
+
+    if not groups:
+        return 0
+    first_prose = next((i for i, group in enumerate(groups) if prose(group)), len(groups) if cover else 0)
+    if not first_prose:
+        return 0
+    largest = max(line.height for group in groups for line in group)
+    in_block = max(line.height for group in groups[:first_prose] for line in group)
+    return first_prose if in_block >= largest and largest >= 1.25 * body else 0
 
 
 def _furniture_key(text: str) -> str:
@@ -218,24 +315,29 @@ def paragraphs(lines: list[Line], spacing: dict[int, float]) -> list[list[Line]]
     return groups
 
 
-def _heading(pages: list[list[Line]]) -> str | None:
-    """The first page's largest text, when it is larger than the document's body text."""
-    sizes: Counter[int] = Counter()
-    for lines in pages:
-        for line in lines:
-            sizes[_size(line)] += len(line.text)
-    first = next((lines for lines in pages if lines), [])
-    if not sizes or not first:
+def _beside(group: list[Line], lines: list[Line]) -> bool:
+    """Whether a line of `group` has a line of another paragraph beside it on its row: a letterhead
+    beside a symbol, the side-by-side blocks of a header."""
+    return any(other not in group and other.y0 < line.y1 and line.y0 < other.y1
+               and (other.x0 >= line.x1 or line.x0 >= other.x1) for line in group for other in lines)
+
+
+def _heading(groups: list[list[Line]], body: int) -> str | None:
+    """The largest text of `groups` (the title block's paragraphs, or the first page's) in a
+    paragraph that has its rows to itself, when it is larger than the body text; a footnote mark
+    after it dropped ("Abcland*")."""
+    lines = [line for group in groups for line in group]
+    alone = [line for group in groups if not _beside(group, lines) for line in group]
+    if not body or not alone:
         return None
-    body = sizes.most_common(1)[0][0]
-    largest = max(line.height for line in first)
+    largest = max(line.height for line in alone)
     if largest < 1.25 * body:
         return None
     run: list[str] = []
-    for line in first:
+    for line in alone:
         if line.height >= 0.95 * largest:
             run.append(line.text)
         elif run:
             break
-    heading = " ".join(run).strip()
+    heading = " ".join(run).strip().rstrip("*\u2020\u2021").strip()
     return heading if 0 < len(heading) <= 200 else None

@@ -24,6 +24,11 @@ _MARKUP = re.compile(r"[\[*_<\\#]")  # a text without any of these has no markup
 # or a compound ("well-known") that happened to break there.
 _LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)([-\u00ad])[ \t]*\n(?:[ \t]*\f[ \t]*\n)?[ \t]*(?=([^\W\d_]+))")
 MARKUPS = ("markdown", "extracted", "plain")
+# A line holding only a vertical tab opens, and the next one closes, blocks set apart from the
+# body: a PDF's title block and its footnotes (see `app.documents.pdf`). Being whitespace, it is
+# never part of a block, a passage or a quote; the blocks between are shown, never numbered.
+SET_APART = "\v"
+_SET_APART_LINE = re.compile(r"^[ \t]*\v[ \t]*$", re.MULTILINE)
 
 
 def markup_for(fmt: str) -> str:
@@ -83,6 +88,15 @@ def blocks(text: str) -> list[tuple[int, int]]:
         end = match.end() - (len(raw) - len(raw.rstrip()))
         spans.append((start, end))
     return spans
+
+
+def set_apart_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets between each pair of SET_APART lines: the runs of blocks that are not
+    body text (an unpaired last line sets nothing apart)."""
+    if SET_APART not in text:
+        return []
+    marks = [match.start() for match in _SET_APART_LINE.finditer(text)]
+    return [(marks[i], marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
 
 
 def is_heading(block: str) -> bool:

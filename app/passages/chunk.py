@@ -16,8 +16,8 @@ Pure functions only: text in, values out. The structure we honour:
   up to `target_chars`; a paragraph longer than `max_chars` is split between sentences;
 * in a document with its own numbers, a passage holds one numbered paragraph (with its
   lettered subparagraphs while they fit), so it is cited exactly as the document is;
-* a pipe table (see `app.documents.tables`) is one paragraph, never packed with prose; a long one is
-  cut between rows, and each later piece carries the table's header row for matching;
+* a pipe table (see `app.documents.tables`) is one paragraph, never packed with prose; one over
+  `table_chars` is cut between rows, and each later piece carries the table's header row for matching;
 * a document with headings and no paragraph at all (a title page) is searched by its headings.
 
 How much of this applies depends on the text's markup (`markup_for`): a Markdown file
@@ -41,12 +41,13 @@ from app.documents.text import (  # noqa: F401 - re-exported for callers
     is_separator,
     markup_for,
     plain_text,
+    set_apart_spans,
 )
 from app.passages.sentences import _sentence_offsets, sentence_spans  # noqa: F401 - re-exported for callers
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
 _TERMINAL = set(".!?…:;\"'”’)]")
-_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(?:\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
+_OWN_NUMBER = re.compile(r"(?:\*\*)?(\d{1,3})(\\?\.|\))(?:\*\*)?\s+\S")  # "12. The Committee", "12\\. ...", "3) ..."
 _OWN_LETTER = re.compile(r"\(([a-z]{1,2}|[ivx]{1,5})\)\s+\S")  # "(a) ...", "(iv) ..."
 MIN_OWN_NUMBERS = 3
 
@@ -58,6 +59,7 @@ class ChunkSettings:
     target_chars: int = 600
     max_chars: int = 1200
     sentences: bool = True  # split passages into sentences (for highlighting)
+    table_chars: int = 300  # a table's pieces: few rows each, so a row's words weigh in its piece's ranking
 
     def as_dict(self) -> dict[str, int | bool]:
         return asdict(self)
@@ -132,9 +134,12 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
     section_has_text = False
     last_plain = ""  # the last paragraph without markup (each block is stripped once); "" after a table
     paged = "\f" in text  # PDF text: its layout made the paragraphs; only a page break cuts one
+    apart = set_apart_spans(text)
     for start, end in blocks(text):
         block = text[start:end]
-        if markup != "plain" and is_heading(block):
+        if apart and any(a < start < b for a, b in apart):
+            last_plain = ""  # a title block or footnotes: shown, never a paragraph nor joined across
+        elif markup != "plain" and is_heading(block):
             title = plain_text(block) or None
             if section_has_text or sections[-1].title is not None:
                 sections.append(Section(len(sections) + 1, title, True))
@@ -164,14 +169,23 @@ def parse_structure(text: str, markup: str = "markdown") -> tuple[list[Section],
 
 
 def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """Label paragraphs with the document's own numbers when it numbers enough of them."""
+    """Label paragraphs with the document's own numbers when it numbers enough of them.
+
+    The document's numbers are written one way ("12." or "12)": see `_numbering_style`); a number
+    written the other way is an item inside the current paragraph ("2)" under "8."), so it carries
+    that paragraph's number. A table is no numbered paragraph: it is labelled "table N", counting
+    the document's tables in order."""
     numbers = [_OWN_NUMBER.match(text, p.start) for p in paragraphs]
     if sum(1 for m in numbers if m) < MIN_OWN_NUMBERS:
         return paragraphs
-    labelled, current = [], None
+    style = _numbering_style([m for m in numbers if m])
+    labelled, current, tables_seen = [], None, 0
     for paragraph, number in zip(paragraphs, numbers):
         letter = _OWN_LETTER.match(text, paragraph.start)
-        if number:
+        if paragraph.table:
+            tables_seen += 1
+            label: str | None = f"table {tables_seen}"
+        elif number and (number.group(2).lstrip("\\") == style or current is None):
             current = number.group(1)
             label = current
         elif letter and current is not None:
@@ -181,6 +195,20 @@ def _with_own_numbers(text: str, paragraphs: list[Paragraph]) -> list[Paragraph]
         labelled.append(Paragraph(paragraph.number, paragraph.start, paragraph.end, paragraph.section_number, label,
                                   paragraph.table))
     return labelled
+
+
+def _numbering_style(numbers: list[re.Match[str]]) -> str:
+    """How the document writes its paragraph numbers, "." or ")": the way whose numbers restart
+    least (a paragraph numbering runs on; the items under paragraphs restart at 1 in each), then
+    the way it uses most."""
+    runs: dict[str, list[int]] = {}
+    for match in numbers:
+        runs.setdefault(match.group(2).lstrip("\\"), []).append(int(match.group(1)))
+
+    def restarts(values: list[int]) -> int:
+        return sum(1 for before, after in zip(values, values[1:]) if after <= before)
+
+    return min(runs, key=lambda way: (restarts(runs[way]), -len(runs[way])))
 
 
 def page_starts(text: str) -> list[int]:
@@ -262,6 +290,7 @@ def chunk_document(
             or paragraph.end - group[0].start > settings.target_chars
             or page(paragraph.start) != page(group[0].start)
             or _base(paragraph.label) != _base(group[0].label)
+            or "\v" in text[group[-1].end : paragraph.start]  # a title block or footnotes between
         ):
             flush()
         if paragraph.table:
@@ -278,18 +307,21 @@ def _table_pieces(
 ) -> list[tuple[int, int, tuple[tuple[int, int], ...], str]]:
     """A table's passages: (start, end, body rows, header row for matching), cut between rows.
 
-    The first piece starts with the header and delimiter rows; a later one holds body rows
-    only, with the header row's text carried for the rankers and for display as context."""
+    A table over `table_chars` is cut into as few pieces as keep each about that size, with the
+    rows shared out evenly (so no last piece of one or two rows, which short-passage scoring would
+    favour). The first piece starts with the header and delimiter rows; a later one holds body
+    rows only, with the header row's text carried for the rankers and for display as context."""
     (head_start, head_end), rows = tables.header_and_rows(text, table.start, table.end)
     header_row = text[head_start : text.index("\n", head_start)].strip()
+    if not rows:
+        return [(head_start, head_end, (), "")]
+    count = min(len(rows), max(1, round((rows[-1][1] - head_start) / settings.table_chars)))
+    bounds = [round(i * len(rows) / count) for i in range(count + 1)]
     pieces: list[tuple[int, int, tuple[tuple[int, int], ...], str]] = []
-    start, body = head_start, list[tuple[int, int]]()
-    for row in rows:
-        if body and row[1] - start > settings.target_chars:
-            pieces.append((start, body[-1][1], tuple(body), header_row if start != head_start else ""))
-            start, body = row[0], []
-        body.append(row)
-    pieces.append((start, body[-1][1] if body else head_end, tuple(body), header_row if start != head_start else ""))
+    for first, last in zip(bounds, bounds[1:]):
+        body = tuple(rows[first:last])
+        start = head_start if first == 0 else body[0][0]
+        pieces.append((start, body[-1][1], body, header_row if first else ""))
     return pieces
 
 

@@ -2,7 +2,8 @@
 
 Each sentence is scored by the cosine similarity of its (build-time) vector to the
 question's, plus the share of the question's words it contains (folded, so "1,273"
-matches "1 273"). Highlights are (start, end) offsets of whole sentences: markup
+matches "1 273"), plus IDENTIFIER_BONUS when it names an identifier of the question
+("Region 14": the answering row of a table). Highlights are (start, end) offsets of whole sentences: markup
 goes around slices of the passage, never into them.
 
 A sentence with no words of its own answers nothing and is never highlighted: a line
@@ -20,6 +21,11 @@ from functools import cache
 from app.store.bm25 import analyze
 
 LEXICAL_WEIGHT = 0.3
+# A sentence (a table row) naming an identifier of the question ("Region 14", "Form 7-B": one
+# term each, see app.store.bm25.identifiers) is the one that answers it: cosines barely tell
+# "Region 14" from "Region 4", so the named row is preferred by a margin above their spread.
+IDENTIFIER_BONUS = 0.3
+_IDENTIFIER_TERM = re.compile(r"[^\W\d_]{2,}\d")
 RUNNER_UP = 0.9  # a second sentence is marked when it scores at least this share of the best
 MAX_MARKED = 2
 NO_WORDS = -math.inf  # the score of a sentence with no words of its own
@@ -49,16 +55,18 @@ def sentence_scores(
     cosines: Sequence[float], query_terms: set[str], texts: Sequence[str], language: str | None = None
 ) -> list[float]:
     """Each sentence's score: its cosine to the question plus LEXICAL_WEIGHT times the share of the
-    question's terms it holds (`texts` analysed in their document's `language`, as BM25 does);
-    NO_WORDS (-inf) for a sentence with no words of its own."""
+    question's terms it holds (`texts` analysed in their document's `language`, as BM25 does), plus
+    IDENTIFIER_BONUS when one is an identifier of the question; NO_WORDS (-inf) for a sentence with
+    no words of its own."""
     scores = []
     all_terms = terms_of_each(texts, language) if query_terms else [set()] * len(texts)
+    named = {term for term in query_terms if _IDENTIFIER_TERM.match(term)}
     for similarity, text, terms in zip(cosines, texts, all_terms):
         if not has_own_words(text):
             scores.append(NO_WORDS)
             continue
         overlap = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
-        scores.append(similarity + LEXICAL_WEIGHT * overlap)
+        scores.append(similarity + LEXICAL_WEIGHT * overlap + (IDENTIFIER_BONUS if named & terms else 0.0))
     return scores
 
 
@@ -85,7 +93,7 @@ def terms_of_each(texts: Sequence[str], language: str | None = None) -> list[set
     for token in analyze(f"\n{BREAK_WORD}\n".join(texts), language):
         if token == marker:
             groups.append(set())
-        else:
+        elif not token.startswith(BREAK_WORD):  # (the break word before a number reads as an identifier)
             groups[-1].add(token)
     return groups if len(groups) == len(texts) else [set(analyze(text, language)) for text in texts]
 

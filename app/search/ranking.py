@@ -74,6 +74,8 @@ class Hit:
         numbers: Sequence[object] = own or self.chunk.paragraphs
         if not numbers:
             return ""
+        if own and own[0].startswith("table "):
+            return own[0]  # a table of a document with its own numbers: "table 2", not a paragraph's number
         if len(numbers) == 1:
             return f"para. {numbers[0]}"
         return f"paras. {numbers[0]}–{numbers[-1]}"

@@ -39,6 +39,8 @@ ENGLISH = "english"
 LANGUAGES_FILE = "languages.json"  # beside bm25s's files: the analyses the index was built with
 WORDS_FILE = "words.json"  # beside them: the passages' words and counts, for typo correction
 _LETTERS = re.compile(r"[^\W\d_]+")
+# A word, then a number or code on the same line: "Region 14", "Form 7-B", "Article 3(2)".
+_IDENTIFIER = re.compile(r"\b([^\W\d_]{2,})[ \t]+(\d{1,6}(?:[-./]?[0-9a-z]{1,4}\b)*)(?![\w.,]\d)")
 # ISO 639-1 codes of the languages Snowball stems (PyStemmer's algorithm names).
 SNOWBALL = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
@@ -111,23 +113,45 @@ def stopwords(language: str | None = None) -> frozenset[str]:
     return _stopwords(analysis_for(language))
 
 
+def identifiers(folded: str, stop: frozenset[str]) -> list[tuple[int, str]]:
+    """Identifiers in folded text as single terms, with the offset where each ends: a word (not a
+    stop word) followed by a number or code, "region 14" -> "region14", "form 7-b" -> "form7b",
+    "article 3" -> "article3". A word and a number are each common in a table ("Region" on every
+    row, "14" in any column); the pair names one row, so a question naming it matches that row's
+    passage as a phrase would."""
+    return [(match.end(), f"{match.group(1)}{re.sub(r'[^0-9a-z]', '', match.group(2))}")
+            for match in _IDENTIFIER.finditer(folded) if match.group(1) not in stop]
+
+
+def _in_order(words: list[tuple[int, str]], found: list[tuple[int, str]]) -> list[str]:
+    """Terms (offset, term) of both lists merged in text order: each identifier after its words."""
+    if not found:
+        return [term for _, term in words]
+    return [term for _, term in sorted(words + found, key=lambda item: item[0])]
+
+
 def analyze(text: str, language: str | None = None) -> list[str]:
-    """The tokens BM25 sees: folded words, stop words dropped, Snowball-stemmed in `language`
-    (an ISO 639-1 code; None: English, as for every document before languages were told)."""
+    """The tokens BM25 sees, in text order: folded words, stop words dropped, Snowball-stemmed in
+    `language` (an ISO 639-1 code; None: English, as for every document before languages were
+    told), each of the text's `identifiers` after its words."""
     algorithm = analysis_for(language)
     if algorithm == ENGLISH:
-        words = [w for w in _WORD.findall(fold_for_matching(text)) if w not in _stopwords()]
-        return list(_stemmer().stemWords(words))
+        folded = fold_for_matching(text)
+        kept = [(m.start(), m.group()) for m in _WORD.finditer(folded) if m.group() not in _stopwords()]
+        stems = _stemmer().stemWords([word for _, word in kept])
+        return _in_order([(at, stem) for (at, _), stem in zip(kept, stems)], identifiers(folded, _stopwords()))
     # Other languages are stemmed with their diacritics (Snowball expects "й", "ä", "é"), then folded.
     folded = _numbers(unicodedata.normalize("NFC", plain_text(text)).lower())
     fold = _LETTER_FOLDS.get(algorithm)
     if fold:
         folded = folded.translate(fold)
     stop = _stopwords(algorithm)
-    words = [w for w in _WORD.findall(folded) if w not in stop]
+    kept = [(m.start(), m.group()) for m in _WORD.finditer(folded) if m.group() not in stop]
+    words = [word for _, word in kept]
     if algorithm != NO_STEMMER:
         words = _stemmer(algorithm).stemWords(words)
-    return [_strip_marks(word) for word in words]
+    found = [(at, _strip_marks(term)) for at, term in identifiers(folded, stop)]
+    return _in_order([(at, _strip_marks(word)) for (at, _), word in zip(kept, words)], found)
 
 
 def analyze_pooled(text: str, languages: Sequence[str | None]) -> list[str]:

@@ -35,6 +35,7 @@ h1 { font-size: 1.6rem; line-height: 1.25; margin: 0.6em 0 0.3em; overflow-wrap:
 h2 { font-size: 1.2rem; line-height: 1.3; margin: 1.4em 0 0.4em; overflow-wrap: anywhere; }
 .meta { color: #374151; margin: 0; } .source { color: #4b5563; font-size: 0.92em; margin: 0.2em 0 1em; }
 .num { color: #6b7280; font-size: 0.8em; margin-right: 0.5em; user-select: none; }
+.apart { color: #4b5563; font-size: 0.9em; }  /* a PDF's title block and footnotes: shown, not numbered */
 .in-passage { background: #eff6ff; border-left: 4px solid #2563eb; padding: 0.2em 0.6em; }
 mark { background: #fde047; color: inherit; }
 .page { color: #6b7280; font-size: 0.8em; border-top: 1px dashed #d1d5db; margin-top: 1em; text-align: right; }
@@ -137,6 +138,8 @@ def render_body(
                 body = _inline(text[paragraph.start : paragraph.end], paragraph.start, highlights, markup)
                 parts.append(f'<p{attrs}{css}>{number}{body}</p>')
             done = paragraph.end
+        else:  # set apart from the body (a PDF's title block, footnotes): shown, not numbered
+            parts.append(f'<p class="apart">{_inline(block, start, highlights, markup)}</p>')
     return "\n".join(parts)
 
 
