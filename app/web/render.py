@@ -100,8 +100,8 @@ def shown_text(hit: Hit, mark: tuple[str, str] = ("", "")) -> str:
     """The passage as plain text, as the chat and the reader show it (no Markdown marks; see
     `app.web.display.passage_text`); `mark` goes around the answering sentences."""
     chunk = hit.chunk
-    return passage_text(chunk.text, chunk.start, hit.highlights, markup_for(hit.document.format),
-                        chunk.table_header, mark)
+    marked = hit.highlights if any(mark) else ()  # unmarked: exactly the reader's "Copy quote"
+    return passage_text(chunk.text, chunk.start, marked, markup_for(hit.document.format), chunk.table_header, mark)
 
 
 BOLD = ("\x1b[1m", "\x1b[0m")  # a terminal's bold on, and all attributes off (ECMA-48 SGR 1 and 0)

@@ -49,6 +49,16 @@ CSS = """
 .reply-notice { margin: -0.2em 0 0.5em; font-size: 0.9em; color: #374151; }
 #question textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 footer { display: none !important; }
+/* Gradio's round "scroll down" button lies over the chat's text (a citation, a quote); each reply is
+   shown from its top and the chat scrolls as any box does, so it is not shown. */
+#chat .scroll-down-button-container { display: none !important; }
+/* The chat box takes the window's height less the page's other parts, so that the question box and
+   the example questions are in view at 1280x800 and on a 375x800 phone without scrolling (there the
+   examples stand in one row that scrolls sideways). */
+#chat { height: clamp(260px, calc(100vh - 380px), 560px) !important; }
+@media (max-width: 480px) { #chat { height: clamp(220px, calc(100vh - 480px), 560px) !important; }
+  #examples .gallery { flex-wrap: nowrap; overflow-x: auto; padding-bottom: 0.3rem; }
+  #examples .gallery-item { flex: none; } }
 """ + cards.CSS
 # The chat shows the top of each new reply (its header and passage [1]), not its end: the chat
 # box is scrolled so the newest reply starts at its top (under its question, when that is short),
@@ -198,7 +208,7 @@ def create_app(engine: Engine) -> gr.Blocks:
                         box = gr.Textbox(label="Your question", placeholder="e.g. How many were killed?",
                                          scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=280)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
-                    gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+                    gr.Examples(EXAMPLES, inputs=[box], label="Example questions", elem_id="examples")
                 with gr.Column(scale=1, min_width=220):
                     only = gr.Dropdown(documents(), multiselect=True, label="Search only these documents",
                                        elem_id="chat-docs", info="Empty: all documents")
