@@ -112,6 +112,8 @@ def test_nothing_covers_text_and_the_question_box_is_in_view(browser, server: st
     page.locator("#chat blockquote.verbatim-quote").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     assert covered_text(page) == [], "as the reply is first shown"
+    # no copy icon on a reply: Gradio's copies the reply's HTML source, not the words shown
+    assert page.locator("#chat button[aria-label*='opy'], #chat button[title*='opy']").count() == 0
     assert covered_while_scrolling_the_chat(page) == []
     box = page.evaluate(PLACE_JS, "#question textarea")
     assert box["top"] >= 0 and box["bottom"] <= box["window"], f"the question box is cut after a reply: {box}"

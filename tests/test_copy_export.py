@@ -169,5 +169,7 @@ def test_the_first_add_says_what_was_added_and_apart_what_else_was_indexed(
 def test_index_changes_name_each_kind_on_its_own_line() -> None:
     assert index_changes(("b", "a"), ("c",), ("d",)) == [
         "now in the index: a, b", "updated in the index: c", "taken out of the index: d"]
+    assert index_changes(("a",), (), (), frozenset()) == [  # an add that added nothing new
+        "also now in the index, to match the corpus folder (not done by this command): a"]
     assert index_changes(("a", "new"), (), (), frozenset({"new"})) == [
         "now in the index: new", "also now in the index, to match the corpus folder (not done by this command): a"]

@@ -26,12 +26,13 @@ def _log(args: argparse.Namespace, message: str) -> None:
 
 
 def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None,
-          touched: frozenset[str] = frozenset()) -> int:
+          touched: frozenset[str] | None = None) -> int:
     """Bring the index in line with the corpus and say what changed in it; 1 when a file could not be read.
 
     `only`: the documents an add or remove touched (a database store keeps every other document);
-    `touched`: the documents this command itself added or removed, so that the index's other
-    changes (a file that was in the corpus folder but not yet indexed) are said apart."""
+    `touched`: the documents an add or remove itself added or removed, so that the index's other
+    changes (a file that was in the corpus folder but not yet indexed) are said apart; None for
+    `verbatim index`, whose changes are all its own."""
     report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
@@ -51,17 +52,17 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
 
 
 def index_changes(added: tuple[str, ...], changed: tuple[str, ...], removed: tuple[str, ...],
-                  touched: frozenset[str] = frozenset()) -> list[str]:
+                  touched: frozenset[str] | None = None) -> list[str]:
     """What a build changed in the index, one line a kind; documents the command did not touch
-    itself (`touched`, when given) are named on lines of their own, with why they changed."""
+    itself (not in `touched`, unless that is None) are named on lines of their own, saying why."""
     def ids(values: tuple[str, ...] | list[str]) -> str:
         return ", ".join(sorted(values))
 
     lines = []
     for label, values in (("now in the index", added), ("updated in the index", changed),
                           ("taken out of the index", removed)):
-        mine = [v for v in values if v in touched or not touched]
-        others = [v for v in values if touched and v not in touched]
+        mine = [v for v in values if touched is None or v in touched]
+        others = [v for v in values if touched is not None and v not in touched]
         if mine:
             lines.append(f"{label}: {ids(mine)}")
         if others:

@@ -202,7 +202,9 @@ def create_app(engine: Engine) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
                     chatbot = gr.Chatbot(label="Answers", show_label=False, height=560, elem_classes=["verbatim-chat"],
-                                         elem_id="chat", feedback_options=None, buttons=["copy"], autoscroll=False,
+                                         elem_id="chat", feedback_options=None, autoscroll=False,
+                                         buttons=[],  # Gradio's copy copies a reply's HTML source; the
+                                         # reader's "Copy quote" and "Copy citation" copy what is shown
                                          layout="panel", latex_delimiters=[])  # "$$5" in a quote is never LaTeX
                     with gr.Row():  # below ~400 px the Ask button goes under the box, which keeps its width
                         box = gr.Textbox(label="Your question", placeholder="e.g. How many were killed?",
