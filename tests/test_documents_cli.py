@@ -50,7 +50,8 @@ def with_reports(built_index: tuple[Path, Path], tmp_path_factory: pytest.TempPa
              write_html(root / "xyz-news.html", report)]
     result = cli(library, "add", *map(str, files), "--venue", "Committee against Torture, 76th session")
     assert result.returncode == 0, result.stderr
-    assert "added: xyz-co4, xyz-co4-word, xyz-news" in result.stderr
+    assert "added xyz-co4.pdf in " in result.stderr and " as document xyz-co4\n" in result.stderr
+    assert "now in the index: xyz-co4, xyz-co4-word, xyz-news\n" in result.stderr  # the speech was indexed already
     assert "23 reused" in result.stderr  # the speech was not embedded again
     return library
 
@@ -64,7 +65,8 @@ def test_a_sentence_on_page_14_is_found_and_cited_by_page_and_paragraph(
     assert top["doc_id"] == doc and "Ridder" in top["text"]
     assert top["citation"].endswith(cited) and "CAT/C/XYZ/CO/4" in top["citation"]
     if doc == "xyz-co4":
-        assert top["page"] == 14 and top["own_paragraphs"] == ["41"]
+        assert top["page"] == 14 and top["paragraphs"] == ["41"] and top["paragraph_numbering"] == "document"
+        assert top["paragraph_positions"] and all(isinstance(n, int) for n in top["paragraph_positions"])
 
 
 def test_the_three_copies_are_one_result_with_the_others_grouped(with_reports: tuple[Path, Path]) -> None:
@@ -124,7 +126,8 @@ def test_remove_takes_a_document_out_without_embedding(built_index: tuple[Path, 
     assert cli(library, "add", str(note)).returncode == 0
     result = cli(library, "remove", "note")
     assert result.returncode == 0, result.stderr
-    assert "removed: note" in result.stderr and "0 embedded" in result.stderr
+    assert "removed note.md from " in result.stderr and "taken out of the index: note\n" in result.stderr
+    assert "0 embedded" in result.stderr
     assert not (library[0] / "note.md").exists()
     unknown = cli(library, "remove", "nothing-here")
     assert unknown.returncode == 2 and "no document 'nothing-here'" in unknown.stderr
@@ -163,7 +166,7 @@ def test_good_and_bad_files_in_one_add(built_index: tuple[Path, Path], tmp_path:
     result = cli(library, "add", str(bad), str(good))
     assert result.returncode == 1
     assert "verbatim: error: bad.pdf: the PDF is corrupt" in result.stderr
-    assert "added: good" in result.stderr and "1 of 2 file(s) could not be added" in result.stderr
+    assert "now in the index: good\n" in result.stderr and "1 of 2 file(s) could not be added" in result.stderr
     assert ask_json(library, QUESTION, "-k", "1")["passages"][0]["doc_id"] == "good"  # type: ignore[index]
 
 

@@ -44,7 +44,7 @@ def ask(client: object, url: str, question: str, **extra: object) -> object:
     return client.post(f"{url}/api/ask", json={"question": question, "k": 1, **extra})  # type: ignore[attr-defined]
 
 
-def top_paragraphs(response: object) -> list[int]:
+def top_paragraphs(response: object) -> list[str]:
     assert response.status_code == 200, response.text  # type: ignore[attr-defined]
     return list(response.json()["passages"][0]["paragraphs"])  # type: ignore[attr-defined]
 

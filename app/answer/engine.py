@@ -177,6 +177,7 @@ class Engine:
         Raises UsageError for a question that is empty, too long or without a word to search
         for, for k outside 1-50, and for a document filter naming no indexed document."""
         from app.documents.language import foreign_language, language_name
+        from app.search.lexicon import spelled_as
         from app.search.spelling import correct
 
         text = validate_question(question, bool(history))
@@ -204,8 +205,11 @@ class Engine:
         corrections: tuple[Correction, ...] = ()
         if not filters.phrase:  # an exact phrase is searched as typed
             languages = sorted(lexicon.languages.codes) or ["en"]
-            own, corrections = correct(query.text, lexicon.vocabulary, languages)
-            context = correct(query.context, lexicon.vocabulary, languages)[0] if query.context else ""
+            def spelled(word: str) -> str:
+                return spelled_as(index, word)
+
+            own, corrections = correct(query.text, lexicon.vocabulary, languages, spelled)
+            context = correct(query.context, lexicon.vocabulary, languages, spelled)[0] if query.context else ""
             query = Query(own, context)
         texts = [query.text, query.searched_as] if query.context else [query.text]
         vector = query_vector(self.embedder.embed(texts), bool(query.context))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.answer.engine import Engine
+from app.cli.lines import decode_stdin_line, parse_stdin_line
 from app.errors import UsageError, VerbatimError
 from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters
@@ -25,18 +26,20 @@ def _log(args: argparse.Namespace, message: str) -> None:
 
 
 def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None,
-          resumed_as: str = "saved by an interrupted build") -> int:
-    """Bring the index in line with the corpus and say what changed; 1 when a file could not be read.
+          touched: frozenset[str] | None = None, resumed_as: str = "saved by an interrupted build") -> int:
+    """Bring the index in line with the corpus and say what changed in it; 1 when a file could not be read.
 
-    `only`: the documents an add or remove touched (a database store keeps every other document)."""
+    `only`: the documents an add or remove touched (a database store keeps every other document);
+    `touched`: the documents an add or remove itself added or removed, so that the index's other
+    changes (a file that was in the corpus folder but not yet indexed) are said apart; None for
+    `verbatim index`, whose changes are all its own."""
     report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for warning in report.warnings:
         print(f"verbatim: warning: {warning}", file=sys.stderr)
-    for label, ids in (("added", report.added), ("updated", report.changed), ("removed", report.removed)):
-        if ids:
-            _log(args, f"{label}: {', '.join(sorted(ids))}")
+    for message in index_changes(report.added, report.changed, report.removed, touched):
+        _log(args, message)
     if report.written:
         resumed = f", {report.resumed} {resumed_as}" if report.resumed else ""
         embedded = report.embedded - report.resumed  # report.embedded counts the resumed ones too
@@ -47,6 +50,25 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
                    f"{report.passages} passages)")
     return 1 if report.failures else 0
+
+
+def index_changes(added: tuple[str, ...], changed: tuple[str, ...], removed: tuple[str, ...],
+                  touched: frozenset[str] | None = None) -> list[str]:
+    """What a build changed in the index, one line a kind; documents the command did not touch
+    itself (not in `touched`, unless that is None) are named on lines of their own, saying why."""
+    def ids(values: tuple[str, ...] | list[str]) -> str:
+        return ", ".join(sorted(values))
+
+    lines = []
+    for label, values in (("now in the index", added), ("updated in the index", changed),
+                          ("taken out of the index", removed)):
+        mine = [v for v in values if touched is None or v in touched]
+        others = [v for v in values if touched is not None and v not in touched]
+        if mine:
+            lines.append(f"{label}: {ids(mine)}")
+        if others:
+            lines.append(f"also {label}, to match the corpus folder (not done by this command): {ids(others)}")
+    return lines
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
@@ -67,11 +89,12 @@ def run_add(args: argparse.Namespace, engine: Engine) -> int:
             if (value := getattr(args, key)) is not None}
     outcome = add_files(engine.corpus_dir, engine.store.text_cache(), args.paths, meta, replace=args.replace,
                         indexed=engine.store.held_documents())
-    for message in outcome.skipped:
+    for message in outcome.copied + outcome.skipped:
         _log(args, message)
     for message in outcome.failed:
         print(f"verbatim: error: {message}", file=sys.stderr)
-    status = _sync(args, engine, only=frozenset(outcome.added)) if outcome.added or not outcome.failed else 0
+    added = frozenset(outcome.added)
+    status = _sync(args, engine, only=added, touched=added) if outcome.added or not outcome.failed else 0
     if outcome.failed:
         _log(args, f"{len(outcome.failed)} of {len(outcome.failed) + len(outcome.added) + len(outcome.skipped)} "
                    "file(s) could not be added; the index still holds everything it held before")
@@ -87,7 +110,7 @@ def run_remove(args: argparse.Namespace, engine: Engine) -> int:
         name = remove_document(engine.corpus_dir, doc_id, held)
         if name is not None:
             _log(args, f"removed {name} from {engine.corpus_dir}")
-    return _sync(args, engine, only=frozenset(args.doc_ids))
+    return _sync(args, engine, only=frozenset(args.doc_ids), touched=frozenset(args.doc_ids))
 
 
 def run_docs(args: argparse.Namespace, engine: Engine) -> int:
@@ -153,42 +176,8 @@ def run_ask(args: argparse.Namespace, engine: Engine) -> int:
         if args.json:
             _emit(answer_to_dict(answer))
         else:
-            sys.stdout.write(answer_to_text(answer) + "\n")
+            sys.stdout.write(answer_to_text(answer, emphasis=sys.stdout.isatty()) + "\n")
     return 1 if failures else 0
-
-
-def decode_stdin_line(raw: bytes | str, number: int) -> str:
-    """A line of `ask -` as text; UsageError naming the line and the first byte that is not UTF-8."""
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"line {number} is not UTF-8 text: byte 0x{raw[exc.start]:02X} at byte {exc.start + 1}; "
-                         "save the questions as UTF-8") from None
-
-
-def parse_stdin_line(line: str, number: int) -> tuple[str, list[str]]:
-    """A line of `ask -`: a plain question, or a JSON object {"question": "...", "history": ["..."]}
-    (the conversation's earlier questions, oldest first). UsageError names the line otherwise."""
-    text = line.rstrip("\n")
-    if not text.lstrip().startswith("{"):
-        return text, []
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"line {number}: starts with '{{' but is not valid JSON ({exc.msg})") from exc
-    question, history = data.get("question"), data.get("history", [])
-    if not isinstance(question, str):
-        raise UsageError(f'line {number}: a JSON line needs "question" as a string, e.g. '
-                         '{"question": "And how many were convicted?", "history": ["How many were killed?"]}')
-    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-        raise UsageError(f'line {number}: "history" must be a list of earlier questions (strings)')
-    unknown = sorted(set(data) - {"question", "history"})
-    if unknown:
-        raise UsageError(f"line {number}: unknown field {unknown[0]!r}; a JSON line holds \"question\" and "
-                         "\"history\"")
-    return question, history
 
 
 def run_serve(args: argparse.Namespace, engine: Engine) -> int:

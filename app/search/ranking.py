@@ -68,10 +68,21 @@ class Hit:
                 for (a, b), cosine in zip(chunk.sentences, self.sentence_cosines)]
 
     @property
+    def paragraph_numbering(self) -> str:
+        """Which numbering the citation's paragraph numbers are: "document" (the document's own
+        "12." or "12(a)" numbers) or "counted" (1, 2, 3, ... from the document's start)."""
+        return "document" if self.chunk.labels else "counted"
+
+    @property
+    def cited_paragraphs(self) -> tuple[str, ...]:
+        """The paragraph numbers the citation shows: the document's own when it has them, else
+        counted ones; as text, since the document's own may be "12(a)"."""
+        return self.chunk.labels or tuple(str(number) for number in self.chunk.paragraphs)
+
+    @property
     def paragraph_label(self) -> str:
-        """The document's own paragraph numbers when it has them, else counted ones."""
-        own = self.chunk.labels
-        numbers: Sequence[object] = own or self.chunk.paragraphs
+        """"para. 9" or "paras. 9–11": the document's own paragraph numbers when it has them, else counted ones."""
+        numbers = self.cited_paragraphs
         if not numbers:
             return ""
         if own and own[0].startswith("table "):

@@ -23,7 +23,7 @@ claims); SciFact's test split was not looked at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -81,12 +81,15 @@ class Vocabulary:
         return best[2] if best is not None else None
 
 
-def correct(question: str, vocabulary: Vocabulary, languages: Sequence[str] = ("en",)
-            ) -> tuple[str, tuple[Correction, ...]]:
+def correct(question: str, vocabulary: Vocabulary, languages: Sequence[str] = ("en",),
+            spelled: Callable[[str], str] = str) -> tuple[str, tuple[Correction, ...]]:
     """The question with misspelt words replaced, and what was replaced (empty: unchanged).
 
     `languages`: ISO 639-1 codes of the collection's languages, for wordfreq's frequencies: a word
-    is as real as in the language that knows it best ("помощь" is a Russian word, not an English typo)."""
+    is as real as in the language that knows it best ("помощь" is a Russian word, not an English typo).
+    `spelled`: how the documents spell a vocabulary word, which is folded ("медицинскои" ->
+    "медицинской", "almaty" -> "Almaty"; see `app.search.lexicon.spelled_as`); a replacement is
+    that form, in capitals when the typed word was, with a capital first letter when it had one."""
     parts, corrections, cursor = [], [], 0
     shouting = question.isupper()
     for match in _LETTERS.finditer(question):
@@ -100,13 +103,21 @@ def correct(question: str, vocabulary: Vocabulary, languages: Sequence[str] = ("
         found = vocabulary.nearest(word)
         if found is None or not (typed_zipf == 0 or _zipf(found, languages) - typed_zipf >= TYPO_GAP):
             continue
-        searched = found.upper() if typed.isupper() else found.capitalize() if typed[0].isupper() else found
+        searched = _cased(spelled(found), typed)
         parts += [question[cursor : match.start()], searched]
         cursor = match.end()
         corrections.append(Correction(typed, searched))
     if not corrections:
         return question, ()
     return "".join(parts) + question[cursor:], tuple(corrections)
+
+
+def _cased(form: str, typed: str) -> str:
+    """The documents' `form` of a word, in capitals when `typed` is ("FIRARMS" -> "FIREARMS"), with
+    its first letter raised when `typed` starts with a capital; otherwise as the documents spell it."""
+    if typed.isupper() and len(typed) > 1:
+        return form.upper()
+    return form[:1].upper() + form[1:] if typed[0].isupper() else form
 
 
 def _identifier(typed: str, shouting: bool) -> bool:

@@ -37,6 +37,7 @@ from app.store.protocol import TextCache
 @dataclass
 class AddOutcome:
     added: list[str] = field(default_factory=list)  # document ids copied into the corpus
+    copied: list[str] = field(default_factory=list)  # messages: each added file, what it became
     skipped: list[str] = field(default_factory=list)  # messages: already there (metadata updated, if given)
     failed: list[str] = field(default_factory=list)  # messages: file and reason
 
@@ -104,6 +105,8 @@ def add_files(
             existing.pop(same.sha256, None)
         existing[digest] = by_name[path.name] = _Held(doc_id, path.name, digest, corpus_dir / path.name)
         outcome.added.append(doc_id)
+        verb = f"replaced document {doc_id} with" if same is not None else "added"
+        outcome.copied.append(f"{verb} {path.name} in {corpus_dir}" + ("" if same else f" as document {doc_id}"))
     return outcome
 
 

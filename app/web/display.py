@@ -24,6 +24,7 @@ import html
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from html.parser import HTMLParser
 from typing import Any
 
 from app.documents import tables
@@ -135,3 +136,57 @@ def passage_html(text: str, start: int, highlights: Spans, markup: str, table_he
         else:
             parts.append(f"<p>{inline_html(block, a, local, markup)}</p>")
     return "".join(parts)
+
+
+class _ShownText(HTMLParser):
+    """The text a reader sees in `passage_html`'s output, as one would copy it from the page:
+    paragraphs apart by a blank line, table rows one a line with cells apart by a tab (how
+    browsers copy a table, and how spreadsheets paste one); a table piece's context header
+    (`thead.context`, not part of the quote) left out; `<mark>` replaced by `mark`'s pair."""
+
+    def __init__(self, mark: tuple[str, str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.mark = mark
+        self.blocks: list[str] = []  # finished paragraphs and tables
+        self.line: list[str] = []  # the rows of the table being read
+        self.row: list[str] = []  # the cells of the row being read
+        self.cell: list[str] = []  # the text of the paragraph or cell being read
+        self.skipping = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "thead" and ("class", "context") in attrs:
+            self.skipping = True
+        elif tag == "mark":
+            self.cell.append(self.mark[0])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "mark":
+            self.cell.append(self.mark[1])
+        elif tag in ("td", "th"):
+            self.row.append("".join(self.cell))
+            self.cell = []
+        elif tag == "tr":
+            if not self.skipping:
+                self.line.append("\t".join(self.row))
+            self.row = []
+        elif tag == "thead":
+            self.skipping = False
+        elif tag in ("p", "table"):
+            self.blocks.append("".join(self.cell) if tag == "p" else "\n".join(self.line))
+            self.cell, self.line = [], []
+
+    def handle_data(self, data: str) -> None:
+        self.cell.append(data)
+
+
+def passage_text(text: str, start: int, highlights: Spans, markup: str, table_header: str = "",
+                 mark: tuple[str, str] = ("", "")) -> str:
+    """A passage as plain text, exactly as `passage_html` shows it (Markdown emphasis and link
+    targets gone, whitespace runs as one space, a line-end split word as "capabili-ties"):
+    what "Copy quote", the terminal and the CSV export give. `table_header`: a table piece's
+    header row (not in `text`): the piece is shown as a table, the header left out. `mark`: put
+    around the highlighted slices (e.g. a terminal's bold on/off codes); none by default."""
+    parser = _ShownText(mark)
+    parser.feed(passage_html(text, start, highlights, markup, table_header))
+    parser.close()
+    return "\n\n".join(parser.blocks)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from app.errors import VerbatimError
 from app.passages.chunk import blocks, is_heading, is_separator, markup_for, page_starts, parse_structure, plain_text
-from app.web.display import WEB_SCHEMES, inline_html, passage_html, table_html
+from app.web.display import WEB_SCHEMES, inline_html, passage_html, passage_text, table_html
 
 if TYPE_CHECKING:
     from app.answer.engine import Engine
@@ -156,7 +156,8 @@ def render_page(
 ) -> str:
     """The whole reader page; every value from a document is escaped.
 
-    `citation` is shown in the docked panel; "Copy citation" copies it with `link` after it."""
+    `citation` is shown in the docked panel; "Copy citation" copies it with `link` after it, and
+    "Copy quote" copies `quote` (the passage as plain text, `app.web.display.passage_text`)."""
     e = html.escape
     body = render_body(text, span, highlights, markup_for(doc.get("format") or "markdown"))
     if _opens_with_title(text, doc["title"]):
@@ -277,7 +278,9 @@ def document_page(
     chunk = next((c for c in index.chunks if c.doc_id == doc_id and (c.start, c.end) == span), None)
     link = base_url.rstrip("/") + passage_link(doc_id, record.sha256, span[0], span[1], highlights)
     label = Hit(0, 0.0, chunk, record).citation if chunk else f"{record.title}, characters {span[0]}–{span[1]}"
-    return 200, render_page(doc, text, span, highlights, label, text[span[0] : span[1]], None, link)
+    quote = passage_text(text[span[0] : span[1]], span[0], (), markup_for(record.format or "markdown"),
+                         chunk.table_header if chunk else "")  # as the page shows it: no Markdown marks
+    return 200, render_page(doc, text, span, highlights, label, quote, None, link)
 
 
 def _message_page(heading: str, message: str) -> str:

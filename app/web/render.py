@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from typing import Any
 
 from app.passages.chunk import markup_for
 from app.search.ranking import Answer, Hit
-from app.web.display import WEB_SCHEMES, passage_html
+from app.web.display import WEB_SCHEMES, passage_html, passage_text
 from app.web.reader import passage_link
 
 ABSTAIN_NOTE = "The documents do not seem to answer this question directly. Related passages:"
@@ -44,7 +43,9 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "title": hit.document.title,
         "section": chunk.section,
         "section_number": chunk.section_number,
-        "paragraphs": list(chunk.paragraphs),
+        "paragraphs": list(hit.cited_paragraphs),  # as the citation shows them (strings)
+        "paragraph_numbering": hit.paragraph_numbering,  # "document": its own numbers; "counted": 1, 2, ...
+        "paragraph_positions": list(chunk.paragraphs),  # counted from the document's start, whatever it numbers
         "page": chunk.page,
         "start": chunk.start,
         "end": chunk.end,
@@ -53,7 +54,8 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "lexical_score": None if hit.lexical_score is None else round(hit.lexical_score, 6),
         "dense_rank": hit.dense_rank,
         "lexical_rank": hit.lexical_rank,
-        "text": chunk.text,
+        "text": chunk.text,  # the source's own characters, Markdown marks included
+        "plain_text": shown_text(hit),  # the words as the chat and the reader show them
         "highlights": [list(span) for span in hit.highlights],
         "citation": hit.citation,
         "link": passage_link(chunk.doc_id, hit.document.sha256, chunk.start, chunk.end, hit.highlights),
@@ -62,7 +64,6 @@ def hit_to_dict(hit: Hit) -> dict[str, Any]:
         "venue": hit.document.venue,
         "symbol": hit.document.symbol,
         "last_page": chunk.last_page,
-        "own_paragraphs": list(chunk.labels),
         "table_header": chunk.table_header or None,  # a table piece's header row, shown above it as context
         "also_in": [_twin(twin) for twin in hit.also_in],
     }
@@ -95,22 +96,21 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     }
 
 
-def marked(
-    hit: Hit, opening: str, closing: str, escape: Callable[[str], str] = lambda text: text
-) -> str:
-    """The passage with `opening`/`closing` around each highlighted slice; other text escaped."""
-    chunk, parts, cursor = hit.chunk, [], 0
-    for start, end in hit.highlights:
-        a, b = start - chunk.start, end - chunk.start
-        parts += [escape(chunk.text[cursor:a]), opening, escape(chunk.text[a:b]), closing]
-        cursor = b
-    parts.append(escape(chunk.text[cursor:]))
-    return "".join(parts)
+def shown_text(hit: Hit, mark: tuple[str, str] = ("", "")) -> str:
+    """The passage as plain text, as the chat and the reader show it (no Markdown marks; see
+    `app.web.display.passage_text`); `mark` goes around the answering sentences."""
+    chunk = hit.chunk
+    marked = hit.highlights if any(mark) else ()  # unmarked: exactly the reader's "Copy quote"
+    return passage_text(chunk.text, chunk.start, marked, markup_for(hit.document.format), chunk.table_header, mark)
+
+
+BOLD = ("\x1b[1m", "\x1b[0m")  # a terminal's bold on, and all attributes off (ECMA-48 SGR 1 and 0)
 
 
 def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
-    """Readable terminal output: each passage quoted as is, under its citation; with
-    `emphasis` (a terminal), the answering sentences are shown in bold."""
+    """Readable terminal output: each passage as the chat shows it (plain text, no Markdown
+    marks), under its citation; with `emphasis` (stdout is a terminal), the answering sentences
+    in bold. Without it, no escape codes at all: fit for a file or another program."""
     lines = [f"Q: {answer.question}"]
     if searched_for(answer):
         lines.append(f"Searched for: {answer.searched_as}")
@@ -122,7 +122,7 @@ def answer_to_text(answer: Answer, emphasis: bool = False) -> str:
     for hit in answer.hits:
         similarity = "" if hit.dense_score is None else f"  (similarity {hit.dense_score:.2f})"
         lines.append(f"[{hit.rank}] {hit.citation}{similarity}")
-        text = marked(hit, "\x1b[1m", "\x1b[0m") if emphasis else hit.chunk.text
+        text = shown_text(hit, BOLD if emphasis else ("", ""))
         lines += [f"    {line}" if line.strip() else "" for line in text.splitlines()]
         lines += [f"    also in: {twin.citation}" for twin in hit.also_in]
         lines.append("")
@@ -214,15 +214,18 @@ def format_eval_report(data: dict[str, Any]) -> str:
 TABLE_COLUMNS = ["rank", "score", "dense rank", "lexical rank", "cosine", "BM25", "citation", "passage", "link"]
 
 
-def answer_to_rows(answer: Answer) -> list[list[Any]]:
-    """One row a passage for the researchers' table: why it matched, where it stands, what it says."""
+def answer_to_rows(answer: Answer, base_url: str = "") -> list[list[Any]]:
+    """One row a passage for the researchers' table: why it matched, where it stands, what it says
+    (plain text, as the search tab shows it). `base_url`: the server's own address
+    ("http://host:port/"), so that each link opens from a spreadsheet; "" leaves links relative."""
     rows = []
     for hit in answer.hits:
-        data = hit_to_dict(hit)
-        rows.append([data["rank"], round(hit.score, 4), hit.dense_rank, hit.lexical_rank,
+        chunk = hit.chunk
+        link = passage_link(chunk.doc_id, hit.document.sha256, chunk.start, chunk.end, hit.highlights)
+        rows.append([hit.rank, round(hit.score, 4), hit.dense_rank, hit.lexical_rank,
                      None if hit.dense_score is None else round(hit.dense_score, 4),
                      None if hit.lexical_score is None else round(hit.lexical_score, 3),
-                     data["citation"], data["text"], data["link"]])
+                     hit.citation, shown_text(hit), base_url.rstrip("/") + link if base_url else link])
     return rows
 
 

@@ -49,6 +49,16 @@ CSS = """
 .reply-notice { margin: -0.2em 0 0.5em; font-size: 0.9em; color: #374151; }
 #question textarea::placeholder { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 footer { display: none !important; }
+/* Gradio's round "scroll down" button lies over the chat's text (a citation, a quote); each reply is
+   shown from its top and the chat scrolls as any box does, so it is not shown. */
+#chat .scroll-down-button-container { display: none !important; }
+/* The chat box takes the window's height less the page's other parts, so that the question box and
+   the example questions are in view at 1280x800 and on a 375x800 phone without scrolling (there the
+   examples stand in one row that scrolls sideways). */
+#chat { height: clamp(260px, calc(100vh - 380px), 560px) !important; }
+@media (max-width: 480px) { #chat { height: clamp(220px, calc(100vh - 480px), 560px) !important; }
+  #examples .gallery { flex-wrap: nowrap; overflow-x: auto; padding-bottom: 0.3rem; }
+  #examples .gallery-item { flex: none; } }
 """ + cards.CSS
 # The chat shows the top of each new reply (its header and passage [1]), not its end: the chat
 # box is scrolled so the newest reply starts at its top (under its question, when that is short),
@@ -120,9 +130,11 @@ def ask_api(engine: Engine, question: str, k: int = 5, history: list[str] | None
         raise gr.Error(str(exc), print_exception=False) from exc
 
 
-def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -> tuple[str, str | None, str | None]:
+def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool,
+             base_url: str = "") -> tuple[str, str | None, str | None]:
     """The search tab: the top passages as result cards (HTML), and the same as CSV and JSON files
-    to download; an empty query, or one that cannot be searched, gets a message and no files."""
+    to download; an empty query, or one that cannot be searched, gets a message and no files.
+    `base_url`: the server's address as the browser reached it, for the CSV's absolute links."""
     if not query.strip():
         return cards.message_card(*EMPTY), None, None
     try:
@@ -130,7 +142,7 @@ def research(engine: Engine, query: str, docs: list[str] | None, phrase: bool) -
     except VerbatimError as exc:
         return cards.message_card(CANNOT_SEARCH, str(exc)), None, None
     folder = Path(tempfile.mkdtemp(prefix="verbatim-export-"))
-    (folder / "verbatim-results.csv").write_text(rows_to_csv(answer_to_rows(answer)), encoding="utf-8")
+    (folder / "verbatim-results.csv").write_text(rows_to_csv(answer_to_rows(answer, base_url)), encoding="utf-8")
     (folder / "verbatim-results.json").write_text(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2),
                                                   encoding="utf-8")
     return cards.result_cards(answer), str(folder / "verbatim-results.csv"), str(folder / "verbatim-results.json")
@@ -153,8 +165,8 @@ def create_app(engine: Engine) -> gr.Blocks:
         searched = asked + [question] if cited is not None else asked  # a refused question is no context
         return messages + turns, "", searched, cited or sources
 
-    def search(query: str, docs: list[str] | None, phrase: bool) -> tuple[Any, Any, Any]:
-        results, csv_path, json_path = research(engine, query, docs, phrase)
+    def search(query: str, docs: list[str] | None, phrase: bool, request: gr.Request) -> tuple[Any, Any, Any]:
+        results, csv_path, json_path = research(engine, query, docs, phrase, server_address(request))
         return (results, gr.DownloadButton(value=csv_path, interactive=csv_path is not None),
                 gr.DownloadButton(value=json_path, interactive=json_path is not None))
 
@@ -170,7 +182,7 @@ def create_app(engine: Engine) -> gr.Blocks:
         search_docs = gr.Dropdown(choices=choices, value=docs)
         chat_docs = gr.Dropdown(choices=choices, value=docs)
         if params.get("tab") == "search" and query.strip():
-            found, csv_button, json_button = search(query, docs, phrase)
+            found, csv_button, json_button = search(query, docs, phrase, request)
             return (gr.Tabs(selected="search"), query, search_docs, phrase, found, csv_button, json_button,
                     skip, skip, skip, gr.Dropdown(choices=choices))
         if query.strip():
@@ -181,7 +193,7 @@ def create_app(engine: Engine) -> gr.Blocks:
                 gr.Dropdown(choices=choices))
 
     # With postponed annotations Gradio cannot resolve "gr.Request" here; give it the class itself.
-    restore.__annotations__["request"] = gr.Request
+    restore.__annotations__["request"] = search.__annotations__["request"] = gr.Request
 
     with gr.Blocks(title="Verbatim", analytics_enabled=False) as demo:
         gr.Markdown("# Verbatim\nAsk a question; the answer is the documents' own passages, quoted exactly, "
@@ -190,13 +202,15 @@ def create_app(engine: Engine) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
                     chatbot = gr.Chatbot(label="Answers", show_label=False, height=560, elem_classes=["verbatim-chat"],
-                                         elem_id="chat", feedback_options=None, buttons=["copy"], autoscroll=False,
+                                         elem_id="chat", feedback_options=None, autoscroll=False,
+                                         buttons=[],  # Gradio's copy copies a reply's HTML source; the
+                                         # reader's "Copy quote" and "Copy citation" copy what is shown
                                          layout="panel", latex_delimiters=[])  # "$$5" in a quote is never LaTeX
                     with gr.Row():  # below ~400 px the Ask button goes under the box, which keeps its width
                         box = gr.Textbox(label="Your question", placeholder="e.g. How many were killed?",
                                          scale=5, elem_id="question", autofocus=True, max_lines=3, min_width=280)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask", min_width=80)
-                    gr.Examples(EXAMPLES, inputs=[box], label="Example questions")
+                    gr.Examples(EXAMPLES, inputs=[box], label="Example questions", elem_id="examples")
                 with gr.Column(scale=1, min_width=220):
                     only = gr.Dropdown(documents(), multiselect=True, label="Search only these documents",
                                        elem_id="chat-docs", info="Empty: all documents")
@@ -238,6 +252,16 @@ def create_app(engine: Engine) -> gr.Blocks:
 
         gr.api(ask, api_name="ask")
     return demo
+
+
+def server_address(request: Any) -> str:
+    """The server's own address as the browser reached it ("http://host:port/"), from the request's
+    URL (its Host header): links made with it open from a spreadsheet or a pasted citation, under
+    whatever name or port the server was reached by. `request`: a FastAPI or Gradio request."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(str(getattr(request, "url", "") or ""))
+    return f"{url.scheme}://{url.netloc}/" if url.scheme and url.netloc else ""
 
 
 def _url_js(tab: str, inputs: int) -> str:
@@ -286,6 +310,7 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1")
     import gradio as gr
     import uvicorn
+    from fastapi import Request
     from fastapi.responses import HTMLResponse
     from fastapi_offline import FastAPIOffline
 
@@ -300,15 +325,17 @@ def serve(engine: Engine, host: str = "127.0.0.1", port: int = 7860) -> None:
 
     add_api(server, engine)  # the REST API (/api/ask, /api/docs, /api/health), described at /docs
 
-    @server.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def reader(doc_id: str, start: str | None = None, end: str | None = None, v: str | None = None,
-               hl: str | None = None) -> HTMLResponse:
+    def reader(request: Request, doc_id: str, start: str | None = None, end: str | None = None,
+               v: str | None = None, hl: str | None = None) -> HTMLResponse:
         try:
-            status, page = document_page(engine, doc_id, start, end, v, hl, f"http://{host}:{port}/")
+            status, page = document_page(engine, doc_id, start, end, v, hl, server_address(request))
         except VerbatimError as exc:  # the index cannot be read, or its files are damaged
             status, page = 503, unavailable_page(str(exc))
         return HTMLResponse(page, status_code=status)
 
+    # With postponed annotations FastAPI cannot resolve names imported here; give it the classes.
+    reader.__annotations__.update({"request": Request, "return": HTMLResponse})
+    server.get("/doc/{doc_id}", response_class=HTMLResponse, include_in_schema=False)(reader)
     demo = create_app(engine)
     demo.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONTS, font_mono=MONO_FONTS)
