@@ -82,7 +82,7 @@ class Hit:
     @property
     def paragraph_label(self) -> str:
         """"para. 9" or "paras. 9–11": the document's own paragraph numbers when it has them, else counted ones."""
-        numbers = self.cited_paragraphs
+        numbers, own = self.cited_paragraphs, self.chunk.labels
         if not numbers:
             return ""
         if own and own[0].startswith("table "):
