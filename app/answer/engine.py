@@ -81,11 +81,12 @@ class Engine:
         made = self.make_embedder()  # concurrent questions share model calls:
         return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
 
-    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None
-              ) -> BuildReport:
-        """Sync the index with the corpus folder; `only`: just these file names (the database store's add)."""
+    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None,
+              multilingual: str | None = None) -> BuildReport:
+        """Sync the index with the corpus folder; `only`: just these file names (the database store's add);
+        `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it."""
         embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
-        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only)
+        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only, multilingual)
         self._index = None  # the next question loads the new generation
         return report
 
