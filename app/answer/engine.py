@@ -39,6 +39,7 @@ from app.store.open import FolderStore
 from app.store.protocol import IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
+    from app.models.e5 import E5Embedder
     from app.search.lexicon import Lexicon
 
 
@@ -73,6 +74,13 @@ class Engine:
         self._index_lock = threading.RLock()
         self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
         self._damage: str | None = None
+
+    @cached_property
+    def multilingual_embedder(self) -> E5Embedder:
+        """multilingual-e5, loaded at the first question that needs it (app.models.e5)."""
+        from app.models.e5 import E5Embedder
+
+        return E5Embedder()
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -178,6 +186,7 @@ class Engine:
         Raises UsageError for a question that is empty, too long or without a word to search
         for, for k outside 1-50, and for a document filter naming no indexed document."""
         from app.documents.language import foreign_language, language_name
+        from app.search.crosslang import multilingual_ranker
         from app.search.spelling import correct
 
         text = validate_question(question, bool(history))
@@ -193,6 +202,8 @@ class Engine:
             raise UsageError(f"no document {shown(unknown[0])} in the index; documents: {known}")
         lexicon = self.lexicon(index)
         foreign = foreign_language(text, lexicon.languages, lexicon.vocabulary)
+        if foreign is not None and multilingual_ranker(index) is not None:
+            return self._ask_across(index, text, k, filters, foreign, lexicon.languages.names)
         if foreign is not None:
             notice = (f"The documents are in {lexicon.languages.names}; this question seems to be in "
                       f"{language_name(foreign)}, and questions in other languages are not matched. "
@@ -220,6 +231,22 @@ class Engine:
         hits = ranking.hits[:1] if level == "none" else ranking.hits
         return Answer(text, level != "answered", hits, ranking.confidence, query.searched_as, probability,
                       level=level, corrections=corrections, features=features)
+
+    def _ask_across(self, index: LoadedIndex, text: str, k: int, filters: Filters, language: str,
+                    collection: str) -> Answer:
+        """A question in a language none of the documents are in, answered by the multilingual ranker
+        (app.search.crosslang): the documents' passages as they are, with a notice saying so."""
+        from app.documents.language import language_name
+        from app.search.crosslang import answered, multilingual_ranker, notice, rank_across
+
+        ranker = multilingual_ranker(index)
+        assert ranker is not None  # checked by the caller
+        ranking = rank_across(index, ranker, text, self.multilingual_embedder.query([text])[0], k, filters)
+        quoted = [language_name(hit.document.language or "en") for hit in ranking.hits]
+        level = "answered" if answered(ranking) else "none"
+        hits = ranking.hits if level == "answered" else ranking.hits[:1]
+        return Answer(text, level != "answered", hits, ranking.confidence, text, level=level,
+                      notice=notice(language_name(language), collection, quoted), language=language)
 
     def features(self, question: str, ranking: Ranking) -> dict[str, float]:
         """The query-performance predictors of a searched question and its ranking (app.search.qpp)."""

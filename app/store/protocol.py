@@ -26,6 +26,19 @@ if TYPE_CHECKING:
     from app.store.build import BuildReport
 
 
+class DenseRanker(Protocol):
+    """A dense ranker over a generation's passage rows: MiniLM's (the LoadedIndex itself) or the
+    multilingual one (app.store.e5index.MultilingualRanker). Vectors are unit length, scores cosines."""
+
+    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]: ...
+
+    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]: ...
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray: ...
+
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]: ...
+
+
 class LoadedIndex(Protocol):
     """A loaded generation of the index, as the search stage uses it.
 
