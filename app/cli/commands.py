@@ -24,11 +24,14 @@ def _log(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None) -> int:
+def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None,
+          multilingual: str | None = None) -> int:
     """Bring the index in line with the corpus and say what changed; 1 when a file could not be read.
 
-    `only`: the documents an add or remove touched (a database store keeps every other document)."""
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
+    `only`: the documents an add or remove touched (a database store keeps every other document);
+    `multilingual`: the collection's new multilingual setting (None: keep it)."""
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only,
+                          multilingual=multilingual)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for warning in report.warnings:
@@ -48,7 +51,13 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
-    return _sync(args, engine, reuse=not args.rebuild)
+    from app.store.multilingual import summary
+
+    status = _sync(args, engine, reuse=not args.rebuild, multilingual=args.multilingual)
+    manifest = engine.store.read_manifest()
+    if manifest is not None:
+        _log(args, summary(manifest))
+    return status
 
 
 def run_add(args: argparse.Namespace, engine: Engine) -> int:
@@ -84,6 +93,8 @@ def run_remove(args: argparse.Namespace, engine: Engine) -> int:
 def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     from dataclasses import asdict
 
+    from app.store.multilingual import summary
+
     manifest = engine.store.read_manifest()
     if manifest is None:
         raise UsageError(f"no index in {engine.store.location} yet; run: verbatim index")
@@ -105,6 +116,7 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
               f"{doc.sha256[:12]}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
+    print(summary(manifest))
     undated = [doc for doc in manifest.documents if not doc.date]
     if undated:
         example = undated[0]

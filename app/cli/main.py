@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index, embedding only new or changed documents")
     index.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    index.add_argument("--multilingual", choices=("on", "off", "auto"),
+                       help="the collection's multilingual ranker, which answers questions in other languages: "
+                            "on, off, or auto (on when the collection is small or not all English; the default); "
+                            "kept for later builds")
 
     add = commands.add_parser(
         "add", help="copy documents into the corpus and index only them",

@@ -64,6 +64,21 @@ def describe(setting: str, on: bool) -> dict[str, Any]:
     return {"setting": setting, "model": asdict(E5) if on else None}
 
 
+def state(manifest: Manifest) -> dict[str, Any]:
+    """The collection's setting and whether its current generation has the multilingual ranker."""
+    return {"setting": setting_of(manifest), "on": bool(manifest.multilingual.get("model"))}
+
+
+def summary(manifest: Manifest) -> str:
+    """One line for `verbatim docs` and `verbatim index`: the multilingual ranker's state and setting."""
+    now = state(manifest)
+    how = {"on": "set on", "off": "set off",
+           "auto": f"auto: on for a collection of at most {AUTO_MAX_PASSAGES} passages or not all in English"}
+    change = "verbatim index --multilingual " + ("off" if now["on"] else "on")
+    return (f"multilingual ranker (questions in other languages): {'on' if now['on'] else 'off'} "
+            f"({how[now['setting']]}; change with: {change})")
+
+
 def build_vectors(
     index_dir: Path, order: Sequence[tuple[str, list[Chunk]]], previous: StoredIndex | None,
     text_of: Callable[[str], str], show_progress: bool, embedder: Embedder | None = None,
