@@ -150,3 +150,39 @@ def test_docs_and_index_show_the_setting(built_index: tuple[Path, Path]) -> None
     assert shown.returncode == 0 and "multilingual ranker (questions in other languages): on (auto" in shown.stdout
     wrong = run_cli("--corpus", str(corpus), "--index", str(index), "index", "--multilingual", "maybe")
     assert wrong.returncode == 2 and "invalid choice: 'maybe'" in wrong.stderr
+
+
+RUSSIAN_NOTE = """# Справка о ремонте школ
+
+Летом в Павлодарской области отремонтировали сорок две школы. Работы оплатил областной бюджет.
+
+В каждой отремонтированной школе заменили окна и крышу. Спортивные залы получили новое освещение.
+
+Осенью комиссия проверила качество работ и нашла нарушения в трёх школах.
+"""
+
+
+@pytest.mark.slow
+def test_a_russian_document_is_cited_for_russian_and_english_questions(
+        built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(built_index[0], corpus)
+    shutil.copytree(built_index[1], index)
+    note = tmp_path / "schools-ru.md"
+    note.write_text(RUSSIAN_NOTE, encoding="utf-8")
+    added = run_cli("--corpus", str(corpus), "--index", str(index), "add", str(note), "--language", "ru")
+    assert added.returncode == 0, added.stderr
+    engine = Engine(corpus, index, log=lambda message: None)
+    source = (corpus / "schools-ru.md").read_text(encoding="utf-8")
+    for question in ("Сколько школ отремонтировали в Павлодарской области?",
+                     "How many schools were repaired in the Pavlodar region?"):
+        answer = engine.ask(question, k=5)
+        assert answer.level == "answered", question
+        hit = next(h for h in answer.hits if h.document.doc_id == "schools-ru")
+        assert hit.rank <= 3, question
+        assert source[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+        assert "сорок две школы" in hit.chunk.text and 1 in hit.chunk.paragraphs
+        marked = " ".join(source[a:b] for a, b in hit.highlights)
+        assert "сорок две школы" in marked, (question, marked)
