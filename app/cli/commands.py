@@ -10,7 +10,7 @@ from typing import Any
 
 from app.answer.engine import Engine
 from app.errors import UsageError, VerbatimError
-from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
+from app.paths import BEIR_CACHE, CALIBRATION_SETS, CROSSLANG_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters
 from app.search.validation import printable, validate_k
 
@@ -202,7 +202,7 @@ def run_serve(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_eval(args: argparse.Namespace, engine: Engine) -> int:
-    from app.evaluation.metrics import evaluate, label_errors, load_items
+    from app.evaluation.metrics import evaluate, label_errors, language_metrics, load_items
     from app.web.render import format_eval_report
 
     if args.beir:
@@ -218,6 +218,9 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     data = result.to_dict()
     data["set"] = " + ".join(_display_path(path) for path in paths)
     data["corpus"] = {doc.doc_id: doc.sha256[:12] for doc in index.manifest.documents}
+    if not args.set_paths:  # the gate's set: its figures, plus those per language of the cross-language sets
+        crosslang = [item for path in CROSSLANG_SETS if path.is_file() for item in load_items(path)]
+        data["metrics"].update(language_metrics(crosslang, lambda item: engine.ask(item.question, 10), index.chunks))
     data["settings"] = {"fusion": engine.ranking.fusion, "dense_weight": engine.ranking.dense_weight,
                         "abstention": engine.abstention.fitted_on if engine.abstention
                         else f"cosine below {engine.ranking.min_score}"}
