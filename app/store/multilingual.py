@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 SETTINGS = ("on", "off", "auto")
 DEFAULT_SETTING = "auto"
-AUTO_MAX_PASSAGES = 2000  # the speech has ~60 passages; 1,000 General Debate statements ~19,000
+AUTO_MAX_PASSAGES = 2000  # the speech has 23 passages; 1,000 General Debate statements about 36,000
 
 
 def check_setting(value: str) -> str:
