@@ -35,6 +35,7 @@ def test_auto_is_on_for_small_or_not_english_collections() -> None:
     assert wanted("auto", [record("en")], 100)
     assert not wanted("auto", [record("en"), record(None)], 5000)
     assert wanted("auto", [record("en"), record("ru")], 5000)
+    assert not wanted("auto", [record("en")] * 40 + [record("la")], 5000)  # one misidentified in a large one
     assert wanted("on", [record("en")], 5000) and not wanted("off", [record("ru")], 10)
 
 

@@ -8,8 +8,8 @@ when the files exist, the model; a generation whose model is not this process's 
 load and rebuilt by the next `verbatim index`.
 Embedding is resumable like MiniLM's (app.store.resume: the partial files' keys hold the model).
 
-`auto` (the default): on when the collection holds a document not in English, or at most
-AUTO_MAX_PASSAGES passages; off for a larger English collection, where e5 (about three times
+`auto` (the default): on when at least 5% of the collection's documents are not in English, or
+it has at most AUTO_MAX_PASSAGES passages; off for a larger English collection, where e5 (about three times
 MiniLM's cost a passage) would more than double the build (docs/languages.md, Cost).
 """
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SETTINGS = ("on", "off", "auto")
 DEFAULT_SETTING = "auto"
+AUTO_MIN_SHARE = 0.05  # of the documents not in English, for auto to turn the ranker on in a larger collection
 AUTO_MAX_PASSAGES = 2000  # the speech has 23 passages; 1,000 General Debate statements about 36,000
 
 
@@ -53,9 +54,14 @@ def english(language: str | None) -> bool:
 
 
 def wanted(setting: str, records: Sequence[DocumentRecord], passages: int) -> bool:
-    """Whether a generation with these documents gets the multilingual files under `setting`."""
+    """Whether a generation with these documents gets the multilingual files under `setting`.
+
+    `auto`: on for at most AUTO_MAX_PASSAGES passages, or when at least AUTO_MIN_SHARE of the
+    documents are in another language than English (py3langid may take a few English documents of
+    a large collection for another language; they do not turn it on)."""
     if setting == "auto":
-        return passages <= AUTO_MAX_PASSAGES or not all(english(record.language) for record in records)
+        others = sum(not english(record.language) for record in records)
+        return passages <= AUTO_MAX_PASSAGES or others >= AUTO_MIN_SHARE * max(len(records), 1)
     return setting == "on"
 
 
@@ -73,7 +79,8 @@ def summary(manifest: Manifest) -> str:
     """One line for `verbatim docs` and `verbatim index`: the multilingual ranker's state and setting."""
     now = state(manifest)
     how = {"on": "set on", "off": "set off",
-           "auto": f"auto: on for a collection of at most {AUTO_MAX_PASSAGES} passages or not all in English"}
+           "auto": f"auto: on for a collection of at most {AUTO_MAX_PASSAGES} passages "
+                   "or with at least 5% of its documents not in English"}
     change = "verbatim index --multilingual " + ("off" if now["on"] else "on")
     return (f"multilingual ranker (questions in other languages): {'on' if now['on'] else 'off'} "
             f"({how[now['setting']]}; change with: {change})")
