@@ -187,3 +187,16 @@ def test_a_russian_document_is_cited_for_russian_and_english_questions(
         assert "сорок две школы" in hit.chunk.text and 1 in hit.chunk.paragraphs
         marked = " ".join(source[a:b] for a, b in hit.highlights)
         assert "сорок две школы" in marked, (question, marked)
+
+
+def test_a_mapped_generation_searches_its_e5_vectors(tiny_corpus: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    index_dir = tmp_path / "index"
+    build_index(tiny_corpus, index_dir, HashingEmbedder())
+    held = load_index(index_dir, read_manifest(index_dir))  # type: ignore[arg-type]
+    monkeypatch.setenv("VERBATIM_MAP_ABOVE_MB", "0")
+    mapped = load_index(index_dir, read_manifest(index_dir))  # type: ignore[arg-type]
+    assert held.in_memory and not mapped.in_memory
+    assert held.multilingual is not None and mapped.multilingual is not None
+    query = held.multilingual.sentence_vectors_of(0)[0].astype(np.float32)
+    assert mapped.multilingual.dense_search(query, 3) == held.multilingual.dense_search(query, 3)

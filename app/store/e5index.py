@@ -80,7 +80,7 @@ def load_ranker(gen_dir: Path, entry: dict[str, Any], chunks: list[Chunk], sente
     import numpy as np
 
     try:
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mapped else 0
+        flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0) if mapped else 0  # as app.store.ann reads MiniLM's
         index = faiss.read_index(str(gen_dir / E5_VECTORS), flags)
         sentences = np.load(gen_dir / E5_SENTENCES, mmap_mode="r" if mapped else None, allow_pickle=False)
     except (RuntimeError, ValueError, OSError) as exc:
