@@ -21,6 +21,15 @@ from app.store.multilingual import build_vectors, setting_of, summary, wanted
 from app.store.resume import PARTIAL
 from tests.conftest import run_cli
 
+RUSSIAN_NOTE = """# Справка о ремонте школ
+
+Летом в Павлодарской области отремонтировали сорок две школы. Работы оплатил областной бюджет.
+
+В каждой отремонтированной школе заменили окна и крышу. Спортивные залы получили новое освещение.
+
+Осенью комиссия проверила качество работ и нашла нарушения в трёх школах.
+"""
+
 
 def make_engine(corpus: Path, index: Path) -> Engine:
     return Engine(corpus, index, make_embedder=HashingEmbedder, spec=HashingEmbedder.spec,
@@ -153,14 +162,6 @@ def test_docs_and_index_show_the_setting(built_index: tuple[Path, Path]) -> None
     assert wrong.returncode == 2 and "invalid choice: 'maybe'" in wrong.stderr
 
 
-RUSSIAN_NOTE = """# Справка о ремонте школ
-
-Летом в Павлодарской области отремонтировали сорок две школы. Работы оплатил областной бюджет.
-
-В каждой отремонтированной школе заменили окна и крышу. Спортивные залы получили новое освещение.
-
-Осенью комиссия проверила качество работ и нашла нарушения в трёх школах.
-"""
 
 
 @pytest.mark.slow
@@ -200,3 +201,20 @@ def test_a_mapped_generation_searches_its_e5_vectors(tiny_corpus: Path, tmp_path
     assert held.multilingual is not None and mapped.multilingual is not None
     query = held.multilingual.sentence_vectors_of(0)[0].astype(np.float32)
     assert mapped.multilingual.dense_search(query, 3) == held.multilingual.dense_search(query, 3)
+
+
+def test_a_russian_note_in_an_english_collection_is_found_from_english_with_russian_highlights(
+        tiny_corpus: Path, tmp_path: Path) -> None:
+    (tiny_corpus / "schools-ru.md").write_text(RUSSIAN_NOTE, encoding="utf-8")
+    (tiny_corpus / "schools-ru.md.meta.json").write_text('{"language": "ru"}', encoding="utf-8")
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    source = (tiny_corpus / "schools-ru.md").read_text(encoding="utf-8")
+    for question in ("How many schools were repaired in the Pavlodar region?",
+                     "Сколько школ отремонтировали в Павлодарской области?"):
+        answer = engine.ask(question, k=3)
+        assert answer.notice == "" and not answer.abstained, question  # ru is one of the collection's languages
+        hit = answer.hits[0]
+        assert hit.document.doc_id == "schools-ru", question
+        assert source[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+        marked = " ".join(source[a:b] for a, b in hit.highlights)
+        assert "сорок две школы" in marked, (question, marked)

@@ -186,7 +186,7 @@ class Engine:
         Raises UsageError for a question that is empty, too long or without a word to search
         for, for k outside 1-50, and for a document filter naming no indexed document."""
         from app.documents.language import foreign_language, language_name
-        from app.search.crosslang import MIN_COSINE, mixed, multilingual_ranker, rank_mixed
+        from app.search.crosslang import answered, mixed, multilingual_ranker, rank_across
         from app.search.spelling import correct
 
         text = validate_question(question, bool(history))
@@ -220,24 +220,21 @@ class Engine:
             context = correct(query.context, lexicon.vocabulary, languages)[0] if query.context else ""
             query = Query(own, context)
         texts = [query.text, query.searched_as] if query.context else [query.text]
-        vector = query_vector(self.embedder.embed(texts), bool(query.context))
         ranker = multilingual_ranker(index)
-        across = ranker is not None and mixed(lexicon.languages.codes)
-        e5_best = 0.0  # the multilingual ranker's best cosine, when it searched too
-        if ranker is not None and across:
-            e5_vector = query_vector(self.multilingual_embedder.query(texts), bool(query.context))
-            ranking = rank_mixed(index, ranker, query, vector, e5_vector, k, self.ranking, filters)
-            e5_best = max(ranker.dense_search(e5_vector, 1).values(), default=0.0)  # type: ignore[arg-type]
-        else:
-            ranking = rank_passages(index, query, vector, k, self.ranking, filters)
+        if ranker is not None and mixed(lexicon.languages.codes):  # documents not all English
+            vector = query_vector(self.multilingual_embedder.query(texts), bool(query.context))
+            ranking = rank_across(index, ranker, query, vector, k, filters)
+            level = "answered" if answered(ranking) else "none"
+            return Answer(text, level != "answered", ranking.hits if level == "answered" else ranking.hits[:1],
+                          ranking.confidence, query.searched_as, level=level, corrections=corrections)
+        vector = query_vector(self.embedder.embed(texts), bool(query.context))
+        ranking = rank_passages(index, query, vector, k, self.ranking, filters)
         features = self.features(query.text, ranking)
         if self.abstention is None:
-            abstained = ranking.confidence < self.ranking.min_score and e5_best < MIN_COSINE
+            abstained = ranking.confidence < self.ranking.min_score
             return Answer(text, abstained, ranking.hits, ranking.confidence, query.searched_as,
                           corrections=corrections, features=features)
         level, probability = self.abstention.decide(features)
-        if level != "answered" and e5_best >= MIN_COSINE:  # answered in another language
-            level = "answered"
         hits = ranking.hits[:1] if level == "none" else ranking.hits
         return Answer(text, level != "answered", hits, ranking.confidence, query.searched_as, probability,
                       level=level, corrections=corrections, features=features)

@@ -34,36 +34,20 @@ def multilingual_ranker(index: LoadedIndex) -> DenseRanker | None:
     return ranker
 
 
-def rank_across(index: LoadedIndex, ranker: DenseRanker, question: str, vector: Any, k: int,
+def rank_across(index: LoadedIndex, ranker: DenseRanker, question: Query | str, vector: Any, k: int,
                 filters: Filters = Filters()) -> Ranking:
-    """The k best passages for a question in another language: the multilingual ranker and BM25, fused.
+    """The k best passages for a question in another language, or for any question in a collection
+    whose documents are not all English: the multilingual ranker and BM25, fused.
 
     `vector`: the question's e5 query vector, (384,) float32, unit length."""
     return rank_passages(index, question, vector, k, CROSS_SETTINGS, filters, ranker)
 
 
 def mixed(languages: frozenset[str]) -> bool:
-    """Whether a collection's documents are in a language other than English (its ISO 639-1 codes)."""
+    """Whether a collection's documents are in a language other than English (its ISO 639-1 codes):
+    then every question is ranked by `rank_across` (MiniLM's passage and sentence vectors do not
+    cross languages, so an English question would miss a Russian passage, and its highlights)."""
     return bool(languages - {"en"})
-
-
-def rank_mixed(index: LoadedIndex, ranker: DenseRanker, query: Query, vector: Any, e5_vector: Any, k: int,
-               settings: RankingSettings, filters: Filters = Filters()) -> Ranking:
-    """A question in one of the collection's languages when the collection holds more than English:
-    today's ranking (MiniLM and BM25, fused) merged by reciprocal rank fusion (Cormack et al. 2009)
-    with the multilingual ranker's candidates, so that an English question finds a Russian passage
-    and a Russian question an English one. `vector`: MiniLM's (384,), `e5_vector`: e5's (384,)."""
-    import numpy as np
-
-    depth = min(len(index.chunks), settings.depth)
-    vector_e5 = np.asarray(e5_vector, dtype=np.float32)
-    also = (ranker.dense_scores(vector_e5, _admitted(index, filters)) if filters.docs
-            else ranker.dense_search(vector_e5, depth))
-    return rank_passages(index, query, vector, k, settings, filters, None, also)
-
-
-def _admitted(index: LoadedIndex, filters: Filters) -> list[int]:
-    return [row for doc in sorted(filters.docs) for row in index.rows_by_document.get(doc, [])]
 
 
 def answered(ranking: Ranking) -> bool:

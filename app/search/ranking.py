@@ -210,14 +210,12 @@ def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
 
 def rank_passages(
     index: LoadedIndex, query: Query | str, query_vector: object, k: int, settings: RankingSettings,
-    filters: Filters = Filters(), ranker: DenseRanker | None = None, also: dict[int, float] | None = None,
+    filters: Filters = Filters(), ranker: DenseRanker | None = None,
 ) -> Ranking:
     """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one.
 
     `ranker`: the dense ranker `query_vector` belongs to (default: the index's own, MiniLM; the
-    multilingual one for app.search.crosslang); its sentence vectors choose the highlights.
-    `also`: a second dense ranker's candidates ({row: cosine}), merged with the fused ranking by
-    reciprocal rank fusion (a collection in several languages, app.search.crosslang.rank_mixed)."""
+    multilingual one for app.search.crosslang); its sentence vectors choose the highlights."""
     import numpy as np
 
     dense_ranker: DenseRanker = ranker or index
@@ -237,8 +235,6 @@ def rank_passages(
         lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
     fused, cosines = fuse_with_sentences(dense_ranker, vector[0], dense, lexical, settings, attainable)
-    if also:
-        fused = rrf_fusion(fused, also)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
