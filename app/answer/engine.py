@@ -226,7 +226,8 @@ class Engine:
             ranking = rank_across(index, ranker, query, vector, k, filters)
             level = "answered" if answered(ranking) else "none"
             return Answer(text, level != "answered", ranking.hits if level == "answered" else ranking.hits[:1],
-                          ranking.confidence, query.searched_as, level=level, corrections=corrections)
+                          ranking.confidence, query.searched_as, level=level, corrections=corrections,
+                          features=self.features(query.text, ranking))
         vector = query_vector(self.embedder.embed(texts), bool(query.context))
         ranking = rank_passages(index, query, vector, k, self.ranking, filters)
         features = self.features(query.text, ranking)
