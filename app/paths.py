@@ -20,3 +20,5 @@ BEIR_CACHE = EVAL / ".cache" / "beir"  # BEIR sets materialised as corpora
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"  # ../shared beside the checkout
 SCIFACT = SHARED_DATASETS / "beir" / "scifact"
 UNGDC = SHARED_DATASETS / "ungdc" / "ungdc-1946-2024.jsonl.gz"
+# Questions in other languages about the speech, with off-topic ones: their per-language figures join the gate
+CROSSLANG_SETS = (EVAL / "crosslang-dev.jsonl", EVAL / "crosslang-dev-offtopic.jsonl")

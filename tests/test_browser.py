@@ -150,7 +150,7 @@ def test_header_says_what_was_searched_and_gives_notices(page) -> None:  # type:
     assert head.startswith("Answered") and "Searched for: “Wat happend in Taldykorgan?”" in head
     ask(page, "Что случилось в Алматы?")  # a question in another language gets one notice line
     wait_for_reply(page, 3)
-    assert "The documents are in English" in page.locator("#chat .reply-notice").last.inner_text()
+    assert "the documents are in English" in page.locator("#chat .reply-notice").last.inner_text()
 
 
 @pytest.mark.parametrize("width", [320, 375, 450])

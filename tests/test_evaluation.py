@@ -42,7 +42,7 @@ def test_speech_set_meets_its_brief() -> None:
 @pytest.mark.parametrize(("line", "message"), [
     ("not json", "line 1: not valid JSON"),
     ('{"id": "a", "question": "q", "quotes": [], "kind": "factoid"}',
-     r"no-answer items \(off-topic, near-topic, other-language, no-answer\), and only they"),
+     r"no-answer items \(off-topic, near-topic, no-answer\), and only they"),
     ('{"id": "a", "question": "q", "quotes": ["x"], "kind": "trivia"}', "kind 'trivia' is not one of"),
     ('{"id": "a", "question": 3, "quotes": ["x"], "kind": "factoid"}', "field 'question' must be a str"),
 ])

@@ -39,6 +39,7 @@ from app.store.open import FolderStore
 from app.store.protocol import IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
+    from app.models.e5 import E5Embedder
     from app.search.lexicon import Lexicon
 
 
@@ -75,17 +76,25 @@ class Engine:
         self._damage: str | None = None
 
     @cached_property
+    def multilingual_embedder(self) -> E5Embedder:
+        """multilingual-e5, loaded at the first question that needs it (app.models.e5)."""
+        from app.models.e5 import E5Embedder
+
+        return E5Embedder()
+
+    @cached_property
     def embedder(self) -> Embedder:
         from app.models.embed import CoalescingEmbedder
 
         made = self.make_embedder()  # concurrent questions share model calls:
         return made if isinstance(made, CoalescingEmbedder) else CoalescingEmbedder(made)
 
-    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None
-              ) -> BuildReport:
-        """Sync the index with the corpus folder; `only`: just these file names (the database store's add)."""
+    def build(self, show_progress: bool = False, reuse: bool = True, only: frozenset[str] | None = None,
+              multilingual: str | None = None) -> BuildReport:
+        """Sync the index with the corpus folder; `only`: just these file names (the database store's add);
+        `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it."""
         embedder = LazyEmbedder(self.spec, lambda: self.embedder)  # no model load when nothing is embedded
-        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only)
+        report = self.store.build(self.corpus_dir, embedder, self.settings, show_progress, reuse, only, multilingual)
         self._index = None  # the next question loads the new generation
         return report
 
@@ -177,6 +186,7 @@ class Engine:
         Raises UsageError for a question that is empty, too long or without a word to search
         for, for k outside 1-50, and for a document filter naming no indexed document."""
         from app.documents.language import foreign_language, language_name
+        from app.search.crosslang import answered, mixed, multilingual_ranker, rank_across
         from app.search.lexicon import spelled_as
         from app.search.spelling import correct
 
@@ -193,6 +203,8 @@ class Engine:
             raise UsageError(f"no document {shown(unknown[0])} in the index; documents: {known}")
         lexicon = self.lexicon(index)
         foreign = foreign_language(text, lexicon.languages, lexicon.vocabulary)
+        if foreign is not None and multilingual_ranker(index) is not None:
+            return self._ask_across(index, text, k, filters, foreign, lexicon.languages.names)
         if foreign is not None:
             notice = (f"The documents are in {lexicon.languages.names}; this question seems to be in "
                       f"{language_name(foreign)}, and questions in other languages are not matched. "
@@ -212,6 +224,14 @@ class Engine:
             context = correct(query.context, lexicon.vocabulary, languages, spelled)[0] if query.context else ""
             query = Query(own, context)
         texts = [query.text, query.searched_as] if query.context else [query.text]
+        ranker = multilingual_ranker(index)
+        if ranker is not None and mixed(lexicon.languages.codes):  # documents not all English
+            vector = query_vector(self.multilingual_embedder.query(texts), bool(query.context))
+            ranking = rank_across(index, ranker, query, vector, k, filters)
+            level = "answered" if answered(ranking) else "none"
+            return Answer(text, level != "answered", ranking.hits if level == "answered" else ranking.hits[:1],
+                          ranking.confidence, query.searched_as, level=level, corrections=corrections,
+                          features=self.features(query.text, ranking))
         vector = query_vector(self.embedder.embed(texts), bool(query.context))
         ranking = rank_passages(index, query, vector, k, self.ranking, filters)
         features = self.features(query.text, ranking)
@@ -223,6 +243,22 @@ class Engine:
         hits = ranking.hits[:1] if level == "none" else ranking.hits
         return Answer(text, level != "answered", hits, ranking.confidence, query.searched_as, probability,
                       level=level, corrections=corrections, features=features)
+
+    def _ask_across(self, index: LoadedIndex, text: str, k: int, filters: Filters, language: str,
+                    collection: str) -> Answer:
+        """A question in a language none of the documents are in, answered by the multilingual ranker
+        (app.search.crosslang): the documents' passages as they are, with a notice saying so."""
+        from app.documents.language import language_name
+        from app.search.crosslang import answered, multilingual_ranker, notice, rank_across
+
+        ranker = multilingual_ranker(index)
+        assert ranker is not None  # checked by the caller
+        ranking = rank_across(index, ranker, text, self.multilingual_embedder.query([text])[0], k, filters)
+        quoted = [language_name(hit.document.language or "en") for hit in ranking.hits]
+        level = "answered" if answered(ranking) else "none"
+        hits = ranking.hits if level == "answered" else ranking.hits[:1]
+        return Answer(text, level != "answered", hits, ranking.confidence, text, level=level,
+                      notice=notice(language_name(language), collection, quoted), language=language)
 
     def features(self, question: str, ranking: Ranking) -> dict[str, float]:
         """The query-performance predictors of a searched question and its ranking (app.search.qpp)."""

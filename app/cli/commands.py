@@ -11,7 +11,7 @@ from typing import Any
 from app.answer.engine import Engine
 from app.cli.lines import decode_stdin_line, parse_stdin_line
 from app.errors import UsageError, VerbatimError
-from app.paths import BEIR_CACHE, CALIBRATION_SETS, REPO_ROOT, SPEECH_SET
+from app.paths import BEIR_CACHE, CALIBRATION_SETS, CROSSLANG_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters
 from app.search.validation import printable, validate_k
 
@@ -26,14 +26,17 @@ def _log(args: argparse.Namespace, message: str) -> None:
 
 
 def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: frozenset[str] | None = None,
-          touched: frozenset[str] | None = None, resumed_as: str = "saved by an interrupted build") -> int:
+          touched: frozenset[str] | None = None, resumed_as: str = "saved by an interrupted build",
+          multilingual: str | None = None) -> int:
     """Bring the index in line with the corpus and say what changed in it; 1 when a file could not be read.
 
     `only`: the documents an add or remove touched (a database store keeps every other document);
     `touched`: the documents an add or remove itself added or removed, so that the index's other
     changes (a file that was in the corpus folder but not yet indexed) are said apart; None for
-    `verbatim index`, whose changes are all its own."""
-    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only)
+    `verbatim index`, whose changes are all its own; `multilingual`: the collection's new
+    multilingual setting (None: keep it)."""
+    report = engine.build(show_progress=not args.quiet and sys.stderr.isatty(), reuse=reuse, only=only,
+                          multilingual=multilingual)
     for failure in report.failures:
         print(f"verbatim: error: {failure}", file=sys.stderr)
     for warning in report.warnings:
@@ -72,14 +75,21 @@ def index_changes(added: tuple[str, ...], changed: tuple[str, ...], removed: tup
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
-    if args.source is None:
-        return _sync(args, engine, reuse=not args.rebuild)
-    from app.store.transfer import take_from
+    from app.store.multilingual import summary
 
-    moved, source = take_from(args.source, engine.store, engine.spec, engine.settings)
-    _log(args, f"took the texts and vectors of {moved.documents} document(s) ({moved.passages} passages, "
-               f"{moved.sentences} sentences) from {source} in {moved.seconds:.1f} s")
-    return _sync(args, engine, reuse=not args.rebuild, resumed_as=f"taken from {source}")
+    resumed_as = "saved by an interrupted build"
+    if args.source is not None:
+        from app.store.transfer import take_from
+
+        moved, source = take_from(args.source, engine.store, engine.spec, engine.settings)
+        _log(args, f"took the texts and vectors of {moved.documents} document(s) ({moved.passages} passages, "
+                   f"{moved.sentences} sentences) from {source} in {moved.seconds:.1f} s")
+        resumed_as = f"taken from {source}"
+    status = _sync(args, engine, reuse=not args.rebuild, resumed_as=resumed_as, multilingual=args.multilingual)
+    manifest = engine.store.read_manifest()
+    if manifest is not None:
+        _log(args, summary(manifest))
+    return status
 
 
 def run_add(args: argparse.Namespace, engine: Engine) -> int:
@@ -116,6 +126,8 @@ def run_remove(args: argparse.Namespace, engine: Engine) -> int:
 def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     from dataclasses import asdict
 
+    from app.store.multilingual import summary
+
     manifest = engine.store.read_manifest()
     if manifest is None:
         raise UsageError(f"no index in {engine.store.location} yet; run: verbatim index")
@@ -137,6 +149,7 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
               f"{doc.sha256[:12]}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
+    print(summary(manifest))
     undated = [doc for doc in manifest.documents if not doc.date]
     if undated:
         example = undated[0]
@@ -188,7 +201,7 @@ def run_serve(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def run_eval(args: argparse.Namespace, engine: Engine) -> int:
-    from app.evaluation.metrics import evaluate, label_errors, load_items
+    from app.evaluation.metrics import evaluate, label_errors, language_metrics, load_items
     from app.web.render import format_eval_report
 
     if args.beir:
@@ -204,6 +217,9 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     data = result.to_dict()
     data["set"] = " + ".join(_display_path(path) for path in paths)
     data["corpus"] = {doc.doc_id: doc.sha256[:12] for doc in index.manifest.documents}
+    if not args.set_paths:  # the gate's set: its figures, plus those per language of the cross-language sets
+        crosslang = [item for path in CROSSLANG_SETS if path.is_file() for item in load_items(path)]
+        data["metrics"].update(language_metrics(crosslang, lambda item: engine.ask(item.question, 10), index.chunks))
     data["settings"] = {"fusion": engine.ranking.fusion, "dense_weight": engine.ranking.dense_weight,
                         "abstention": engine.abstention.fitted_on if engine.abstention
                         else f"cosine below {engine.ranking.min_score}"}

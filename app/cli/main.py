@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--from", dest="source", metavar="SOURCE",
                        help="take texts and vectors from another index (a folder or a postgresql:// URL) "
                             "built with the same model, instead of embedding again")
+    index.add_argument("--multilingual", choices=("on", "off", "auto"),
+                       help="the collection's multilingual ranker, which answers questions in other languages: "
+                            "on, off, or auto (on when the collection is small or not all English; the default); "
+                            "kept for later builds")
 
     add = commands.add_parser(
         "add", help="copy documents into the corpus and index only them",

@@ -1,7 +1,9 @@
 """Evaluation: question sets with verbatim gold quotes, scored with pytrec_eval.
 
 A question set is JSON Lines: {"id", "question", "quotes": [str], "kind"} with optional
-"history" (earlier questions of a conversation) and "doc" (gold only in that document). A retrieved
+"history" (earlier questions of a conversation), "doc" (gold only in that document) and
+"language" (the question's ISO 639-1 code; default "en", or for an "other-language" item
+py3langid's guess). Recall and MRR are also reported per question language. A retrieved
 passage is relevant when, after folding (case, whitespace, Markdown emphasis, typographic
 quotes, diacritics), it contains any of the item's quotes. Labels point at text, never at
 chunk ids, so re-chunking never invalidates a set.
@@ -21,10 +23,12 @@ from app.errors import UsageError
 from app.passages.chunk import Chunk
 from app.search.ranking import Answer
 
-ANSWERABLE_KINDS = ("factoid", "paraphrase", "keyword", "typo")
+# "other-language": a question the documents answer, asked in a language they are not written in
+# (answered by the multilingual ranker, app.search.crosslang; before it, such items expected no answer).
+ANSWERABLE_KINDS = ("factoid", "paraphrase", "keyword", "typo", "other-language")
 # Questions the documents do not answer: about something else entirely, about the same events
-# but a fact the documents do not give, in a language the collection is not in, or unspecified.
-NO_ANSWER_KINDS = ("off-topic", "near-topic", "other-language", "no-answer")
+# but a fact the documents do not give, or unspecified.
+NO_ANSWER_KINDS = ("off-topic", "near-topic", "no-answer")
 KINDS = ANSWERABLE_KINDS + NO_ANSWER_KINDS
 DEPTH = 10
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "`": "'"})
@@ -38,6 +42,7 @@ class EvalItem:
     kind: str
     history: tuple[str, ...] = ()
     doc: str | None = None  # only passages of this document count as gold (a collection repeats itself)
+    language: str = "en"  # the question's language (ISO 639-1)
 
     @property
     def answerable(self) -> bool:
@@ -113,7 +118,14 @@ def _item_from(data: dict[str, Any], where: str) -> EvalItem:
     doc = data.get("doc")
     if doc is not None and not (isinstance(doc, str) and doc):
         raise UsageError(f"{where}: 'doc' must be a document id such as `verbatim docs` lists")
-    return EvalItem(data["id"], data["question"], tuple(quotes), data["kind"], tuple(history), doc)
+    language = data.get("language")
+    if language is not None and not (isinstance(language, str) and language.isalpha() and 2 <= len(language) <= 3):
+        raise UsageError(f"{where}: 'language' must be an ISO 639-1 code such as \"ru\"; got {language!r}")
+    if language is None:
+        from app.documents.language import identify
+
+        language = identify(data["question"]).code if data["kind"] == "other-language" else "en"
+    return EvalItem(data["id"], data["question"], tuple(quotes), data["kind"], tuple(history), doc, language)
 
 
 def load_items(path: Path) -> list[EvalItem]:
@@ -167,7 +179,7 @@ def evaluate(
                         hit.chunk.chunk_id) for hit in result.hits[:DEPTH]]
         first = next((i + 1 for i, cid in enumerate(ranking) if cid in gold), None)
         per_question.append({"id": item.id, "kind": item.kind, "question": item.question,
-                             "follow_up": bool(item.history),
+                             "follow_up": bool(item.history), "language": item.language,
                              "abstained": result.abstained, "level": result.level, "gold_rank": first,
                              "confidence": result.confidence, "answerable": result.answerable})
         if not item.answerable:
@@ -188,7 +200,8 @@ def evaluate(
     unanswerable = [i for i in items if not i.answerable]
     if unanswerable:
         metrics["abstention_accuracy"] = sum(abstained[i.id] for i in unanswerable) / len(unanswerable)
-    for kind in NO_ANSWER_KINDS[:-1]:  # off-topic, near-topic, other-language, when the set has them
+    metrics.update(by_language(per_question, abstained, items))
+    for kind in NO_ANSWER_KINDS[:-1]:  # off-topic, near-topic, when the set has them
         of_kind = [i for i in unanswerable if i.kind == kind]
         if of_kind:
             metrics[f"abstention@{kind}"] = sum(abstained[i.id] for i in of_kind) / len(of_kind)
@@ -198,6 +211,33 @@ def evaluate(
         metrics["false_abstention_rate"] = sum(abstained[i.id] for i in answerable) / len(answerable)
     counts = {"questions": len(items), "answerable": len(answerable), "no_answer": len(unanswerable)}
     return EvalResult(metrics, counts, misses, [], per_question)
+
+
+def by_language(per_question: list[dict[str, Any]], abstained: dict[str, bool], items: list[EvalItem]
+                ) -> dict[str, float]:
+    """Recall@5 and MRR@10 of the answerable questions in each language other than English
+    ("recall@5@ru"), and the share abstained of the unanswerable ones ("abstention@ru"), for the
+    languages the set has. English is the set's overall figure."""
+    metrics: dict[str, float] = {}
+    languages = sorted({item.language for item in items} - {"en"})
+    for language in languages:
+        rows = [row for row, item in zip(per_question, items) if item.language == language and item.answerable]
+        if rows:
+            for name in ("recall@5", "mrr@10"):
+                metrics[f"{name}@{language}"] = sum(float(row.get(name, 0.0)) for row in rows) / len(rows)
+        others = [item for item in items if item.language == language and not item.answerable]
+        if others:
+            metrics[f"abstention@{language}"] = sum(abstained[item.id] for item in others) / len(others)
+    return metrics
+
+
+def language_metrics(items: list[EvalItem], answer: Callable[[EvalItem], Answer], chunks: list[Chunk]
+                     ) -> dict[str, float]:
+    """`by_language` of a set run through `answer` (the gate adds those of the cross-language sets)."""
+    if not items:
+        return {}
+    result = evaluate(items, answer, chunks)
+    return by_language(result.per_question, {row["id"]: row["abstained"] for row in result.per_question}, items)
 
 
 RANKING_METRICS = {"success_1": "recall@1", "success_5": "recall@5", "recip_rank": "mrr@10",

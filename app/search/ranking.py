@@ -18,7 +18,7 @@ from app.search.highlight import pick_highlights, sentence_scores
 from app.search.spelling import Correction
 from app.store.bm25 import fold_for_matching
 from app.store.folder import DocumentRecord
-from app.store.protocol import LoadedIndex
+from app.store.protocol import DenseRanker, LoadedIndex
 
 FUSION_METHODS = ("qnorm", "scaled", "minmax", "rrf", "dense", "lexical")
 
@@ -223,11 +223,15 @@ def lexical_scores(index: LoadedIndex, query: Query) -> tuple[Any, float]:
 
 def rank_passages(
     index: LoadedIndex, query: Query | str, query_vector: object, k: int, settings: RankingSettings,
-    filters: Filters = Filters(),
+    filters: Filters = Filters(), ranker: DenseRanker | None = None,
 ) -> Ranking:
-    """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one."""
+    """Top-k passages, dense and lexical rankings fused, dropping any that overlap a better one.
+
+    `ranker`: the dense ranker `query_vector` belongs to (default: the index's own, MiniLM; the
+    multilingual one for app.search.crosslang); its sentence vectors choose the highlights."""
     import numpy as np
 
+    dense_ranker: DenseRanker = ranker or index
     query = Query(query) if isinstance(query, str) else query
     vector = np.asarray(query_vector, dtype=np.float32).reshape(1, -1)
     depth = min(len(index.chunks), settings.depth)
@@ -235,15 +239,15 @@ def rank_passages(
                                else (None, 0.0))
     if filters.docs or filters.phrase:  # a filter may leave few candidates: score all it admits, exactly
         admitted = _admitted_rows(index, query.text, filters, all_lexical)
-        dense = index.dense_scores(vector[0], admitted)
+        dense = dense_ranker.dense_scores(vector[0], admitted)
         lexical = {row: float(all_lexical[row]) for row in admitted} if all_lexical is not None else {}
     else:
-        dense = index.dense_search(vector[0], depth)
+        dense = dense_ranker.dense_search(vector[0], depth)
         lexical = top_candidates(all_lexical, depth) if all_lexical is not None else {}
     if settings.fusion == "dense":
         lexical = {}
     lexical = {row: value for row, value in lexical.items() if value > 0}
-    fused, cosines = fuse_with_sentences(index, vector[0], dense, lexical, settings, attainable)
+    fused, cosines = fuse_with_sentences(dense_ranker, vector[0], dense, lexical, settings, attainable)
     dense_ranks, lexical_ranks = ranks(dense), ranks(lexical)
     kept: list[Chunk] = []
     found: list[tuple[int, list[int]]] = []  # (row, rows of near-identical passages elsewhere)
@@ -266,7 +270,7 @@ def rank_passages(
     def hit(rank: int, row: int, also: tuple[Hit, ...] = ()) -> Hit:
         chunk = index.chunks[row]
         if row not in cosines:
-            cosines[row] = _sentence_cosines(index, row, vector[0])
+            cosines[row] = _sentence_cosines(dense_ranker, row, vector[0])
         texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in chunk.sentences]
         language = index.document(chunk.doc_id).language
         marks = pick_highlights(chunk.sentences, sentence_scores(cosines[row], terms, texts, language))
@@ -318,7 +322,7 @@ def _near_identical(index: LoadedIndex, a: int, b: int, cache: dict[int, set[str
 
 
 def fuse_with_sentences(
-    index: LoadedIndex, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
+    index: DenseRanker, vector: Any, dense: dict[int, float], lexical: dict[int, float], settings: RankingSettings,
     attainable: float,
 ) -> tuple[dict[int, float], dict[int, list[float]]]:
     """The fused scores (fuse_candidates, then sentence_bonus over the SENTENCE_DEPTH best), and the
@@ -348,7 +352,7 @@ def sentence_bonus(fused: dict[int, float], dense: dict[int, float], cosines: di
     return {row: score + SENTENCE_WEIGHT * bonus.get(row, 0.0) for row, score in fused.items()}
 
 
-def _sentence_cosines(index: LoadedIndex, row: int, query: Any) -> list[float]:
+def _sentence_cosines(index: DenseRanker, row: int, query: Any) -> list[float]:
     """Cosine of the question to each sentence of a passage (build-time sentence vectors)."""
     import numpy as np
 

@@ -25,6 +25,8 @@ from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.store.bm25 import LexicalIndex
+from app.store.e5index import stale_reason as multilingual_stale
+from app.store.e5index import write_files as write_multilingual
 from app.store.folder import (
     LOCK,
     SCHEMA_VERSION,
@@ -37,6 +39,7 @@ from app.store.folder import (
     read_manifest,
     write_generation,
 )
+from app.store.multilingual import build_vectors, describe, setting_of, wanted
 from app.store.protocol import TextCache
 from app.store.resume import Job, PartialFolder, embed_jobs
 
@@ -92,6 +95,8 @@ def stale_reasons(
         reasons.append(f"it was built with model {manifest.model.get('name')}, not {spec.name}")
     if manifest.chunking != settings.as_dict():
         reasons.append("the chunking settings changed")
+    if (reason := multilingual_stale(manifest.multilingual)) is not None:
+        reasons.append(reason)
     indexed = {doc.doc_id: doc for doc in manifest.documents}
     current = {f.doc_id: f for f in files}
     failed = {name: entry.get("sha256") for name, entry in manifest.failures.items()}
@@ -180,11 +185,13 @@ def build_index(
     settings: ChunkSettings = ChunkSettings(),
     show_progress: bool = False,
     reuse: bool = True,
+    multilingual: str | None = None,
 ) -> BuildReport:
     """Bring the index in line with the corpus; holds the index lock throughout.
 
     With `reuse=False` every passage is chunked and embedded again (the current index keeps
     serving until the new one is complete); extracted texts are kept by file hash.
+    `multilingual`: the collection's new setting (on, off, auto; app.store.multilingual), None to keep it.
     """
     from filelock import FileLock
 
@@ -200,10 +207,13 @@ def build_index(
         if not plan.keep and not plan.fresh:
             detail = f": {'; '.join(failures)}" if failures else "; add documents with: verbatim add FILE"
             raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
-        if reusable and previous is not None and plan.changes_nothing(previous.manifest):
+        setting = multilingual or setting_of(previous.manifest if previous else None)
+        if (reusable and previous is not None and plan.changes_nothing(previous.manifest)
+                and not _multilingual_changes(previous, setting)):
             return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
                                time.perf_counter() - began, failures=failures, written=False)
-        report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress)
+        report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress,
+                                  setting)
     return BuildReport(report[0], report[1], report[2], report[3], time.perf_counter() - began,
                        tuple(plan.added), tuple(plan.changed), tuple(plan.removed), failures, warnings,
                        resumed=report[4])
@@ -232,7 +242,7 @@ def thin_document_warning(doc: Document, chunks: list[Chunk]) -> str | None:
 
 def _write(
     index_dir: Path, plan: SyncPlan, previous: StoredIndex | None, embedder: Embedder,
-    settings: ChunkSettings, show_progress: bool,
+    settings: ChunkSettings, show_progress: bool, setting: str = "auto",
 ) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Chunk and embed the fresh documents, reuse the kept ones, and commit a new generation."""
     import numpy as np
@@ -252,7 +262,9 @@ def _write(
     sentence_parts: list[np.ndarray] = []
     order = sorted([(r.path, r, None) for r in plan.keep] + [(d.path, None, d) for d in plan.fresh],
                    key=lambda item: item[0])
+    by_document: list[tuple[str, list[Chunk]]] = []
     for _, kept, doc in order:
+        first_chunk = len(chunks)
         if kept is not None and previous is not None and old_vectors is not None:
             rows = old_rows.get(kept.doc_id, [])  # a document's passages are consecutive rows
             chunks += [previous.chunks[row] for row in rows]
@@ -268,13 +280,23 @@ def _write(
             passage_parts.append(fresh_vectors[doc.doc_id].passages)
             sentence_parts.append(fresh_vectors[doc.doc_id].sentences)
             records.append(record_for(doc, len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
+        by_document.append((records[-1].doc_id, chunks[first_chunk:]))
     passages = np.vstack(passage_parts).astype(np.float32) if passage_parts else np.zeros((0, dimension), np.float32)
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     languages = {record.doc_id: record.language for record in records}
     lexical = LexicalIndex.build([c.ranking_text for c in chunks], [languages[c.doc_id] for c in chunks])
+    multilingual_on = wanted(setting, records, len(chunks))
+    if multilingual_on:  # the e5 vectors first: an interrupted e5 embedding leaves no generation folder
+        fresh_texts = {doc.doc_id: doc.text for doc in plan.fresh}
+        e5_passages, e5_sentences, _ = build_vectors(
+            index_dir, by_document, previous,
+            lambda doc_id: fresh_texts[doc_id] if doc_id in fresh_texts else _previous_text(previous, doc_id),
+            show_progress)
     files, vector_index = write_generation(index_dir, generation, chunks, passages, lexical,
                                            sentences.reshape(-1, dimension))
+    if multilingual_on:
+        files = {**files, **write_multilingual(index_dir / generation, e5_passages, e5_sentences)}
     manifest = Manifest(
         schema_version=SCHEMA_VERSION,
         generation=generation,
@@ -285,11 +307,26 @@ def _write(
         files=files,
         failures=plan.failures,
         vectors=vector_index,
+        multilingual=describe(setting, multilingual_on),
     )
     commit_manifest(index_dir, manifest)
     partial.clear()
     fresh = sum(job.passages for job in jobs)
     return (len(records), len(chunks), fresh, len(chunks) - fresh, resumed), warnings
+
+
+def _previous_text(previous: StoredIndex | None, doc_id: str) -> str:
+    if previous is None:
+        raise CorpusError(f"no text of {doc_id} to embed")
+    return previous.text(doc_id)
+
+
+def _multilingual_changes(previous: StoredIndex, setting: str) -> bool:
+    """Whether a build with an unchanged corpus must still write: the setting or its outcome changed."""
+    manifest = previous.manifest
+    on = wanted(setting, manifest.documents, len(previous.chunks))
+    return (setting != setting_of(manifest) or on != bool(manifest.multilingual.get("model"))
+            or multilingual_stale(manifest.multilingual) is not None)
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

@@ -7,6 +7,7 @@ Layout of the index folder (a person can open it):
     gen-<id>/chunks.jsonl   one passage per line, in the FAISS row order
     gen-<id>/bm25/          the lexical (bm25s) index over the same passages
     gen-<id>/sentences.npy  float16 vectors of every passage's sentences, in order (highlighting)
+    gen-<id>/e5.faiss, e5-sentences.npy  the multilingual ranker's vectors, when on (app.store.e5index)
     texts/<sha256>.json   each document's canonical text and own metadata, by the file's hash
 
 A build writes a fresh `gen-<id>/` folder, fsyncs it, then replaces `manifest.json`
@@ -31,6 +32,7 @@ from app.errors import IndexSchemaError, IndexStateError
 from app.models.spec import file_sha256
 from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
+from app.store.e5index import MultilingualRanker, load_ranker
 from app.store.integrity import FileWatch, map_above_bytes
 
 if TYPE_CHECKING:
@@ -79,6 +81,8 @@ class Manifest:
     # corpus files that could not be read: name -> {"sha256": ..., "reason": ...}; retried when they change
     failures: dict[str, dict[str, str]] = field(default_factory=dict)
     vectors: dict[str, Any] = field(default_factory=lambda: {"type": "exact"})  # FAISS index type (app.store.ann)
+    # the multilingual ranker: {"setting": on|off|auto, "model": the e5 ModelSpec or None} (app.store.multilingual)
+    multilingual: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -125,6 +129,7 @@ class StoredIndex(IndexedDocuments):
     sentence_rows: list[int] = field(default_factory=list)  # first sentence row of each chunk
     watch: FileWatch | None = None  # the generation's files as verified at load
     in_memory: bool = True  # False: FAISS, BM25 and sentence vectors are memory-mapped from the files
+    multilingual: MultilingualRanker | None = None  # the e5 vectors, when the generation has them
 
     def damage(self) -> str | None:
         """None while the generation's files are as verified at load; else what changed (a stat each)."""
@@ -353,7 +358,9 @@ def load_index(folder: Path, manifest: Manifest) -> StoredIndex:
             f"index at {gen_dir} has {sentence_vectors.shape[0]} sentence vectors for {total} sentences; "
             "run: verbatim index --rebuild"
         )
-    return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows, watch, not mapped)
+    multilingual = load_ranker(gen_dir, manifest.multilingual, chunks, rows, mapped)
+    return StoredIndex(manifest, chunks, faiss_index, lexical, folder, sentence_vectors, rows, watch, not mapped,
+                       multilingual)
 
 
 class FolderTexts:

@@ -43,10 +43,10 @@ class FolderStore:
         return str(self.folder)
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
-              reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
+              reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         from app.store.build import build_index
 
-        return build_index(corpus_dir, self.folder, embedder, settings, show_progress, reuse)
+        return build_index(corpus_dir, self.folder, embedder, settings, show_progress, reuse, multilingual)
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
         from app.store.build import stale_reasons

