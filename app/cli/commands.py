@@ -94,15 +94,22 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     if reasons:
         _log(args, f"note: the index is not current ({'; '.join(reasons)}); run: verbatim index")
     if args.json:
+        kept = engine.store.self_checks()
         for doc in manifest.documents:
-            _emit({**asdict(doc), "passages": doc.chunks})
+            check = kept.get(doc.doc_id)
+            _emit({**asdict(doc), "passages": doc.chunks,
+                   "self_check": check if check and check.get("sha256") == doc.sha256 else None})
         return 0
+    from app.cli.selfcheck import last_results
+
+    checks = last_results(engine, manifest.documents)
     width = max([len("DOCUMENT")] + [len(doc.doc_id) for doc in manifest.documents])
-    print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  TITLE")
+    print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  "
+          f"{'SELF-CHECK':10}  TITLE")
     for doc in manifest.documents:
         pages = str(doc.pages) if doc.pages else "-"
         print(f"{doc.doc_id:{width}}  {doc.date or 'no date':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
-              f"{doc.sha256[:12]}  {doc.title}")
+              f"{doc.sha256[:12]}  {checks[doc.doc_id]:10}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
     undated = [doc for doc in manifest.documents if not doc.date]
@@ -193,6 +200,10 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     from app.evaluation.metrics import evaluate, label_errors, load_items
     from app.web.render import format_eval_report
 
+    if args.self_check is not None:
+        from app.cli.selfcheck import run_self_check
+
+        return run_self_check(args, engine)
     if args.beir:
         return _run_beir(args, engine)
     if args.calibrate:

@@ -28,7 +28,7 @@ from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.passages.chunk import Chunk
 from app.store.folder import DocumentRecord, Manifest
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_SCHEMA = "verbatim"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -66,6 +66,10 @@ INSERT INTO {s}.schema_version VALUES (0);
     2: """
 ALTER TABLE {s}.passages ADD COLUMN table_header text NOT NULL DEFAULT '';
 ALTER TABLE {s}.texts ADD COLUMN reader integer NOT NULL DEFAULT 1;
+""",
+    # 3: the last self-check result of each document (`verbatim eval --self-check`, app.evaluation.selfcheck).
+    3: """
+CREATE TABLE {s}.self_checks (doc_id text PRIMARY KEY, result jsonb NOT NULL);
 """,
 }
 
