@@ -125,3 +125,17 @@ def test_a_check_survives_its_json_round_trip() -> None:
     check.flag = "why"
     data = check.to_dict()
     assert data["flagged"] is True and DocumentCheck.from_dict(data) == check
+
+
+def test_words_a_language_does_not_have_are_counted_and_flag_a_garbled_text() -> None:
+    from app.evaluation.selfcheck import WORDS_FLOOR, known_word_share, wordfreq_languages
+    from tests.documents_factory import scrambled
+
+    clean = ["The lighthouse keeper retired in June after forty years of service on the rock."]
+    assert known_word_share(clean, ["en"]) == 1.0
+    assert known_word_share([scrambled(clean[0])], ["en"]) < WORDS_FLOOR  # the same text through a scrambled font
+    assert known_word_share(clean, []) is None and known_word_share(["12 34"], ["en"]) is None
+    assert wordfreq_languages(["en-GB", "xx", "de", None]) == ["de", "en"]  # type: ignore[list-item]
+    garbled = DocumentCheck("garbled", "sha", 20, 1.0, 1.0, words_known=0.2, languages=["en"])
+    flag([garbled], [garbled])
+    assert "only 20% of its words are words of en" in garbled.flag

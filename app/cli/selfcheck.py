@@ -21,6 +21,7 @@ from app.evaluation.selfcheck import (
     MIN_MARGIN,
     SAMPLE,
     TOP,
+    WORDS_FLOOR,
     DocumentCheck,
     cut_off,
     population,
@@ -29,7 +30,8 @@ from app.evaluation.selfcheck import (
 from app.store.folder import DocumentRecord
 
 # What --self-check cannot be combined with: each runs something else than the self-check.
-_OTHER_RUNS = ("set_paths", "calibrate", "beir", "update_baseline", "report")
+_OTHER_RUNS = {"set_paths": "--set", "calibrate": "--calibrate", "beir": "--beir",
+               "update_baseline": "--update-baseline", "report": "--report"}
 
 
 def stored_checks(engine: Engine) -> dict[str, DocumentCheck]:
@@ -45,9 +47,9 @@ def stored_checks(engine: Engine) -> dict[str, DocumentCheck]:
 
 def run_self_check(args: argparse.Namespace, engine: Engine) -> int:
     """Check the documents, print the table (or JSON), keep the results; with --check, 1 when any is flagged."""
-    given = [name.replace("_", "-") for name in _OTHER_RUNS if getattr(args, name, None)]
+    given = [flag for name, flag in _OTHER_RUNS.items() if getattr(args, name, None)]
     if given:
-        raise UsageError(f"--self-check runs on its own; drop --{given[0]} (or run it without --self-check)")
+        raise UsageError(f"--self-check runs on its own; drop {given[0]} (or run it without --self-check)")
     index = engine.index
     engine.embedder  # noqa: B018 - load the model before timing
     stored = stored_checks(engine)
@@ -97,18 +99,20 @@ def last_results(engine: Engine, documents: list[DocumentRecord]) -> dict[str, s
 
 def _rule(bounds: tuple[float, float] | None, population: int) -> dict[str, Any]:
     return {"sample": SAMPLE, "top": TOP, "floor": FLOOR, "mad_cutoff": MAD_CUTOFF, "min_margin": MIN_MARGIN,
+            "words_floor": WORDS_FLOOR,
             "documents_compared": population, "median": bounds[0] if bounds else None,
             "cut": bounds[1] if bounds else None}
 
 
 def table(checks: list[DocumentCheck]) -> str:
-    """The terminal table: one row a document, then each flagged document's reason."""
+    """The terminal table: one row a document (WORDS: the share of its sampled words that are words of
+    its language), then each flagged document's reason."""
     width = max([len("DOCUMENT")] + [len(check.doc_id) for check in checks])
-    lines = [f"{'DOCUMENT':{width}}  {'SENTENCES':>9}  {'TOP-1':>5}  {'TOP-5':>5}  FLAG"]
+    lines = [f"{'DOCUMENT':{width}}  {'SENTENCES':>9}  {'TOP-1':>5}  {'TOP-5':>5}  {'WORDS':>5}  FLAG"]
     for check in checks:
-        at1 = "-" if check.at1 is None else f"{check.at1:.2f}"
-        at5 = "-" if check.at5 is None else f"{check.at5:.2f}"
-        lines.append(f"{check.doc_id:{width}}  {check.sentences:>9}  {at1:>5}  {at5:>5}  "
+        at1, at5, words = (("-" if value is None else f"{value:.2f}")
+                           for value in (check.at1, check.at5, check.words_known))
+        lines.append(f"{check.doc_id:{width}}  {check.sentences:>9}  {at1:>5}  {at5:>5}  {words:>5}  "
                      f"{'FLAGGED' if check.flagged else 'ok'}")
     lines += [f"flagged: {check.doc_id}: {check.flag}" for check in checks if check.flagged]
     return "\n".join(lines) + "\n"

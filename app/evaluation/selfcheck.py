@@ -44,6 +44,11 @@ MAD_SCALE = 1.4826  # MAD x 1.4826 estimates the standard deviation of normally 
 MAD_CUTOFF = 3.0
 MIN_MARGIN = 0.25
 MIN_POPULATION = 3  # fewer documents than this: only the floor applies
+# A text layer whose words are not words (a font with a scrambled encoding) finds itself as well as
+# clean text does, so the words are checked too: the share of the sampled sentences' words that
+# wordfreq lists in the document's language. Measured: clean English 0.97-0.995, the same text
+# through a scrambled encoding 0.22-0.29 (docs/evaluation.md, The self-check).
+WORDS_FLOOR = 0.5
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -69,6 +74,8 @@ class DocumentCheck:
     at1: float | None
     at5: float | None
     candidates: int = 0  # sentences that could have been sampled
+    words_known: float | None = None  # share of the sampled words wordfreq lists in the document's language
+    languages: list[str] = field(default_factory=list)  # the languages those words were looked up in
     misses: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""  # why the document could not be checked (a file that was not indexed)
     flag: str = ""  # why it is flagged; empty when it is not
@@ -148,8 +155,9 @@ def own_rank(probe: Probe, answer: Answer) -> int | None:
 
 
 def check_document(doc_id: str, sha256: str, probes: Sequence[Probe], candidates: int,
-                   ask: Callable[[str], Answer]) -> DocumentCheck:
-    """Ask every probe through `ask` (a question -> its top-TOP answer) and score the ranks.
+                   ask: Callable[[str], Answer], languages: Sequence[str] = ()) -> DocumentCheck:
+    """Ask every probe through `ask` (a question -> its top-TOP answer) and score the ranks; look
+    the probes' words up in `languages` (see `known_word_share`).
 
     A probe the engine refuses (UsageError: e.g. no word it can search for) counts as a miss."""
     ranks: list[int | None] = []
@@ -169,7 +177,29 @@ def check_document(doc_id: str, sha256: str, probes: Sequence[Probe], candidates
         return DocumentCheck(doc_id, sha256, 0, None, None, candidates)
     at1 = sum(rank == 1 for rank in ranks) / len(ranks)
     at5 = sum(rank is not None and rank <= TOP for rank in ranks) / len(ranks)
-    return DocumentCheck(doc_id, sha256, len(ranks), at1, at5, candidates, misses)
+    listed = wordfreq_languages(languages)
+    return DocumentCheck(doc_id, sha256, len(ranks), at1, at5, candidates,
+                         known_word_share([probe.query for probe in probes], listed), listed, misses)
+
+
+def wordfreq_languages(codes: Sequence[str]) -> list[str]:
+    """The language codes ("en", "en-GB") among `codes` that wordfreq has a word list for."""
+    from wordfreq import available_languages
+
+    listed = set(available_languages())
+    bases = (code.split("-")[0].split("_")[0].lower() for code in codes if code)
+    return sorted({code for code in bases if code in listed})
+
+
+def known_word_share(queries: Sequence[str], languages: Sequence[str]) -> float | None:
+    """Share of the words (two or more letters, lower-cased) of `queries` that wordfreq lists in
+    any of `languages` (Zipf frequency above 0); None without a language or a word."""
+    from wordfreq import zipf_frequency
+
+    words = [word.lower() for query in queries for word in _WORD.findall(query)]
+    if not languages or not words:
+        return None
+    return sum(any(zipf_frequency(word, code) > 0 for code in languages) for word in words) / len(words)
 
 
 def cut_off(population: Sequence[DocumentCheck]) -> tuple[float, float] | None:
@@ -184,8 +214,9 @@ def cut_off(population: Sequence[DocumentCheck]) -> tuple[float, float] | None:
 
 
 def flag(checks: Sequence[DocumentCheck], population: Sequence[DocumentCheck]) -> None:
-    """Set each check's `flag`: with no sentence to ask, under FLOOR, or far below `population`
-    (the collection's current results, these checks among them; see `cut_off`)."""
+    """Set each check's `flag`: with no sentence to ask, under FLOOR, far below `population` (the
+    collection's current results, these checks among them; see `cut_off`), or with fewer than
+    WORDS_FLOOR of its words known to wordfreq."""
     bounds = cut_off(population)
     for check in checks:
         if check.at5 is None:
@@ -196,6 +227,9 @@ def flag(checks: Sequence[DocumentCheck], population: Sequence[DocumentCheck]) -
         elif bounds is not None and check.at5 < bounds[1]:
             check.flag = (f"top-{TOP} share {check.at5:.2f} is far below the collection's median {bounds[0]:.2f} "
                           f"(cut {bounds[1]:.2f})")
+        elif check.words_known is not None and check.words_known < WORDS_FLOOR:
+            check.flag = (f"only {check.words_known:.0%} of its words are words of {', '.join(check.languages)} "
+                          f"(floor {WORDS_FLOOR:.0%}): a garbled text layer, e.g. a font with a broken encoding?")
         else:
             check.flag = ""
 
@@ -216,6 +250,7 @@ def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequen
         raise UsageError(f"no document {unknown[0]!r} in the index; documents: {', '.join(documents) or '(none)'}")
     chosen = list(dict.fromkeys(doc_ids)) or [*documents, *sorted(failures)]
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    collection_languages = sorted({doc.language for doc in documents.values() if doc.language})
     checks = []
     for doc_id in chosen:
         began = time.perf_counter()
@@ -227,7 +262,8 @@ def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequen
             doc = documents[doc_id]
             chunks = [index.chunks[row] for row in index.rows_by_document.get(doc_id, [])]
             probes = candidate_sentences(index.text(doc_id), chunks, doc.format)
-            check = check_document(doc_id, doc.sha256, sample(probes, doc_id), len(probes), ask)
+            own = [doc.language] if doc.language else collection_languages
+            check = check_document(doc_id, doc.sha256, sample(probes, doc_id), len(probes), ask, own)
         check.checked_at, check.seconds = now, round(time.perf_counter() - began, 3)
         checks.append(check)
     flag(checks, population(index, stored or {}, checks))
