@@ -269,3 +269,20 @@ def test_a_damaged_collection_is_refused_clearly_and_never_answers_wrongly(
     for _ in range(2):  # the same clear refusal each time, never a psycopg traceback or a stale answer
         with pytest.raises(IndexStateError, match="cannot be read .* run: verbatim --store .* index --rebuild"):
             engine.ask("When do fishing boats return?", 1)
+
+
+def test_the_self_check_is_the_same_on_both_stores_and_its_results_are_kept_in_the_database(
+        tiny_corpus: Path, pg_url: str) -> None:
+    from app.evaluation.selfcheck import self_check
+
+    folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
+    runs = [self_check(engine.index, lambda question, e=engine: e.ask(question, 5)) for engine in (folder, database)]
+    assert [(c.doc_id, c.sentences, c.at1, c.at5, c.flag) for c in runs[0]] == \
+        [(c.doc_id, c.sentences, c.at1, c.at5, c.flag) for c in runs[1]]
+    harbour, orchard = runs[1]  # harbour: three sentences of 5+ words; orchard: none ("Pears need a warmer wall.")
+    assert harbour.sentences == 3 and orchard.sentences == 0 and orchard.flagged
+    database.store.keep_self_checks({c.doc_id: c.to_dict() for c in runs[1]})
+    assert PgStore(pg_url).self_checks() == {c.doc_id: c.to_dict() for c in runs[1]}
+    database.store.keep_self_checks({"harbour": {**harbour.to_dict(), "at1": 0.0}})  # replaces its row only
+    kept = PgStore(pg_url).self_checks()
+    assert kept["harbour"]["at1"] == 0.0 and kept["orchard"] == orchard.to_dict()

@@ -107,7 +107,7 @@ def test_flags_far_below_the_median_under_the_floor_or_without_text() -> None:
     flag(everyone, everyone)
     assert [c.doc_id for c in everyone if c.flagged] == ["low", "poor", "scan"]
     assert "far below the collection's median 0.95" in low.flag
-    assert f"floor {FLOOR:.0%}" in poor.flag and "no text: 0 sentences" in empty.flag
+    assert f"floor {FLOOR:.0%}" in poor.flag and "no text to search for" in empty.flag
 
 
 def test_with_too_few_documents_only_the_floor_applies() -> None:
@@ -139,3 +139,15 @@ def test_words_a_language_does_not_have_are_counted_and_flag_a_garbled_text() ->
     garbled = DocumentCheck("garbled", "sha", 20, 1.0, 1.0, words_known=0.2, languages=["en"])
     flag([garbled], [garbled])
     assert "only 20% of its words are words of en" in garbled.flag
+
+
+def test_the_folder_keeps_each_documents_last_result_and_shrugs_off_a_damaged_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.store.folder import SELF_CHECKS, read_self_checks, write_self_checks
+
+    assert read_self_checks(tmp_path) == {}
+    write_self_checks(tmp_path, {"a": _check("a", 1.0).to_dict(), "b": _check("b", 0.5).to_dict()})
+    write_self_checks(tmp_path, {"b": _check("b", 0.9).to_dict()})  # b replaced, a kept
+    kept = read_self_checks(tmp_path)
+    assert kept["a"]["at5"] == 1.0 and kept["b"]["at5"] == 0.9
+    (tmp_path / SELF_CHECKS).write_text("{not json", encoding="utf-8")
+    assert read_self_checks(tmp_path) == {}  # the next check writes it anew

@@ -220,7 +220,8 @@ def flag(checks: Sequence[DocumentCheck], population: Sequence[DocumentCheck]) -
     bounds = cut_off(population)
     for check in checks:
         if check.at5 is None:
-            check.flag = check.note or "no text: 0 sentences to search for"
+            check.flag = check.note or (f"no text to search for: none of its sentences can stand as a query "
+                                        f"({MIN_WORDS}+ words, not a heading or a repeated line)")
         elif check.at5 < FLOOR:
             check.flag = (f"only {check.at5:.0%} of its sentences find their own passage in the top {TOP} "
                           f"(floor {FLOOR:.0%})")
