@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from app.answer.engine import Engine
-from app.errors import UsageError
+from app.errors import UsageError, VerbatimError
 from app.evaluation.selfcheck import (
     FLOOR,
     MAD_CUTOFF,
@@ -54,9 +54,9 @@ def run_self_check(args: argparse.Namespace, engine: Engine) -> int:
     engine.embedder  # noqa: B018 - load the model before timing
     stored = stored_checks(engine)
     began = time.perf_counter()
-    checks = self_check(index, lambda question: engine.ask(question, TOP), args.self_check, stored)
+    checks = self_check(index, lambda question: engine.ask(question, TOP), args.self_check, stored,
+                        show_progress=not args.quiet and sys.stderr.isatty())
     seconds = time.perf_counter() - began
-    engine.store.keep_self_checks({check.doc_id: check.to_dict() for check in checks})
     compared = population(index, stored, checks)
     bounds = cut_off(compared)
     asked = sum(check.sentences for check in checks)
@@ -71,6 +71,10 @@ def run_self_check(args: argparse.Namespace, engine: Engine) -> int:
         print(f"{len(checks)} document(s), {asked} sentences asked in {seconds:.1f} s "
               f"({1000 * seconds / max(asked, 1):.0f} ms a sentence); {median}; "
               f"{sum(c.flagged for c in checks)} flagged")
+    try:  # a read-only replica or folder still prints its figures
+        engine.store.keep_self_checks({check.doc_id: check.to_dict() for check in checks})
+    except (VerbatimError, OSError) as exc:
+        print(f"verbatim: warning: the results could not be kept with the index ({exc})", file=sys.stderr)
     if not args.check:
         return 0
     flagged = [check for check in checks if check.flagged]

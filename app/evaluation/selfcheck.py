@@ -17,6 +17,7 @@ import hashlib
 import random
 import re
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -236,10 +237,10 @@ def flag(checks: Sequence[DocumentCheck], population: Sequence[DocumentCheck]) -
 
 
 def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequence[str] = (),
-               stored: dict[str, DocumentCheck] | None = None) -> list[DocumentCheck]:
+               stored: dict[str, DocumentCheck] | None = None, show_progress: bool = False) -> list[DocumentCheck]:
     """Check `doc_ids` (empty: every indexed document, and every corpus file that could not be
     indexed, reported as "no text"), then flag them against the collection: these results plus
-    the `stored` ones still current (same document, same sha256).
+    the `stored` ones still current (same document, same sha256). `show_progress`: a bar on stderr.
 
     Raises UsageError for an id that is neither an indexed document nor a file that failed."""
     from datetime import UTC, datetime
@@ -253,7 +254,9 @@ def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequen
     now = datetime.now(UTC).isoformat(timespec="seconds")
     collection_languages = sorted({doc.language for doc in documents.values() if doc.language})
     checks = []
-    for doc_id in chosen:
+    from tqdm import tqdm
+
+    for doc_id in tqdm(chosen, desc="self-check", unit="doc", file=sys.stderr, disable=not show_progress):
         began = time.perf_counter()
         if doc_id not in documents:  # a file the build could not read: nothing of it can be found
             failure = failures[doc_id]
