@@ -151,3 +151,11 @@ def test_the_folder_keeps_each_documents_last_result_and_shrugs_off_a_damaged_fi
     assert kept["a"]["at5"] == 1.0 and kept["b"]["at5"] == 0.9
     (tmp_path / SELF_CHECKS).write_text("{not json", encoding="utf-8")
     assert read_self_checks(tmp_path) == {}  # the next check writes it anew
+
+
+def test_a_text_without_a_language_is_looked_up_in_the_collections() -> None:
+    from app.evaluation.selfcheck import _languages
+
+    assert _languages("zxx", ["en"]) == ["en"]  # py3langid: no linguistic content (a scrambled layer)
+    assert _languages(None, ["en", "ru"]) == ["en", "ru"]
+    assert _languages("kk", ["en"]) == ["kk"]  # its own language, even one wordfreq has no list for

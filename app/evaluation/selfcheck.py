@@ -252,7 +252,8 @@ def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequen
         raise UsageError(f"no document {unknown[0]!r} in the index; documents: {', '.join(documents) or '(none)'}")
     chosen = list(dict.fromkeys(doc_ids)) or [*documents, *sorted(failures)]
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    collection_languages = sorted({doc.language for doc in documents.values() if doc.language})
+    collection_languages = sorted({doc.language for doc in documents.values()
+                                   if doc.language and doc.language not in NO_LANGUAGE})
     checks = []
     from tqdm import tqdm
 
@@ -266,12 +267,22 @@ def self_check(index: LoadedIndex, ask: Callable[[str], Answer], doc_ids: Sequen
             doc = documents[doc_id]
             chunks = [index.chunks[row] for row in index.rows_by_document.get(doc_id, [])]
             probes = candidate_sentences(index.text(doc_id), chunks, doc.format)
-            own = [doc.language] if doc.language else collection_languages
-            check = check_document(doc_id, doc.sha256, sample(probes, doc_id), len(probes), ask, own)
+            check = check_document(doc_id, doc.sha256, sample(probes, doc_id), len(probes), ask,
+                                   _languages(doc.language, collection_languages))
         check.checked_at, check.seconds = now, round(time.perf_counter() - began, 3)
         checks.append(check)
     flag(checks, population(index, stored or {}, checks))
     return checks
+
+
+NO_LANGUAGE = ("zxx", "und")  # py3langid's and ISO 639-2's "no linguistic content" and "undetermined"
+
+
+def _languages(language: str | None, collection: Sequence[str]) -> list[str]:
+    """The languages to look a document's words up in: its own; without one (none found, or py3langid's
+    "zxx": no linguistic content, what it says of a scrambled text layer), the collection's. A language
+    wordfreq has no list for gives none (its words are not checked)."""
+    return [language] if language and language not in NO_LANGUAGE else list(collection)
 
 
 def population(index: LoadedIndex, stored: dict[str, DocumentCheck], checks: Sequence[DocumentCheck]
