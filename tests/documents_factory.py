@@ -122,3 +122,49 @@ def write_markdown(path: Path, report: Report) -> Path:
 
 
 WRITERS = {"pdf": write_pdf, "docx": write_docx, "html": write_html, "md": write_markdown}
+
+
+def scrambled(text: str, seed: int = 7) -> str:
+    """`text` as a font with a scrambled encoding puts it in a PDF's text layer: every letter
+    mapped to another by one fixed random permutation (the glyphs draw the right shapes; the
+    codes under them name the wrong characters), digits and punctuation kept."""
+    import random
+    import string
+
+    rng = random.Random(seed)
+    lower = list(string.ascii_lowercase)
+    shuffled = lower[:]
+    rng.shuffle(shuffled)
+    table = {**dict(zip(lower, shuffled)), **{a.upper(): b.upper() for a, b in zip(lower, shuffled)}}
+    return text.translate(str.maketrans(table))
+
+
+def write_garbled_pdf(path: Path, report: Report) -> Path:
+    """The report as a PDF whose text layer is scrambled (see `scrambled`): it opens, it has text,
+    and none of its words is a word a reader would search for."""
+    garbled = Report(scrambled(report.title), report.symbol,
+                     [[(number, scrambled(text)) for number, text in page] for page in report.pages])
+    return write_pdf(path, garbled)
+
+
+def write_scanned_pdf(path: Path, report: Report) -> Path:
+    """The report as a scan: each page one image of its paragraphs, no text layer."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for page in report.pages:
+        image = Image.new("L", (1240, 1754), 255)
+        draw = ImageDraw.Draw(image)
+        y = 120
+        for label, text in page:
+            for start in range(0, len(text), 90):
+                draw.text((100, y), (f"{label}. " if start == 0 else "   ") + text[start : start + 90], fill=0)
+                y += 28
+            y += 20
+        pdf.drawImage(ImageReader(image), 0, 0, *A4)
+        pdf.showPage()
+    pdf.save()
+    return path

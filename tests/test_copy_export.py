@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from app.answer.engine import Engine
-from app.cli.commands import index_changes, run_add, run_remove
+from app.cli.commands import run_add, run_remove
 from app.cli.lines import parse_stdin_line
+from app.cli.messages import index_changes
 from app.errors import UsageError
 from app.models.embed import HashingEmbedder
 from app.passages.chunk import Chunk

@@ -295,3 +295,20 @@ def test_a_corrupt_row_is_never_served(tiny_corpus: Path, pg_url: str, damage: s
         fresh.ask("When do fishing boats return?", 1)
     fresh.build(reuse=False)  # what the message says to run (index --rebuild) brings it back
     assert make_engine(tiny_corpus, pg_url).ask("When do fishing boats return?", 1).hits[0].chunk.text == served
+
+
+def test_the_self_check_is_the_same_on_both_stores_and_its_results_are_kept_in_the_database(
+        tiny_corpus: Path, pg_url: str) -> None:
+    from app.evaluation.selfcheck import self_check
+
+    folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
+    runs = [self_check(engine.index, lambda question, e=engine: e.ask(question, 5)) for engine in (folder, database)]
+    assert [(c.doc_id, c.sentences, c.at1, c.at5, c.flag) for c in runs[0]] == \
+        [(c.doc_id, c.sentences, c.at1, c.at5, c.flag) for c in runs[1]]
+    harbour, orchard = runs[1]  # harbour: three sentences of 5+ words; orchard: none ("Pears need a warmer wall.")
+    assert harbour.sentences == 3 and orchard.sentences == 0 and orchard.flagged
+    database.store.keep_self_checks({c.doc_id: c.to_dict() for c in runs[1]})
+    assert PgStore(pg_url).self_checks() == {c.doc_id: c.to_dict() for c in runs[1]}
+    database.store.keep_self_checks({"harbour": {**harbour.to_dict(), "at1": 0.0}})  # replaces its row only
+    kept = PgStore(pg_url).self_checks()
+    assert kept["harbour"]["at1"] == 0.0 and kept["orchard"] == orchard.to_dict()

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.answer.engine import Engine
 from app.cli.lines import decode_stdin_line, parse_stdin_line
+from app.cli.messages import index_changes
 from app.errors import UsageError, VerbatimError
 from app.paths import BEIR_CACHE, CALIBRATION_SETS, CROSSLANG_SETS, REPO_ROOT, SPEECH_SET
 from app.search.ranking import Filters
@@ -53,25 +54,6 @@ def _sync(args: argparse.Namespace, engine: Engine, reuse: bool = True, only: fr
         _log(args, f"the index already matches the corpus ({report.documents} document(s), "
                    f"{report.passages} passages)")
     return 1 if report.failures else 0
-
-
-def index_changes(added: tuple[str, ...], changed: tuple[str, ...], removed: tuple[str, ...],
-                  touched: frozenset[str] | None = None) -> list[str]:
-    """What a build changed in the index, one line a kind; documents the command did not touch
-    itself (not in `touched`, unless that is None) are named on lines of their own, saying why."""
-    def ids(values: tuple[str, ...] | list[str]) -> str:
-        return ", ".join(sorted(values))
-
-    lines = []
-    for label, values in (("now in the index", added), ("updated in the index", changed),
-                          ("taken out of the index", removed)):
-        mine = [v for v in values if touched is None or v in touched]
-        others = [v for v in values if touched is not None and v not in touched]
-        if mine:
-            lines.append(f"{label}: {ids(mine)}")
-        if others:
-            lines.append(f"also {label}, to match the corpus folder (not done by this command): {ids(others)}")
-    return lines
 
 
 def run_index(args: argparse.Namespace, engine: Engine) -> int:
@@ -138,15 +120,22 @@ def run_docs(args: argparse.Namespace, engine: Engine) -> int:
     if reasons:
         _log(args, f"note: the index is not current ({'; '.join(reasons)}); run: verbatim index")
     if args.json:
+        kept = engine.store.self_checks()
         for doc in manifest.documents:
-            _emit({**asdict(doc), "passages": doc.chunks})
+            check = kept.get(doc.doc_id)
+            _emit({**asdict(doc), "passages": doc.chunks,
+                   "self_check": check if check and check.get("sha256") == doc.sha256 else None})
         return 0
+    from app.cli.selfcheck import last_results
+
+    checks = last_results(engine, manifest.documents)
     width = max([len("DOCUMENT")] + [len(doc.doc_id) for doc in manifest.documents])
-    print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  TITLE")
+    print(f"{'DOCUMENT':{width}}  {'DATE':10}  {'FORMAT':8}  {'PAGES':>5}  {'PASSAGES':>8}  {'SHA256':12}  "
+          f"{'SELF-CHECK':10}  TITLE")
     for doc in manifest.documents:
         pages = str(doc.pages) if doc.pages else "-"
         print(f"{doc.doc_id:{width}}  {doc.date or 'no date':10}  {doc.format:8}  {pages:>5}  {doc.chunks:>8}  "
-              f"{doc.sha256[:12]}  {doc.title}")
+              f"{doc.sha256[:12]}  {checks[doc.doc_id]:10}  {doc.title}")
     for failure in manifest.failures.values():
         print(f"not indexed: {failure['reason']}")
     print(summary(manifest))
@@ -204,6 +193,10 @@ def run_eval(args: argparse.Namespace, engine: Engine) -> int:
     from app.evaluation.metrics import evaluate, label_errors, language_metrics, load_items
     from app.web.render import format_eval_report
 
+    if args.self_check is not None:
+        from app.cli.selfcheck import run_self_check
+
+        return run_self_check(args, engine)
     if args.beir:
         return _run_beir(args, engine)
     if args.calibrate:

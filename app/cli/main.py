@@ -30,6 +30,7 @@ examples:
   verbatim eval --set eval/speech.jsonl            retrieval metrics
   verbatim eval --calibrate                        refit the abstention rule on the calibration sets
   verbatim eval --check                            fail if retrieval got worse than eval/baseline.json
+  verbatim eval --self-check report                can report's own sentences find their passages?
   verbatim eval --beir ../shared/datasets/beir/scifact --split test
   verbatim loadtest --clients 20 --questions 50    concurrent readers through the API
   verbatim loadtest --rest --replicas 2            both APIs, two servers sharing the index
@@ -128,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--check", action="store_true",
                     help="exit 1, naming what got worse, when a metric drops beyond the baseline's tolerance")
     ev.add_argument("--update-baseline", action="store_true", help="store this run as the baseline")
+    ev.add_argument("--self-check", nargs="*", metavar="DOC_ID", default=None,
+                    help="instead: known-item self-check of these documents (none given: all): 20 sentences "
+                         "of each asked as questions; the share whose own passage ranks first and in the top 5, "
+                         "documents far below the rest flagged (with --check: exit 1 when one is)")
     ev.add_argument("--report", action="store_true",
                     help="write a Markdown report with a chart to eval/reports/")
 

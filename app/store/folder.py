@@ -9,6 +9,7 @@ Layout of the index folder (a person can open it):
     gen-<id>/sentences.npy  float16 vectors of every passage's sentences, in order (highlighting)
     gen-<id>/e5.faiss, e5-sentences.npy  the multilingual ranker's vectors, when on (app.store.e5index)
     texts/<sha256>.json   each document's canonical text and own metadata, by the file's hash
+    self-check.json       the last self-check result of each document (`verbatim eval --self-check`)
 
 A build writes a fresh `gen-<id>/` folder, fsyncs it, then replaces `manifest.json`
 in one atomic rename. Until that rename, readers keep the previous generation, so an
@@ -46,6 +47,7 @@ LEXICAL = "bm25"
 SENTENCES = "sentences.npy"
 LOCK = ".lock"
 TEXTS = "texts"
+SELF_CHECKS = "self-check.json"
 
 
 @dataclass(frozen=True)
@@ -374,3 +376,20 @@ class FolderTexts:
 
     def write(self, sha256: str, extracted: Extracted) -> None:
         write_text_entry(self.folder, sha256, extracted)
+
+
+def read_self_checks(folder: Path) -> dict[str, dict[str, Any]]:
+    """The last self-check result of each document, by id (app.evaluation.selfcheck); empty when
+    none was run. A file that cannot be read counts as none (the next check rewrites it)."""
+    try:
+        data = json.loads((folder / SELF_CHECKS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_self_checks(folder: Path, results: dict[str, dict[str, Any]]) -> None:
+    """Keep these documents' results, replacing their earlier ones and keeping the others'."""
+    kept = read_self_checks(folder) | results
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / SELF_CHECKS, (json.dumps(kept, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))

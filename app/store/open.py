@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.documents.corpus import scan_corpus
 from app.errors import IndexSchemaError, UsageError
 from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import ChunkSettings
-from app.store.folder import MANIFEST, DocumentRecord, FolderTexts, Manifest, StoredIndex, load_index, read_manifest
+from app.store.folder import (
+    MANIFEST,
+    DocumentRecord,
+    FolderTexts,
+    Manifest,
+    StoredIndex,
+    load_index,
+    read_manifest,
+    read_self_checks,
+    write_self_checks,
+)
 from app.store.protocol import IndexStore, LoadedIndex, TextCache
 
 if TYPE_CHECKING:
@@ -80,6 +90,12 @@ class FolderStore:
 
     def held_documents(self) -> list[DocumentRecord] | None:
         return None
+
+    def self_checks(self) -> dict[str, dict[str, Any]]:
+        return read_self_checks(self.folder)
+
+    def keep_self_checks(self, results: dict[str, dict[str, Any]]) -> None:
+        write_self_checks(self.folder, results)
 
     def beside(self, folder: Path, name: str) -> IndexStore:
         return FolderStore(folder)

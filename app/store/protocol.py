@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.documents.formats import Extracted
 from app.models.embed import Embedder
@@ -121,6 +121,14 @@ class IndexStore(Protocol):
     def held_documents(self) -> list[DocumentRecord] | None:
         """Documents the index holds apart from the corpus folder (a shared database's); None
         when the corpus folder alone is the collection."""
+        ...
+
+    def self_checks(self) -> dict[str, dict[str, Any]]:
+        """The last self-check result of each document (app.evaluation.selfcheck), by id; empty when none."""
+        ...
+
+    def keep_self_checks(self, results: dict[str, dict[str, Any]]) -> None:
+        """Keep these documents' self-check results with the index, replacing their earlier ones."""
         ...
 
     def beside(self, folder: Path, name: str) -> IndexStore:

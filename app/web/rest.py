@@ -72,12 +72,16 @@ def api_router(engine: Engine) -> APIRouter:
     @router.get("/docs", summary="The indexed documents")
     def documents() -> Any:
         """One object per document, as `verbatim docs --json` prints them: id, title, date,
-        format, pages, passages, sha256 and the rest of its citation metadata."""
+        format, pages, passages, sha256 and the rest of its citation metadata, and its last
+        self-check (`verbatim eval --self-check`; null when none was run since it last changed)."""
         try:
             manifest = engine.index.manifest
+            kept = engine.store.self_checks()
         except VerbatimError as exc:
             return _refused(exc)
-        return [{**asdict(doc), "passages": doc.chunks} for doc in manifest.documents]
+        return [{**asdict(doc), "passages": doc.chunks,
+                 "self_check": check if (check := kept.get(doc.doc_id)) and check.get("sha256") == doc.sha256
+                 else None} for doc in manifest.documents]
 
     @router.api_route("/health", methods=["GET", "HEAD"], summary="Whether this replica can answer",
                       responses={503: {"description": "the index cannot be read, or its files are damaged"}})

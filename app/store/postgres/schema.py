@@ -28,7 +28,7 @@ from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.passages.chunk import Chunk
 from app.store.folder import DocumentRecord, Manifest
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_SCHEMA = "verbatim"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -71,6 +71,10 @@ ALTER TABLE {s}.texts ADD COLUMN reader integer NOT NULL DEFAULT 1;
     # again from its file by the build and never served (NULL: kept before; the build re-reads it).
     3: """
 ALTER TABLE {s}.texts ADD COLUMN text_sha256 text;
+""",
+    # 4: the last self-check result of each document (`verbatim eval --self-check`, app.evaluation.selfcheck).
+    4: """
+CREATE TABLE {s}.self_checks (doc_id text PRIMARY KEY, result jsonb NOT NULL);
 """,
 }
 

@@ -297,6 +297,18 @@ class PgStore:
         manifest = self.read_manifest()
         return manifest.documents if manifest is not None else []
 
+    def self_checks(self) -> dict[str, dict[str, Any]]:
+        rows = self.query(f"SELECT doc_id, result FROM {self.schema}.self_checks")
+        return {str(doc_id): result for doc_id, result in rows}
+
+    def keep_self_checks(self, results: dict[str, dict[str, Any]]) -> None:
+        from psycopg.types.json import Jsonb
+
+        with self.reading(), self.pool.connection() as conn, conn.transaction():
+            for doc_id, result in results.items():
+                conn.execute(f"INSERT INTO {self.schema}.self_checks (doc_id, result) VALUES (%s, %s) "
+                             "ON CONFLICT (doc_id) DO UPDATE SET result = excluded.result", (doc_id, Jsonb(result)))
+
     def cli_args(self) -> list[str]:
         return ["--store", self.url]
 
