@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 SETTINGS = ("on", "off", "auto")
+UNAVAILABLE = "unavailable"  # the setting a store without the multilingual ranker reports (the database store)
 DEFAULT_SETTING = "auto"
 AUTO_MIN_SHARE = 0.05  # of the documents not in English, for auto to turn the ranker on in a larger collection
 AUTO_MAX_PASSAGES = 2000  # the speech has 23 passages; 1,000 General Debate statements about 36,000
@@ -78,6 +79,9 @@ def state(manifest: Manifest) -> dict[str, Any]:
 def summary(manifest: Manifest) -> str:
     """One line for `verbatim docs` and `verbatim index`: the multilingual ranker's state and setting."""
     now = state(manifest)
+    if now["setting"] == UNAVAILABLE:
+        return ("multilingual ranker (questions in other languages): not available in the database store yet; "
+                "questions in other languages get a notice, or use the folder store")
     how = {"on": "set on", "off": "set off",
            "auto": f"auto: on for a collection of at most {AUTO_MAX_PASSAGES} passages "
                    "or with at least 5% of its documents not in English"}

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.passages.chunk import Chunk
 from app.store.folder import DocumentRecord, Manifest
+from app.store.multilingual import UNAVAILABLE
 
 SCHEMA_VERSION = 4
 DEFAULT_SCHEMA = "verbatim"
@@ -205,7 +206,8 @@ def chunk_from(row: tuple[Any, ...]) -> Chunk:
 def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:
     generation, built_at, model, chunking, failures, vectors = state
     records = [DocumentRecord(**dict(zip(DOCUMENT_FIELDS, row))) for row in documents]
-    return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors)
+    return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors,
+                    multilingual={"setting": UNAVAILABLE, "model": None})
 
 
 def read_state(conn: Any, schema: str) -> Manifest | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.documents.formats import READER_VERSION, Extracted
-from app.errors import IndexStateError
+from app.errors import IndexStateError, UsageError
 from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings
@@ -172,6 +172,9 @@ class PgStore:
               reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         from app.store.postgres.build import sync
 
+        if multilingual == "on":
+            raise UsageError(f"the database store {self.location} has no multilingual ranker yet, so it cannot be "
+                             "turned on there; questions in other languages get a notice (the folder store has it)")
         return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
