@@ -93,3 +93,17 @@ def test_one_analysis_for_all_sentences_matches_one_per_sentence_on_made_up_text
     from app.store.bm25 import analyze
 
     assert terms_of_each(texts) == [set(analyze(text)) for text in texts]
+
+
+@pytest.mark.parametrize(("question", "row"), [
+    ("How many cases were filed in Oban?", 3), ("Lisakovsk cases", 2), ("How many cases in Region 14?", 4)])
+def test_the_row_a_question_names_is_the_highlight_even_when_cosines_prefer_another(question: str,
+                                                                                      row: int) -> None:
+    from app.store.bm25 import analyze
+
+    texts = ["| Town | Cases filed |", "|---|---|", "| Lisakovsk | 186 |", "| Oban | 12 |",
+             "| Region 14 | 7 |", "| Stepnogorsk | 179 |"]
+    cosines = [0.80, 0.0, 0.80, 0.80, 0.80, 0.95]  # the model prefers Stepnogorsk's row
+    scores = sentence_scores(cosines, set(analyze(question)), texts)
+    assert max(range(len(texts)), key=lambda i: scores[i]) == row
+    assert scores[0] < scores[row]  # the header, which holds "cases" and "filed", is not a named row

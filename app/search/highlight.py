@@ -3,8 +3,9 @@
 Each sentence is scored by the cosine similarity of its (build-time) vector to the
 question's, plus the share of the question's words it contains (folded, so "1,273"
 matches "1 273"), plus IDENTIFIER_BONUS when it names an identifier of the question
-("Region 14": the answering row of a table). Highlights are (start, end) offsets of whole sentences: markup
-goes around slices of the passage, never into them.
+("Region 14") or is the one table row holding a word of the question ("Oban"): the answering
+row. Highlights are (start, end) offsets of whole sentences: markup goes around slices of the
+passage, never into them.
 
 A sentence with no words of its own answers nothing and is never highlighted: a line
 that is only a link ("([Tokarev, Klebanov](#))"), a bare number, a URL, a document
@@ -61,13 +62,35 @@ def sentence_scores(
     scores = []
     all_terms = terms_of_each(texts, language) if query_terms else [set()] * len(texts)
     named = {term for term in query_terms if _IDENTIFIER_TERM.match(term)}
-    for similarity, text, terms in zip(cosines, texts, all_terms):
+    rows = named_rows(query_terms, texts, all_terms)
+    for number, (similarity, text, terms) in enumerate(zip(cosines, texts, all_terms)):
         if not has_own_words(text):
             scores.append(NO_WORDS)
             continue
         overlap = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
-        scores.append(similarity + LEXICAL_WEIGHT * overlap + (IDENTIFIER_BONUS if named & terms else 0.0))
+        bonus = IDENTIFIER_BONUS if named & terms or number in rows else 0.0
+        scores.append(similarity + LEXICAL_WEIGHT * overlap + bonus)
     return scores
+
+
+_TABLE_SEPARATOR = re.compile(r"[\s:|-]*\|[\s:|-]*-[\s:|-]*$")  # a header's |---|:--:| line
+
+
+def named_rows(query_terms: set[str], texts: Sequence[str], all_terms: Sequence[set[str]]) -> set[int]:
+    """The table rows among `texts` (sentences starting with "|") that alone hold a term of the
+    question: the row a question names by its key ("Oban", "Lisakovsk", "Region 14"), which
+    sentence cosines barely tell from its neighbours. A table's header row (the one above its
+    |---| line) names columns, not a row, and is left out."""
+    rows = [i for i, text in enumerate(texts) if text.lstrip().startswith("|")]
+    if len(rows) < 2 or not query_terms:
+        return set()
+    header = {row for row, after in zip(rows, rows[1:]) if _TABLE_SEPARATOR.match(texts[after])}
+    holders: dict[str, list[int]] = {}
+    for row in rows:
+        if row not in header:
+            for term in query_terms & all_terms[row]:
+                holders.setdefault(term, []).append(row)
+    return {found[0] for found in holders.values() if len(found) == 1}
 
 
 BREAK_WORD = "zqxsentencebreakxqz"  # a word no sentence holds, which analysis keeps as one token
