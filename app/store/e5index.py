@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from app.errors import IndexStateError
 from app.models.e5 import E5
 from app.passages.chunk import Chunk
+from app.store.vectors import FaissVectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,7 +37,7 @@ def stale_reason(entry: dict[str, Any]) -> str | None:
 
 
 @dataclass
-class MultilingualRanker:
+class MultilingualRanker(FaissVectors):
     """The e5 side of a loaded generation: searched like the MiniLM index, with the same rows.
 
     Vectors are 384-dimensional and unit length; scores are cosine similarities."""
@@ -45,27 +46,6 @@ class MultilingualRanker:
     sentence_vectors: Any  # (sentences, 384) float16
     sentence_rows: list[int]  # first sentence row of each passage (as MiniLM's)
     chunks: list[Chunk]
-
-    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
-        import numpy as np
-
-        scores, rows = self.faiss_index.search(np.asarray(vector, np.float32).reshape(1, -1), depth)
-        return {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
-
-    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
-        import numpy as np
-
-        if not rows:
-            return {}
-        vectors = self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-        return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
-
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        first = self.sentence_rows[row]
-        return self.sentence_vectors[first : first + len(self.chunks[row].sentences)]
-
-    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]:
-        return {row: self.sentence_vectors_of(row) for row in rows}
 
 
 def load_ranker(gen_dir: Path, entry: dict[str, Any], chunks: list[Chunk], sentence_rows: list[int],

@@ -35,6 +35,7 @@ from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
 from app.store.e5index import MultilingualRanker, load_ranker
 from app.store.integrity import FileWatch, map_above_bytes
+from app.store.vectors import FaissVectors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,7 +120,7 @@ class IndexedDocuments:
 
 
 @dataclass
-class StoredIndex(IndexedDocuments):
+class StoredIndex(IndexedDocuments, FaissVectors):
     """A loaded index: manifest, passages in row order, the FAISS and the lexical index."""
 
     manifest: Manifest
@@ -144,37 +145,6 @@ class StoredIndex(IndexedDocuments):
             raise IndexStateError(f"the stored text of {doc_id} in {self.folder / TEXTS} is missing or damaged; "
                                   "run: verbatim index --rebuild")
         return entry.text
-
-    def dense_search(self, vector: np.ndarray, depth: int) -> dict[int, float]:
-        """The `depth` passages nearest to a normalised (dimension,) query: {row: cosine}."""
-        import numpy as np
-
-        scores, rows = self.faiss_index.search(np.asarray(vector, np.float32).reshape(1, -1), depth)
-        return {int(r): float(s) for s, r in zip(scores[0], rows[0]) if r >= 0}
-
-    def passage_vectors(self, rows: list[int]) -> np.ndarray:
-        """The rows' vectors as FAISS holds them (flat and HNSW indexes both keep them whole)."""
-        import numpy as np
-
-        return np.asarray(self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
-
-    def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
-        """The exact cosine of the query to each given passage row, read from the vector index (any type)."""
-        import numpy as np
-
-        if not rows:
-            return {}
-        vectors = self.faiss_index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
-        return {row: float(score) for row, score in zip(rows, (vectors @ np.asarray(vector, np.float32)).tolist())}
-
-    def sentence_vectors_of(self, row: int) -> np.ndarray:
-        """The (sentences, dimension) float16 vectors of one passage's sentences, in order."""
-        first = self.sentence_rows[row]
-        return self.sentence_vectors[first : first + len(self.chunks[row].sentences)]
-
-    def sentence_vectors_of_rows(self, rows: list[int]) -> dict[int, np.ndarray]:
-        """`sentence_vectors_of` for several passages at once: {row: (sentences, dimension) float16}."""
-        return {row: self.sentence_vectors_of(row) for row in rows}
 
 
 def chunk_to_json(chunk: Chunk) -> str:
