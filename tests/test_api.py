@@ -91,3 +91,29 @@ def test_the_load_test_prints_the_servers_cpu_per_answer_beside_a_bare_ask(built
     assert figures["server_cpu_ms_per_answer"] > 0 and figures["bare_ask_cpu_ms"] > 0
     ratio = figures["server_cpu_ms_per_answer"] / figures["bare_ask_cpu_ms"]
     assert figures["server_cpu_vs_bare_ask"] == pytest.approx(ratio, abs=0.01)
+
+
+def test_the_load_test_adds_a_document_while_two_replicas_serve_and_both_answer_from_it(
+        built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from tests.conftest import run_cli
+
+    corpus, index = (tmp_path / "corpus", tmp_path / "index")
+    shutil.copytree(built_index[0], corpus)
+    shutil.copytree(built_index[1], index)
+    new = tmp_path / "harbour-report.txt"
+    new.write_text("The harbour of Oban reopened in March after the storm.\n\n"
+                   "Ferries to Mull now leave every two hours from the north pier.\n", encoding="utf-8")
+    result = run_cli("--corpus", str(corpus), "--index", str(index), "loadtest", "--api", "rest", "--replicas", "2",
+                     "--clients", "2", "--questions", "2", "--add", str(new), "--add-after", "0",
+                     "--add-question", "When did the harbour of Oban reopen?", "--json", timeout=900)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    added = figures["added"]
+    assert added["add_exit"] == 0 and added["add_s"] > 0, added
+    assert [replica["cites_new_document"] for replica in added["replicas"]] == [True, True], added
+    assert all(replica["seen_after_s"] is not None for replica in added["replicas"])
+    assert figures["errors"] == 0 and figures["answered"] >= 4
+    assert all(replica["memory_mib"] > 0 for replica in figures["replicas"])

@@ -32,10 +32,13 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.bench.resources import CpuMeter, cpu_seconds
+from app.bench.resources import CpuMeter, cpu_seconds, memory_mib
 from app.errors import VerbatimError
+
+if TYPE_CHECKING:
+    from app.bench.arrival import AddDuringRun
 
 APIS = ("gradio", "rest")
 
@@ -173,7 +176,8 @@ class _Tally:
 
 
 def _client(number: int, url: str, where: int, connect: Callable[[str], Callable[[str], dict[str, Any]]],
-            questions: list[str], per_client: int, tally: _Tally, ready: threading.Barrier) -> None:
+            questions: list[str], per_client: int, tally: _Tally, ready: threading.Barrier,
+            until: threading.Event | None = None) -> None:
     """One simulated user: connects, waits for the others, then asks its questions one after another."""
     try:
         ask = connect(url)
@@ -182,8 +186,10 @@ def _client(number: int, url: str, where: int, connect: Callable[[str], Callable
         ready.wait()
         return
     ready.wait()
-    for turn in range(per_client):
+    turn = 0
+    while turn < per_client or (until is not None and not until.is_set()):  # `until`: go on asking till it is set
         question = questions[(number * per_client + turn) % len(questions)]
+        turn += 1
         began = time.perf_counter()
         try:
             if not ask(question).get("passages"):
@@ -195,16 +201,21 @@ def _client(number: int, url: str, where: int, connect: Callable[[str], Callable
 
 
 def run_load(replicas: list[Replica], questions: list[str], clients: int, per_client: int, api: str = "gradio",
-             kill_after_s: float | None = None, database_pid: int | None = None) -> dict[str, Any]:
+             kill_after_s: float | None = None, database_pid: int | None = None,
+             during: AddDuringRun | None = None) -> dict[str, Any]:
     """Drive `clients` concurrent clients, `per_client` questions each, dealt to the replicas in turn;
-    latencies in ms, CPU in seconds (and ms per answered question)."""
+    latencies in ms, CPU in seconds (and ms per answered question), each started replica's memory
+    (PSS, MiB) and the local database server's at the end. `during`: a document added while the
+    clients ask (app.bench.arrival), its figures under "added"; the clients then go on asking past
+    `per_client` until every replica has been watched, so the add and the reloads happen under load."""
     connect = _gradio_asker if api == "gradio" else _rest_asker
     tally = _Tally(replicas, clients)
     ready = threading.Barrier(clients + 1)
     for replica in replicas:
         _warm_up(replica.url, questions[0], connect)
     threads = [threading.Thread(target=_client, daemon=True, args=(
-        n, replicas[n % len(replicas)].url, n % len(replicas), connect, questions, per_client, tally, ready))
+        n, replicas[n % len(replicas)].url, n % len(replicas), connect, questions, per_client, tally, ready,
+        during.finished if during is not None else None))
         for n in range(clients)]
     for thread in threads:
         thread.start()
@@ -213,15 +224,21 @@ def run_load(replicas: list[Replica], questions: list[str], clients: int, per_cl
     database = CpuMeter(database_pid, tree=True).start() if database_pid else None
     began = time.perf_counter()
     killer = _kill_later(replicas[0], kill_after_s) if kill_after_s is not None else None
+    if during is not None:
+        during.start([replica.url for replica in replicas])
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
     if killer is not None:
         killer.cancel()
-    for entry, meter in zip(tally.per_replica, meters):
+    for entry, meter, replica in zip(tally.per_replica, meters, replicas):
         entry["cpu_s"] = meter.stop() if meter else None
+        entry["memory_mib"] = memory_mib(replica.pid) if replica.pid else None
     figures = _summary(api, clients, per_client, tally.latencies, tally.errors, seconds, tally.per_replica)
     figures |= _cpu_figures(tally.per_replica, database.stop() if database else None, len(tally.latencies))
+    figures["database_memory_mib"] = memory_mib(database_pid, tree=True) if database_pid else None
+    if during is not None:
+        figures["added"] = during.result()
     if kill_after_s is not None:
         figures["killed"] = {"replica": replicas[0].url, "after_s": kill_after_s}
     return figures
@@ -251,7 +268,7 @@ def _summary(api: str, clients: int, per_client: int, latencies: list[float], er
         "replicas": per_replica,
         "clients": clients,
         "questions_per_client": per_client,
-        "requests": clients * per_client,
+        "requests": len(latencies) + len(errors),
         "answered": len(latencies),
         "errors": len(errors),
         "seconds": round(seconds, 2),

@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workdir", type=Path, metavar="DIR",
                        help="with --sizes: build in DIR/size-N and keep it, so an interrupted build resumes "
                             "there (default: a scratch folder, removed after)")
+    bench.add_argument("--compare-stores", type=Path, metavar="DIR",
+                       help="instead, with --store URL: the same collection in the folder index DIR and in the "
+                            "database side by side (cold start, ask latencies, memory, --set's metrics, and "
+                            "recall@10 of each approximate search against exact search on 200 of its questions)")
     bench.add_argument("--one-size", help=argparse.SUPPRESS)
     bench.add_argument("--serving", action="store_true", help=argparse.SUPPRESS)
 
@@ -165,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--kill-replica-after", type=float, metavar="S",
                       help="kill the first replica with SIGKILL S seconds into the run (errors of its clients "
                            "are counted; the others go on)")
+    load.add_argument("--add", dest="add_file", type=Path, metavar="FILE",
+                      help="run `verbatim add FILE` on the same index while the clients ask, and time how long "
+                           "each replica takes to answer from it")
+    load.add_argument("--add-after", type=float, default=10.0, metavar="S",
+                      help="with --add: seconds into the run (default 10)")
+    load.add_argument("--add-question", metavar="TEXT",
+                      help="with --add: asked of each replica once it has the new document; reports whether "
+                           "the new document is cited")
     load.add_argument("--clients", type=_positive_int, default=20, help="concurrent clients (default 20)")
     load.add_argument("--questions", type=_positive_int, default=50, help="questions per client (default 50)")
     load.add_argument("--set", dest="set_path", type=Path, default=SPEECH_SET,
@@ -226,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from app.cli import commands
+    from app.cli import commands, measure
     handler = {
         "index": commands.run_index,
         "add": commands.run_add,
@@ -235,7 +247,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "ask": commands.run_ask,
         "serve": commands.run_serve,
         "eval": commands.run_eval,
-        "bench": commands.run_bench,
-        "loadtest": commands.run_loadtest,
+        "bench": measure.run_bench,
+        "loadtest": measure.run_loadtest,
     }[args.command]
     return handler(args, make_engine(args))

@@ -1,0 +1,120 @@
+"""`verbatim --store URL bench --compare-stores DIR`: one collection in both stores, side by side.
+
+The folder index DIR and the PostgreSQL collection named by `--store` must hold the same
+collection (moved with `verbatim --store URL index --from DIR`, so the same vectors). For each
+store, in processes of their own so each one's memory is its own:
+
+- cold start: a new `verbatim ask` process, from start to its first answer (loading included);
+- serving: warm `Engine.ask` p50/p95 and the latency of each stage over the question set, twice
+  over, and the serving process's peak memory (and the database server's, for PostgreSQL);
+- quality: `verbatim eval --set SET`'s metrics (the two must agree within noise: same vectors,
+  same BM25, only the approximate nearest-neighbour search differs).
+
+And for each store's approximate search, recall@10 against exact search on the first
+`recall_questions` questions of the set (real questions embedded by the model, not the build's
+probes): PostgreSQL's HNSW index searched as a question is (app.store.postgres.index, its
+ef_search) against a sequential scan with index scans switched off; the folder's FAISS index
+searched as a question is against an exact inner product over all its vectors.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from app.answer.engine import Engine
+from app.evaluation.metrics import load_items
+
+K = 10
+
+
+def compare_stores(engine: Engine, folder: Path, set_path: Path, recall_questions: int = 200) -> dict[str, Any]:
+    """{"folder": {...}, "postgresql": {...}} for `engine` (whose store is the database) and the folder
+    index `folder`; UsageError when the engine's store is not a database or DIR is not an index."""
+    from app.errors import UsageError
+    from app.store.open import FolderStore
+
+    if isinstance(engine.store, FolderStore):
+        raise UsageError("--compare-stores compares a database with a folder index: pass --store postgresql://...")
+    if FolderStore(folder).read_manifest() is None:
+        raise UsageError(f"--compare-stores: {folder} is not an index folder; build it or move one there with "
+                         "`verbatim --index DIR index --from URL`")
+    questions = [item.question for item in load_items(set_path)]
+    stores = {"folder": ["--index", str(folder), "--store", "folder"], "postgresql": engine.store.cli_args()}
+    figures: dict[str, Any] = {"set": str(set_path), "questions": len(questions)}
+    for name, store_args in stores.items():
+        figures[name] = {
+            "cold_start_s": _cold_start(engine.corpus_dir, store_args, questions[0]),
+            **_child(engine.corpus_dir, store_args, ["bench", "--serving", "--set", str(set_path)]),
+            "eval": _child(engine.corpus_dir, store_args, ["eval", "--set", str(set_path), "--json"])["metrics"],
+        }
+    vectors = engine.embedder.embed(questions[:recall_questions])
+    figures["postgresql"]["ann_recall@10_questions"] = _database_recall(engine, vectors)
+    figures["folder"]["ann_recall@10_questions"] = _folder_recall(engine, folder, vectors)
+    return figures
+
+
+def _child(corpus: Path, store_args: list[str], command: list[str]) -> dict[str, Any]:
+    import json
+
+    done = subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args, *command],
+                          stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode not in (0, 1):  # eval exits 1 only for a failed gate, which is not run here
+        from app.errors import VerbatimError
+
+        raise VerbatimError(f"`verbatim {' '.join(command)}` failed (exit {done.returncode}); see the lines above")
+    return dict(json.loads(done.stdout))
+
+
+def _cold_start(corpus: Path, store_args: list[str], question: str) -> float:
+    """Seconds from a new process's start to its first answer printed (the better of two)."""
+    times = []
+    for _ in range(2):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args,
+                        "ask", "--json", "-k", "5", question], check=True, capture_output=True)
+        times.append(time.perf_counter() - began)
+    return round(min(times), 2)
+
+
+def _recall(found: list[list[int]], truth: list[list[int]]) -> float:
+    return round(sum(len(set(a[:K]) & set(b[:K])) for a, b in zip(found, truth)) / (K * len(truth)), 4)
+
+
+def _ranked(scores: dict[int, float]) -> list[int]:
+    return sorted(scores, key=lambda row: -scores[row])[:K]
+
+
+def _database_recall(engine: Engine, vectors: Any) -> dict[str, Any]:
+    """The HNSW index as questions use it against a sequential scan, over the same rows."""
+    index: Any = engine.index
+    depth = engine.ranking.depth
+    found = [_ranked(index.dense_search(vector, depth)) for vector in vectors]
+    store = index.store
+    truth = []
+    with store.pool.connection() as conn, conn.transaction():
+        conn.execute("SET LOCAL enable_indexscan = off")
+        for vector in vectors:
+            rows = conn.execute(f"SELECT id FROM {store.schema}.passages ORDER BY embedding <#> %b LIMIT %s",
+                                (vector, K)).fetchall()
+            truth.append([index.row_of[i] for (i,) in rows if i in index.row_of])
+    return {"recall@10": _recall(found, truth), "questions": len(truth),
+            "ef_search": index.manifest.vectors.get("ef_search"), "depth": depth}
+
+
+def _folder_recall(engine: Engine, folder: Path, vectors: Any) -> dict[str, Any]:
+    """The folder index's FAISS search as questions use it against an exact inner product."""
+    import numpy as np
+
+    from app.store.open import FolderStore
+
+    index: Any = FolderStore(folder).load()
+    depth = engine.ranking.depth
+    found = [_ranked(index.dense_search(vector, depth)) for vector in vectors]
+    every = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    truth = [list(np.argsort(-(every @ vector))[:K]) for vector in vectors]
+    return {"recall@10": _recall(found, [[int(row) for row in rows] for rows in truth]), "questions": len(truth),
+            "type": index.manifest.vectors.get("type"), "ef_search": index.manifest.vectors.get("ef_search")}
