@@ -255,7 +255,7 @@ class Engine:
         assert ranker is not None  # checked by the caller
         ranking = rank_across(index, ranker, text, self.multilingual_embedder.query([text])[0], k, filters)
         quoted = [language_name(hit.document.language or "en") for hit in ranking.hits]
-        level = "answered" if answered(ranking) else "none"
+        level = "answered" if answered(ranking, language) else "none"
         hits = ranking.hits if level == "answered" else ranking.hits[:1]
         return Answer(text, level != "answered", hits, ranking.confidence, text, level=level,
                       notice=notice(language_name(language), collection, quoted), language=language)
