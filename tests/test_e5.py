@@ -84,3 +84,20 @@ def test_engine_is_thread_safe_without_the_lock(model: E5Embedder) -> None:
     for thread in threads:
         thread.join()
     assert mismatches == []
+
+
+@pytest.mark.parametrize(("line", "cpus", "expected"), [
+    ("0.10 0.20 0.30 1/300 4242\n", 2, 2),   # only the caller runs: both cores are free
+    ("1.90 1.20 0.80 2/300 4242\n", 2, 1),   # one other thread runs: one core left
+    ("6.00 5.00 4.00 7/300 4242\n", 2, 1),   # a busy machine: never fewer than one
+    ("0.00 0.00 0.00 1/90 7\n", 16, 16),
+    ("not a loadavg line\n", 2, 1),          # unreadable: one thread, as before
+])
+def test_a_lone_question_takes_the_cpus_idle_at_that_instant(tmp_path: Path, line: str, cpus: int,
+                                                             expected: int) -> None:
+    from app.models.e5 import idle_cpus
+
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text(line, encoding="ascii")
+    assert idle_cpus(cpus, loadavg) == expected
+    assert idle_cpus(cpus, tmp_path / "missing") == 1

@@ -106,6 +106,17 @@ def default_threads() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+def idle_cpus(cpus: int, loadavg: Path = Path("/proc/loadavg")) -> int:
+    """Of `cpus`, how many no other thread is running on at this instant: `cpus` less the
+    runnable threads besides the caller (the fourth field of /proc/loadavg, "running/total",
+    which counts the reader itself). At least 1; 1 where the file cannot be read (not Linux)."""
+    try:
+        running = int(loadavg.read_text(encoding="ascii").split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 1
+    return max(1, min(cpus, cpus - (running - 1)))
+
+
 class E5Embedder:
     """multilingual-e5-small: `query(texts)` and `passage(texts)` give (n, 384) float32 unit vectors.
 
@@ -128,13 +139,18 @@ class E5Embedder:
         if not texts:
             return np.zeros((0, E5.dimension), dtype=np.float32)
         with self._lock:
-            if self._openmp is not None:
-                self._openmp.omp_set_num_threads(1 if len(texts) == 1 else self.threads)
+            if self._openmp is not None:  # a lone question takes the CPUs idle right now (see query)
+                self._openmp.omp_set_num_threads(idle_cpus(self.threads) if len(texts) == 1 else self.threads)
             vectors = self._engine.encode(list(texts), is_query)
         return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(texts), E5.dimension))
 
     def query(self, texts: list[str]) -> np.ndarray:
-        """Questions, embedded with the `query: ` prefix: (len(texts), 384)."""
+        """Questions, embedded with the `query: ` prefix: (len(texts), 384).
+
+        A lone question runs on as many threads as CPUs are idle at that instant (idle_cpus): on
+        two idle cores its embedding takes about half the time of one thread, but an OpenMP team
+        whose second thread must wait for a busy core stalls (102 against 21 ms, docs/languages.md,
+        Speed), so with the other core busy it keeps to one."""
         return self._run(texts, True)
 
     def passage(self, texts: list[str]) -> np.ndarray:
