@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from app.paths import SPEECH_SET
 from app.store.postgres.store import PgStore
 from tests.conftest import CORPUS, REPO, rounded, run_cli
 from tests.documents_factory import make_report, write_html, write_pdf
@@ -280,3 +281,26 @@ def test_index_from_moves_a_collection_between_stores_without_embedding(
         assert rounded(json.loads(moved_back.stdout)) == rounded(expected)
     refused = cli(url, corpus, "index", "--from", url)
     assert refused.returncode == 2 and "is the index being built" in refused.stderr
+
+
+def test_bench_compare_stores_puts_the_folder_and_the_database_side_by_side(
+        pg_server: object, built_index: tuple[Path, Path], tmp_path: Path) -> None:
+    corpus, folder_index = built_index
+    url = f"{pg_server.url}?schema=compared"  # type: ignore[attr-defined]
+    assert cli(url, corpus, "index", "--from", str(folder_index)).returncode == 0
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("".join(SPEECH_SET.read_text(encoding="utf-8").splitlines(keepends=True)[:6]),
+                         encoding="utf-8")  # six of the speech's questions, answerable and not
+    result = run_cli("--corpus", str(corpus), "--store", url, "bench", "--compare-stores", str(folder_index),
+                     "--set", str(questions), timeout=900)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    folder, database = figures["folder"], figures["postgresql"]
+    assert folder["eval"] == database["eval"]  # the same vectors and BM25: the same answers
+    assert folder["ann_recall@10_questions"]["recall@10"] == database["ann_recall@10_questions"]["recall@10"] == 1.0
+    assert database["ann_recall@10_questions"]["questions"] == 6
+    assert database["database_memory_mib"] > 0 and folder["database_memory_mib"] is None
+    assert all(side["cold_start_s"] > 0 and side["ask_fused_highlighted_p50_ms"] > 0 for side in (folder, database))
+    refused = run_cli("--corpus", str(corpus), "--index", str(folder_index), "bench", "--compare-stores",
+                      str(folder_index))
+    assert refused.returncode == 2 and "pass --store postgresql://" in refused.stderr
