@@ -1,0 +1,149 @@
+"""The multilingual ranker in the database store: multilingual-e5 vectors beside MiniLM's.
+
+    passages.e5_embedding      vector(384): the passage's e5 vector; NULL while the ranker is off
+    sentence_vectors.e5_data   its sentences' float16 e5 vectors, in order (highlights across languages)
+    state.multilingual         {"setting": on|off|auto, "model": the E5 ModelSpec or null,
+                                "search": "exact" or "hnsw"}, as the folder manifest's entry
+
+Which generations have them is decided as in the folder store, by `app.store.multilingual.wanted`
+(the same `auto` rule over the same documents and passage count). A build embeds e5 vectors for
+its new and changed documents; a document that did not change keeps its rows and so its e5
+vectors, unless the ranker is being turned on or the e5 model changed, when every kept document
+is embedded. Each document's vectors go to `partial_vectors` under the E5 spec's key
+(`app.store.resume.job_key`) as soon as they exist, before the build's one transaction, so a
+killed build keeps the previous generation serving and the next one embeds only what is missing;
+`index --from` leaves a source's e5 vectors there too. Turning the ranker off clears the columns.
+
+Search: an exact scan (PostgreSQL reads every e5 vector and keeps the top N) up to HNSW_FROM
+passages, and an HNSW index on `e5_embedding` above. The ranker is on by `auto` for collections of
+at most 2,000 passages (app.store.multilingual.AUTO_MAX_PASSAGES), where a scan is exact, needs no
+graph to build or keep, and costs a few milliseconds; only a large collection not all in English
+(or set `on`) reaches HNSW_FROM, where a scan of every vector grows with the collection and the
+graph (pgvector's defaults, m 16, ef_construction 64, searched with ef_search = the candidate depth,
+1,000) is worth its build. Figures: docs/postgres.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.errors import IndexStateError
+from app.models.e5 import E5, E5Passages
+from app.passages.chunk import Chunk
+from app.store.e5index import stale_reason
+from app.store.folder import DocumentRecord, Manifest
+from app.store.multilingual import describe, e5_job, wanted
+from app.store.postgres.schema import PASSAGE_COLUMNS, chunk_from
+from app.store.postgres.vectors import PgVectors
+from app.store.resume import PartialVectors, Vectors, embed_jobs
+
+if TYPE_CHECKING:
+    from app.store.postgres.store import PgStore
+
+HNSW_FROM = 20_000  # passages: below, exact scan; from here, an HNSW index on e5_embedding
+HNSW_M, EF_CONSTRUCTION = 16, 64  # pgvector's defaults, as for MiniLM's graph
+INDEX_NAME = "passages_e5"
+
+
+@dataclass
+class E5Build:
+    """A build's e5 side: the setting, whether the new generation has the ranker, the vectors of
+    its fresh documents (by doc_id), and those of kept documents that lacked them (passage ids in
+    order, vectors)."""
+
+    setting: str
+    on: bool
+    fresh: dict[str, Vectors] = field(default_factory=dict)
+    kept: dict[str, tuple[list[int], list[Chunk], Vectors]] = field(default_factory=dict)
+    resumed: int = 0  # passages whose e5 vectors were already in partial_vectors
+
+
+def embed(conn: Any, schema: str, previous: Manifest | None, records: list[DocumentRecord],
+          fresh: dict[str, tuple[str, list[Chunk]]], kept_text: Callable[[DocumentRecord], str], setting: str,
+          partial: PartialVectors, show_progress: bool) -> E5Build:
+    """The e5 vectors a build needs, embedded (or taken from `partial`) before its transaction.
+
+    `previous`: the current generation when its rows are kept (None for a rebuild); `records`: the
+    new generation's documents; `fresh`: {doc_id: (canonical text, passages)} of the new and changed
+    ones; `kept_text`: a kept document's canonical text (embedded only when its rows lack e5 vectors)."""
+    on = wanted(setting, records, sum(record.chunks for record in records))
+    if not on:
+        return E5Build(setting, False)
+    kept_chunks: dict[str, tuple[list[int], list[Chunk]]] = {}
+    if previous is not None and (not previous.multilingual.get("model") or stale_reason(previous.multilingual)):
+        kept_chunks = _rows_of(conn, schema, [r.doc_id for r in records if r.doc_id not in fresh])
+    by_id = {record.doc_id: record for record in records}
+    jobs = [e5_job(doc_id, text, chunks) for doc_id, (text, chunks) in fresh.items()]
+    jobs += [e5_job(doc_id, kept_text(by_id[doc_id]), chunks) for doc_id, (_, chunks) in kept_chunks.items()]
+    vectors, resumed = embed_jobs(partial, jobs, E5Passages(), show_progress)
+    return E5Build(setting, True, {doc_id: vectors[doc_id] for doc_id in fresh},
+                   {doc_id: (ids, chunks, vectors[doc_id]) for doc_id, (ids, chunks) in kept_chunks.items()}, resumed)
+
+
+def _rows_of(conn: Any, schema: str, doc_ids: list[str]) -> dict[str, tuple[list[int], list[Chunk]]]:
+    """Each kept document's passage ids and passages, in document order."""
+    rows = conn.execute(f"SELECT id, {PASSAGE_COLUMNS} FROM {schema}.passages WHERE doc_id = ANY(%s) "
+                        "ORDER BY doc_id, start_offset, id", (doc_ids,)).fetchall()
+    out: dict[str, tuple[list[int], list[Chunk]]] = {}
+    for row in rows:
+        ids, chunks = out.setdefault(row[1], ([], []))
+        ids.append(int(row[0]))
+        chunks.append(chunk_from(row[1:]))
+    return out
+
+
+def write(conn: Any, schema: str, build: E5Build, was_on: bool, count: int) -> dict[str, Any]:
+    """Inside the build's transaction, after the fresh passages are inserted (with their e5 vectors):
+    fill the kept documents' e5 columns, or clear every one when the ranker goes off; create or drop
+    the HNSW index on them. Returns the `state.multilingual` entry."""
+    if build.on:
+        with conn.cursor() as cursor:
+            cursor.executemany(f"UPDATE {schema}.passages SET e5_embedding = %s WHERE id = %s",
+                               [(vectors.passages[n], i) for ids, _, vectors in build.kept.values()
+                                for n, i in enumerate(ids)])
+            cursor.executemany(f"UPDATE {schema}.sentence_vectors SET e5_data = %s WHERE passage_id = %s",
+                               list(_sentence_rows(build)))
+    elif was_on:
+        conn.execute(f"UPDATE {schema}.passages SET e5_embedding = NULL WHERE e5_embedding IS NOT NULL")
+        conn.execute(f"UPDATE {schema}.sentence_vectors SET e5_data = NULL WHERE e5_data IS NOT NULL")
+    graph = build.on and count >= HNSW_FROM
+    if graph:
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {schema}.passages USING hnsw "
+                     f"(e5_embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
+    else:
+        conn.execute(f"DROP INDEX IF EXISTS {schema}.{INDEX_NAME}")
+    entry = describe(build.setting, build.on)
+    return {**entry, "search": "hnsw" if graph else "exact"} if build.on else entry
+
+
+def _sentence_rows(build: E5Build) -> Iterator[tuple[bytes, int]]:
+    """(float16 bytes of a passage's sentences, passage id) for every kept passage given e5 vectors."""
+    for ids, chunks, vectors in build.kept.values():
+        first = 0
+        for passage_id, chunk in zip(ids, chunks):
+            count = len(chunk.sentences)
+            yield vectors.sentences[first : first + count].tobytes(), passage_id
+            first += count
+
+
+def ranker(store: PgStore, conn: Any, manifest: Manifest, ids: Any, chunks: list[Chunk], depth: int
+           ) -> PgVectors | None:
+    """The generation's e5 ranker, None when it has none. Read in the loading snapshot (`conn`):
+    IndexStateError when the e5 model is not this process's (with what to run) or a passage of
+    the generation lacks its e5 vector."""
+    entry = manifest.multilingual
+    if not entry.get("model"):
+        return None
+    reason = stale_reason(entry)
+    if reason is not None:
+        raise IndexStateError(f"the index in {store.location}: {reason}; "
+                              f"run: verbatim --store {store.location} index")
+    lacking = conn.execute(f"SELECT count(*) FROM {store.schema}.passages WHERE e5_embedding IS NULL "
+                           "AND id = ANY(%s)", ([int(i) for i in ids],)).fetchone()[0]
+    if lacking:
+        raise IndexStateError(f"{lacking} passage(s) in {store.location} lack their multilingual vectors; "
+                              f"run: verbatim --store {store.location} index --rebuild")
+    ef = 40 if entry.get("search") == "hnsw" else None  # pgvector's default floor; raised to the depth
+    return PgVectors(store, ids, chunks, "e5_embedding", "e5_data", E5.dimension, ef, depth)
