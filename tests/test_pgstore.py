@@ -312,16 +312,3 @@ def test_the_self_check_is_the_same_on_both_stores_and_its_results_are_kept_in_t
     database.store.keep_self_checks({"harbour": {**harbour.to_dict(), "at1": 0.0}})  # replaces its row only
     kept = PgStore(pg_url).self_checks()
     assert kept["harbour"]["at1"] == 0.0 and kept["orchard"] == orchard.to_dict()
-
-
-def test_the_database_store_says_it_has_no_multilingual_ranker_rather_than_auto(tiny_corpus: Path,
-                                                                                 pg_url: str) -> None:
-    from app.store.multilingual import state, summary
-
-    engine = make_engine(tiny_corpus, pg_url)
-    engine.build()
-    manifest = engine.store.read_manifest()
-    assert manifest is not None and state(manifest) == {"setting": "unavailable", "on": False}  # /api/health
-    assert "not available in the database store" in summary(manifest)  # verbatim docs and index
-    with pytest.raises(UsageError, match="has no multilingual ranker yet"):
-        engine.build(multilingual="on")
