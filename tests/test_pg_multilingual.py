@@ -139,3 +139,35 @@ def test_an_interrupted_e5_build_keeps_the_previous_generation_and_the_next_embe
     assert e5_rows(pg_url) == len(TOPICS)
     assert not store.query(f"SELECT count(*) FROM {store.schema}.partial_vectors")[0][0]
     assert make_engine(corpus, pg_url).index.multilingual is not None  # type: ignore[attr-defined]
+
+
+def test_a_large_collection_searches_its_e5_vectors_through_an_hnsw_index(
+        tiny_corpus: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pg_e5, "HNSW_FROM", 1)  # as if the tiny corpus were past the exact scan's size
+    folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
+    database.build()
+    store = PgStore(pg_url)
+    graph = f"SELECT count(*) FROM pg_indexes WHERE schemaname = %s AND indexname = '{pg_e5.INDEX_NAME}'"
+    assert store.query(graph, (store.schema,))[0][0] == 1
+    assert database.index.manifest.multilingual["search"] == "hnsw"
+    for question in RUSSIAN:
+        assert rounded(answer_to_dict(database.ask(question, 3))) == rounded(answer_to_dict(folder.ask(question, 3)))
+    database.build(multilingual="off")
+    assert store.query(graph, (store.schema,))[0][0] == 0
+
+
+def test_a_database_of_schema_4_is_migrated_and_gets_the_ranker_at_its_next_index(
+        tiny_corpus: Path, pg_url: str) -> None:
+    make_engine(tiny_corpus, pg_url).build()
+    before = answer_to_dict(make_engine(tiny_corpus, pg_url).ask("When do apples ripen?", 1))
+    store = PgStore(pg_url)
+    s = store.schema  # back to the layout of schema version 4: no e5 columns, no setting
+    store.query(f"ALTER TABLE {s}.passages DROP COLUMN e5_embedding; ALTER TABLE {s}.sentence_vectors DROP COLUMN "
+                f"e5_data; ALTER TABLE {s}.state DROP COLUMN multilingual; UPDATE {s}.schema_version SET version = 4",
+                fetch=False)
+    migrated = make_engine(tiny_corpus, pg_url)
+    assert state(migrated.index.manifest) == {"setting": "auto", "on": False}  # off until its next index
+    assert migrated.index.multilingual is None  # type: ignore[attr-defined]
+    assert answer_to_dict(migrated.ask("When do apples ripen?", 1)) == before
+    assert migrated.build().written and migrated.index.multilingual is not None  # type: ignore[attr-defined]
+    assert e5_rows(pg_url) == len(migrated.index.chunks)
