@@ -174,7 +174,8 @@ def test_two_replicas_share_one_collection_and_survive_losing_one(
         killed, survivor = lossy["replicas"]
         assert servers[0][0].wait(timeout=10) == -9
         assert killed["errors"] > 0 and (survivor["answered"], survivor["errors"]) == (200, 0)
-        assert httpx.get(servers[1][1] + "api/health").json()["documents"] == 2
+        health = httpx.get(servers[1][1] + "api/health").json()
+        assert health["documents"] == 2 and health["multilingual"] == {"setting": "auto", "on": True}
     finally:
         for process, _ in servers:
             process.kill()

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 HNSW_FROM = 20_000  # passages: below, exact scan; from here, an HNSW index on e5_embedding
 HNSW_M, EF_CONSTRUCTION = 16, 64  # pgvector's defaults, as for MiniLM's graph
 INDEX_NAME = "passages_e5"
+BULK_MEMORY = "1GB"  # maintenance_work_mem while the graph is built (as for MiniLM's, app.store.postgres.build)
 
 
 @dataclass
@@ -109,10 +110,11 @@ def write(conn: Any, schema: str, build: E5Build, was_on: bool, count: int) -> d
         conn.execute(f"UPDATE {schema}.passages SET e5_embedding = NULL WHERE e5_embedding IS NOT NULL")
         conn.execute(f"UPDATE {schema}.sentence_vectors SET e5_data = NULL WHERE e5_data IS NOT NULL")
     graph = build.on and count >= HNSW_FROM
-    if graph:
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {schema}.passages USING hnsw "
+    if graph and not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.{INDEX_NAME}",)).fetchone()[0]:
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+        conn.execute(f"CREATE INDEX {INDEX_NAME} ON {schema}.passages USING hnsw "
                      f"(e5_embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
-    else:
+    elif not graph:
         conn.execute(f"DROP INDEX IF EXISTS {schema}.{INDEX_NAME}")
     entry = describe(build.setting, build.on)
     return {**entry, "search": "hnsw" if graph else "exact"} if build.on else entry
@@ -140,8 +142,8 @@ def ranker(store: PgStore, conn: Any, manifest: Manifest, ids: Any, chunks: list
     if reason is not None:
         raise IndexStateError(f"the index in {store.location}: {reason}; "
                               f"run: verbatim --store {store.location} index")
-    lacking = conn.execute(f"SELECT count(*) FROM {store.schema}.passages WHERE e5_embedding IS NULL "
-                           "AND id = ANY(%s)", ([int(i) for i in ids],)).fetchone()[0]
+    # every passage visible in the loading snapshot is the generation's (a build commits both at once)
+    lacking = conn.execute(f"SELECT count(*) FROM {store.schema}.passages WHERE e5_embedding IS NULL").fetchone()[0]
     if lacking:
         raise IndexStateError(f"{lacking} passage(s) in {store.location} lack their multilingual vectors; "
                               f"run: verbatim --store {store.location} index --rebuild")
