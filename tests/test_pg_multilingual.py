@@ -21,7 +21,7 @@ from app.store.postgres import e5 as pg_e5
 from app.store.postgres.store import PgStore
 from app.web.render import answer_to_dict
 from tests.conftest import rounded
-from tests.test_pgstore import make_engine
+from tests.test_pgstore import make_engine, topics_corpus
 from tests.test_resume import TOPICS, Interrupted
 
 pytestmark = pytest.mark.postgres
@@ -117,10 +117,7 @@ def test_an_e5_model_other_than_this_processs_is_refused_with_what_to_run(tiny_c
 def test_an_interrupted_e5_build_keeps_the_previous_generation_and_the_next_embeds_only_the_rest(
         tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(resume, "GROUP_PASSAGES", 1)  # one document per model call
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for topic in TOPICS:
-        (corpus / f"{topic}.md").write_text(f"# {topic}\n\nThe {topic} report. It counts visitors.\n")
+    corpus = topics_corpus(tmp_path)
     database = make_engine(corpus, pg_url)
     database.build(multilingual="off")
     before = database.store.read_manifest()

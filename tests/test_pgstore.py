@@ -149,15 +149,23 @@ def test_two_builds_at_once_both_land(tiny_corpus: Path, tmp_path: Path, pg_url:
     assert held == {"harbour", "orchard", "meadow", "foundry"}
 
 
+def topics_corpus(tmp_path: Path) -> Path:
+    """One short document per topic of tests.test_resume.TOPICS (one passage each)."""
+    from tests.test_resume import TOPICS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for topic in TOPICS:
+        (corpus / f"{topic}.md").write_text(f"# {topic}\n\nThe {topic} report. It counts visitors.\n")
+    return corpus
+
+
 def test_an_interrupted_build_resumes_from_vectors_kept_in_the_database(
         tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.test_resume import TOPICS
 
     monkeypatch.setattr(resume, "GROUP_PASSAGES", 1)  # one document per model call
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for topic in TOPICS:
-        (corpus / f"{topic}.md").write_text(f"# {topic}\n\nThe {topic} report. It counts visitors.\n")
+    corpus = topics_corpus(tmp_path)
     with pytest.raises(Interrupted):
         make_engine(corpus, pg_url, embedder=lambda: CountingEmbedder(stop_after=3)).build()
     assert PgStore(pg_url).read_manifest() is None  # nothing was committed
