@@ -62,7 +62,7 @@ def _copy_of(speech_db: tuple[str, Path], name: str, root: Path) -> tuple[str, P
     store = PgStore(target)
     source = PgStore(url)
     store.connect().close()  # creates the empty schema
-    tables = ["texts", "documents", "passages", "sentence_vectors", "lexical_files", "state"]
+    tables = ["texts", "documents", "passages", "sentence_vectors", "e5_vectors", "lexical_files", "state"]
     with source.connect() as conn, conn.transaction():
         conn.execute(f"ALTER TABLE {store.schema}.passages ALTER COLUMN embedding TYPE vector(384)")
         for table in tables:

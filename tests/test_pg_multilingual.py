@@ -51,7 +51,7 @@ class CountingE5:
 def e5_rows(url: str) -> int:
     """Passages of the collection holding an e5 vector."""
     store = PgStore(url)
-    return int(store.query(f"SELECT count(e5_embedding) FROM {store.schema}.passages")[0][0])
+    return int(store.query(f"SELECT count(*) FROM {store.schema}.e5_vectors")[0][0])
 
 
 def test_a_russian_question_gets_the_folder_stores_passages_from_the_database(tiny_corpus: Path,
@@ -158,9 +158,9 @@ def test_a_database_of_schema_4_is_migrated_and_gets_the_ranker_at_its_next_inde
     make_engine(tiny_corpus, pg_url).build()
     before = answer_to_dict(make_engine(tiny_corpus, pg_url).ask("When do apples ripen?", 1))
     store = PgStore(pg_url)
-    s = store.schema  # back to the layout of schema version 4: no e5 columns, no setting
-    store.query(f"ALTER TABLE {s}.passages DROP COLUMN e5_embedding; ALTER TABLE {s}.sentence_vectors DROP COLUMN "
-                f"e5_data; ALTER TABLE {s}.state DROP COLUMN multilingual; UPDATE {s}.schema_version SET version = 4",
+    s = store.schema  # back to the layout of schema version 4: no e5 table, no setting
+    store.query(f"DROP TABLE {s}.e5_vectors; ALTER TABLE {s}.state DROP COLUMN multilingual; "
+                f"UPDATE {s}.schema_version SET version = 4",
                 fetch=False)
     migrated = make_engine(tiny_corpus, pg_url)
     assert state(migrated.index.manifest) == {"setting": "auto", "on": False}  # off until its next index

@@ -238,37 +238,38 @@ def _prepare_vectors(conn: Any, s: str, dimension: int, started_empty: bool) -> 
 
 
 def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors, Vectors | None]]) -> None:
-    """COPY the passages (ids taken from the sequence in order) and their sentence vectors: MiniLM's,
-    and multilingual-e5's where given (NULL otherwise)."""
+    """COPY the passages (ids taken from the sequence in order) and their sentence vectors, and their
+    multilingual-e5 rows where given (app.store.postgres.e5)."""
     total = sum(len(chunks) for chunks, _, _ in documents)
     if not total:
         return
     ids = [row[0] for row in conn.execute(f"SELECT nextval('{s}.passages_id_seq') FROM generate_series(1, %s)",
                                           (total,)).fetchall()]
     types = ["bigint", "text", "int4", "int4", "text", "text", "int4", "int4[]", "int4", "int4[]", "text", "text[]",
-             "text", "vector", "vector"]
+             "text", "vector"]
     position = 0
+    multilingual = []
     with conn.cursor() as cursor:
-        with cursor.copy(f"COPY {s}.passages (id, {PASSAGE_COLUMNS}, embedding, e5_embedding) FROM STDIN "
-                         "(FORMAT BINARY)") as copy:
+        with cursor.copy(f"COPY {s}.passages (id, {PASSAGE_COLUMNS}, embedding) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
             for chunks, vectors, e5_vectors in documents:
                 for number, chunk in enumerate(chunks):
-                    copy.write_row((ids[position + number], *chunk_values(chunk), vectors.passages[number],
-                                    e5_vectors.passages[number] if e5_vectors is not None else None))
+                    copy.write_row((ids[position + number], *chunk_values(chunk), vectors.passages[number]))
+                if e5_vectors is not None:
+                    multilingual.append((ids[position : position + len(chunks)], chunks, e5_vectors))
                 position += len(chunks)
         position = 0
-        with cursor.copy(f"COPY {s}.sentence_vectors (passage_id, data, e5_data) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["bigint", "bytea", "bytea"])
-            for chunks, vectors, e5_vectors in documents:
+        with cursor.copy(f"COPY {s}.sentence_vectors (passage_id, data) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["bigint", "bytea"])
+            for chunks, vectors, _ in documents:
                 first = 0
                 for number, chunk in enumerate(chunks):
                     count = len(chunk.sentences)
-                    e5_data = e5_vectors.sentences[first : first + count].tobytes() if e5_vectors is not None else None
-                    copy.write_row((ids[position + number], vectors.sentences[first : first + count].tobytes(),
-                                    e5_data))
+                    copy.write_row((ids[position + number], vectors.sentences[first : first + count].tobytes()))
                     first += count
                 position += len(chunks)
+    if multilingual:
+        e5.copy_rows(conn, s, multilingual)
 
 
 def _write_lexical(conn: Any, s: str, generation: str) -> int:

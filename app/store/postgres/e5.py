@@ -1,31 +1,34 @@
 """The multilingual ranker in the database store: multilingual-e5 vectors beside MiniLM's.
 
-    passages.e5_embedding      vector(384): the passage's e5 vector; NULL while the ranker is off
-    sentence_vectors.e5_data   its sentences' float16 e5 vectors, in order (highlights across languages)
-    state.multilingual         {"setting": on|off|auto, "model": the E5 ModelSpec or null,
-                                "search": "exact" or "hnsw"}, as the folder manifest's entry
+    e5_vectors          one row per passage while the ranker is on: `embedding`, its vector(384),
+                        and `sentences`, its sentences' float16 e5 vectors in order (highlights
+                        across languages); deleted with their passage (ON DELETE CASCADE)
+    state.multilingual  {"setting": on|off|auto, "model": the E5 ModelSpec or null,
+                        "search": "exact" or "hnsw"}, as the folder manifest's entry
 
+A table of their own, not columns of `passages`: turning the ranker on inserts rows and never
+rewrites the passages' rows (kept small) nor MiniLM's HNSW graph, and off deletes them.
 Which generations have them is decided as in the folder store, by `app.store.multilingual.wanted`
 (the same `auto` rule over the same documents and passage count). A build embeds e5 vectors for
-its new and changed documents; a document that did not change keeps its rows and so its e5
-vectors, unless the ranker is being turned on or the e5 model changed, when every kept document
-is embedded. Each document's vectors go to `partial_vectors` under the E5 spec's key
+its new and changed documents; a document that did not change keeps its passages' rows and so
+its e5 rows, unless the ranker is being turned on or the e5 model changed, when every kept
+document is embedded. Each document's vectors go to `partial_vectors` under the E5 spec's key
 (`app.store.resume.job_key`) as soon as they exist, before the build's one transaction, so a
 killed build keeps the previous generation serving and the next one embeds only what is missing;
-`index --from` leaves a source's e5 vectors there too. Turning the ranker off clears the columns.
+`index --from` leaves a source's e5 vectors there too.
 
 Search: an exact scan (PostgreSQL reads every e5 vector and keeps the top N) up to HNSW_FROM
-passages, and an HNSW index on `e5_embedding` above. The ranker is on by `auto` for collections of
-at most 2,000 passages (app.store.multilingual.AUTO_MAX_PASSAGES), where a scan is exact, needs no
-graph to build or keep, and costs a few milliseconds; only a large collection not all in English
-(or set `on`) reaches HNSW_FROM, where a scan of every vector grows with the collection and the
-graph (pgvector's defaults, m 16, ef_construction 64, searched with ef_search = the candidate depth,
-1,000) is worth its build. Figures: docs/postgres.md.
+passages, and an HNSW index on `e5_vectors.embedding` above. The ranker is on by `auto` for
+collections of at most 2,000 passages (app.store.multilingual.AUTO_MAX_PASSAGES), where a scan is
+exact, needs no graph to build or keep, and costs little; only a large collection not all in
+English (or set `on`) reaches HNSW_FROM, where a scan of every vector grows with the collection
+and the graph (pgvector's defaults, m 16, ef_construction 64, searched with ef_search = the
+candidate depth, 1,000) is worth its build. Figures: docs/postgres.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,9 +45,9 @@ from app.store.resume import PartialVectors, Vectors, embed_jobs
 if TYPE_CHECKING:
     from app.store.postgres.store import PgStore
 
-HNSW_FROM = 20_000  # passages: below, exact scan; from here, an HNSW index on e5_embedding
+HNSW_FROM = 20_000  # passages: below, exact scan; from here, an HNSW index on e5_vectors.embedding
 HNSW_M, EF_CONSTRUCTION = 16, 64  # pgvector's defaults, as for MiniLM's graph
-INDEX_NAME = "passages_e5"
+INDEX_NAME = "e5_vectors_embedding"
 BULK_MEMORY = "1GB"  # maintenance_work_mem while the graph is built (as for MiniLM's, app.store.postgres.build)
 
 
@@ -95,39 +98,41 @@ def _rows_of(conn: Any, schema: str, doc_ids: list[str]) -> dict[str, tuple[list
     return out
 
 
+def copy_rows(conn: Any, schema: str, documents: Iterable[tuple[list[int], list[Chunk], Vectors]]) -> None:
+    """COPY e5 rows: for each document, its passages' ids, the passages (for their sentence counts) and
+    their e5 vectors, in the same order."""
+    with conn.cursor() as cursor, cursor.copy(f"COPY {schema}.e5_vectors (passage_id, embedding, sentences) "
+                                              "FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["bigint", "vector", "bytea"])
+        for ids, chunks, vectors in documents:
+            first = 0
+            for number, (passage_id, chunk) in enumerate(zip(ids, chunks)):
+                count = len(chunk.sentences)
+                sentences = vectors.sentences[first : first + count].tobytes()
+                copy.write_row((passage_id, vectors.passages[number], sentences))
+                first += count
+
+
 def write(conn: Any, schema: str, build: E5Build, was_on: bool, count: int) -> dict[str, Any]:
-    """Inside the build's transaction, after the fresh passages are inserted (with their e5 vectors):
-    fill the kept documents' e5 columns, or clear every one when the ranker goes off; create or drop
-    the HNSW index on them. Returns the `state.multilingual` entry."""
-    if build.on:
-        with conn.cursor() as cursor:
-            cursor.executemany(f"UPDATE {schema}.passages SET e5_embedding = %s WHERE id = %s",
-                               [(vectors.passages[n], i) for ids, _, vectors in build.kept.values()
-                                for n, i in enumerate(ids)])
-            cursor.executemany(f"UPDATE {schema}.sentence_vectors SET e5_data = %s WHERE passage_id = %s",
-                               list(_sentence_rows(build)))
-    elif was_on:
-        conn.execute(f"UPDATE {schema}.passages SET e5_embedding = NULL WHERE e5_embedding IS NOT NULL")
-        conn.execute(f"UPDATE {schema}.sentence_vectors SET e5_data = NULL WHERE e5_data IS NOT NULL")
+    """Inside the build's transaction, after the fresh passages and their e5 rows are inserted
+    (`copy_rows`): insert the e5 rows of kept documents that lacked them (replacing another model's),
+    or delete every e5 row when the ranker goes off; create or drop the HNSW index on them.
+    Returns the `state.multilingual` entry."""
+    if build.on and build.kept:
+        kept = [passage_id for ids, _, _ in build.kept.values() for passage_id in ids]
+        conn.execute(f"DELETE FROM {schema}.e5_vectors WHERE passage_id = ANY(%s)", (kept,))
+        copy_rows(conn, schema, build.kept.values())
+    elif not build.on and was_on:
+        conn.execute(f"DELETE FROM {schema}.e5_vectors")
     graph = build.on and count >= HNSW_FROM
     if graph and not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{schema}.{INDEX_NAME}",)).fetchone()[0]:
         conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
-        conn.execute(f"CREATE INDEX {INDEX_NAME} ON {schema}.passages USING hnsw "
-                     f"(e5_embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
+        conn.execute(f"CREATE INDEX {INDEX_NAME} ON {schema}.e5_vectors USING hnsw "
+                     f"(embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
     elif not graph:
         conn.execute(f"DROP INDEX IF EXISTS {schema}.{INDEX_NAME}")
     entry = describe(build.setting, build.on)
     return {**entry, "search": "hnsw" if graph else "exact"} if build.on else entry
-
-
-def _sentence_rows(build: E5Build) -> Iterator[tuple[bytes, int]]:
-    """(float16 bytes of a passage's sentences, passage id) for every kept passage given e5 vectors."""
-    for ids, chunks, vectors in build.kept.values():
-        first = 0
-        for passage_id, chunk in zip(ids, chunks):
-            count = len(chunk.sentences)
-            yield vectors.sentences[first : first + count].tobytes(), passage_id
-            first += count
 
 
 def ranker(store: PgStore, conn: Any, manifest: Manifest, ids: Any, chunks: list[Chunk], depth: int
@@ -143,9 +148,11 @@ def ranker(store: PgStore, conn: Any, manifest: Manifest, ids: Any, chunks: list
         raise IndexStateError(f"the index in {store.location}: {reason}; "
                               f"run: verbatim --store {store.location} index")
     # every passage visible in the loading snapshot is the generation's (a build commits both at once)
-    lacking = conn.execute(f"SELECT count(*) FROM {store.schema}.passages WHERE e5_embedding IS NULL").fetchone()[0]
+    lacking = conn.execute(f"SELECT count(*) FROM {store.schema}.passages p WHERE NOT EXISTS "
+                           f"(SELECT 1 FROM {store.schema}.e5_vectors e WHERE e.passage_id = p.id)").fetchone()[0]
     if lacking:
         raise IndexStateError(f"{lacking} passage(s) in {store.location} lack their multilingual vectors; "
                               f"run: verbatim --store {store.location} index --rebuild")
     ef = 40 if entry.get("search") == "hnsw" else None  # pgvector's default floor; raised to the depth
-    return PgVectors(store, ids, chunks, "e5_embedding", "e5_data", E5.dimension, ef, depth)
+    return PgVectors(store, ids, chunks, "e5_vectors", "passage_id", "embedding", "e5_vectors", "sentences",
+                     E5.dimension, ef, depth)

@@ -69,7 +69,7 @@ class PgIndex(IndexedDocuments):
     @cached_property
     def minilm(self) -> PgVectors:
         """MiniLM's passage vectors (`embedding`, HNSW) and sentence vectors (`data`)."""
-        return PgVectors(self.store, self.ids, self.chunks, "embedding", "data",
+        return PgVectors(self.store, self.ids, self.chunks, "passages", "id", "embedding", "sentence_vectors", "data",
                          int(self.manifest.model.get("dimension", 0)),
                          int(self.manifest.vectors.get("ef_search", 40)), dense_depth())
 

@@ -10,10 +10,10 @@ picks another, so one database can hold several collections):
     texts             each document's canonical text and own metadata, by the file's sha256, with
                       the reader version that extracted it and the text's own sha256
     passages          offsets, section, paragraphs, labels, pages, sentence spans, the text and
-                      the passage vector (pgvector, HNSW index); rows kept small (inline, 4 kB);
-                      `e5_embedding`: the multilingual ranker's vector (NULL when it is off)
+                      the passage vector (pgvector, HNSW index); rows kept small (inline, 4 kB)
     sentence_vectors  each passage's sentences' float16 vectors (for highlighting), out of line
-                      (MiniLM's in `data`; multilingual-e5's in `e5_data`, when the ranker is on)
+    e5_vectors        the multilingual ranker's: each passage's e5 vector and its sentences' (float16),
+                      one row per passage while the ranker is on (app.store.postgres.e5)
     lexical_files     the bm25s index files of each generation (replicas cache them locally)
     partial_vectors   vectors of an unfinished build, so that an interrupted build resumes
 
@@ -79,14 +79,16 @@ ALTER TABLE {s}.texts ADD COLUMN text_sha256 text;
     4: """
 CREATE TABLE {s}.self_checks (doc_id text PRIMARY KEY, result jsonb NOT NULL);
 """,
-    # 5: the multilingual ranker (app.store.multilingual): multilingual-e5-small's 384-dimensional passage
-    # vectors beside MiniLM's, its float16 sentence vectors beside theirs, and the collection's setting with
-    # the e5 model in `state` ({"setting": on|off|auto, "model": ModelSpec or null}). A database from before
-    # has no e5 vectors: "auto", off until its next `verbatim --store URL index`, as an older folder index.
+    # 5: the multilingual ranker (app.store.multilingual): each passage's multilingual-e5-small vector
+    # (384 dimensions) and its sentences' float16 e5 vectors in a table of their own (rows only while the
+    # ranker is on: turning it on inserts, it never rewrites the passages' rows or MiniLM's graph), and the
+    # collection's setting with the e5 model in `state` ({"setting": on|off|auto, "model": ModelSpec or
+    # null}). A database from before has no e5 vectors: "auto", off until its next `index`, as an older folder.
     5: """
-ALTER TABLE {s}.passages ADD COLUMN e5_embedding vector(384);
-ALTER TABLE {s}.sentence_vectors ADD COLUMN e5_data bytea;
-ALTER TABLE {s}.sentence_vectors ALTER COLUMN e5_data SET STORAGE EXTERNAL;
+CREATE TABLE {s}.e5_vectors (
+    passage_id bigint PRIMARY KEY REFERENCES {s}.passages (id) ON DELETE CASCADE,
+    embedding vector(384) NOT NULL, sentences bytea NOT NULL);
+ALTER TABLE {s}.e5_vectors ALTER COLUMN sentences SET STORAGE EXTERNAL;
 ALTER TABLE {s}.state ADD COLUMN multilingual jsonb NOT NULL DEFAULT '{{"setting": "auto", "model": null}}';
 """,
 }

@@ -1,10 +1,11 @@
 """Dense search over vectors held in the database, shared by MiniLM's and the multilingual ranker's.
 
-`PgVectors` is the dense side of `app.store.protocol.DenseRanker` for one pair of columns: a
-passage vector column of `passages` (pgvector, unit-length vectors, so `<#>`, the negative inner
-product, orders by cosine) and the float16 sentence vectors in a bytea column of
-`sentence_vectors`. MiniLM's are `embedding` and `data`, multilingual-e5's `e5_embedding` and
-`e5_data` (app.store.postgres.e5). Rows are positions in the loaded generation's `ids`.
+`PgVectors` is the dense side of `app.store.protocol.DenseRanker` for one set of vectors: a
+passage vector column (pgvector, unit-length vectors, so `<#>`, the negative inner product,
+orders by cosine) and a bytea column of float16 sentence vectors, each in a table keyed by the
+passage id. MiniLM's are `passages.embedding` (key `id`) and `sentence_vectors.data`;
+multilingual-e5's `e5_vectors.embedding` and `e5_vectors.sentences` (app.store.postgres.e5).
+Rows are positions in the loaded generation's `ids`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ class PgVectors:
     store: PgStore
     ids: Any  # (passages,) int64: the database id of each row
     chunks: list[Chunk]
-    column: str  # of `passages`
-    sentence_column: str  # of `sentence_vectors`
+    table: str  # holding the passage vectors (`passages` or `e5_vectors`) ...
+    key: str  # ... by this column, the passage id
+    column: str  # the passage vector column
+    sentence_table: str  # holding the sentence vectors by `passage_id`
+    sentence_column: str
     dimension: int
     ef_search: int | None
     depth: int  # most passages a question takes (app.store.postgres.index.dense_depth)
@@ -54,16 +58,16 @@ class PgVectors:
 
         limit = min(depth, self.depth)
         query = np.asarray(vector, dtype=np.float32)
-        table = f"{self.store.schema}.passages"
+        table = f"{self.store.schema}.{self.table}"
         with self.store.reading(), self.store.pool.connection() as conn:
             if self.ef_search is not None:
                 ef = min(max(self.ef_search, limit), PGVECTOR_MAX_EF)
                 if self._ef.get(conn) != ef:
                     conn.execute(f"SET hnsw.ef_search = {ef}")
                     self._ef[conn] = ef
-            found = conn.execute(f"SELECT id, -({self.column} <#> %b) FROM {table} "
+            found = conn.execute(f"SELECT {self.key}, -({self.column} <#> %b) FROM {table} "
                                  f"ORDER BY {self.column} <#> %b LIMIT %s", (query, query, limit)).fetchall()
-        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of and score is not None}
+        return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
 
     def dense_scores(self, vector: np.ndarray, rows: list[int]) -> dict[int, float]:
         """The exact cosine of the query to each given row's passage."""
@@ -72,8 +76,8 @@ class PgVectors:
         if not rows:
             return {}
         query = np.asarray(vector, dtype=np.float32)
-        found = self.store.query(f"SELECT id, -({self.column} <#> %b) FROM {self.store.schema}.passages "
-                                 f"WHERE id = ANY(%s) AND {self.column} IS NOT NULL",
+        found = self.store.query(f"SELECT {self.key}, -({self.column} <#> %b) FROM {self.store.schema}.{self.table} "
+                                 f"WHERE {self.key} = ANY(%s)",
                                  (query, [int(self.ids[row]) for row in rows]))
         return {self.row_of[i]: float(score) for i, score in found if i in self.row_of}
 
@@ -82,8 +86,8 @@ class PgVectors:
         IndexStateError when a row is gone (a newer build removed it) or has no vector."""
         import numpy as np
 
-        found = dict(self.store.query(f"SELECT id, {self.column} FROM {self.store.schema}.passages "
-                                      f"WHERE id = ANY(%s) AND {self.column} IS NOT NULL",
+        found = dict(self.store.query(f"SELECT {self.key}, {self.column} FROM {self.store.schema}.{self.table} "
+                                      f"WHERE {self.key} = ANY(%s)",
                                       ([int(self.ids[row]) for row in rows],)))
         missing = [row for row in rows if int(self.ids[row]) not in found]
         if missing:
@@ -105,7 +109,7 @@ class PgVectors:
         if not rows:
             return {}
         found = dict(self.store.query(f"SELECT passage_id, {self.sentence_column} FROM "
-                                      f"{self.store.schema}.sentence_vectors WHERE passage_id = ANY(%s)",
+                                      f"{self.store.schema}.{self.sentence_table} WHERE passage_id = ANY(%s)",
                                       ([int(self.ids[row]) for row in rows],)))
         vectors = {}
         for row in rows:
