@@ -20,10 +20,10 @@ killed build keeps the previous generation serving and the next one embeds only 
 Search: an exact scan (PostgreSQL reads every e5 vector and keeps the top N) up to HNSW_FROM
 passages, and an HNSW index on `e5_vectors.embedding` above. The ranker is on by `auto` for
 collections of at most 2,000 passages (app.store.multilingual.AUTO_MAX_PASSAGES), where a scan is
-exact, needs no graph to build or keep, and costs little; only a large collection not all in
-English (or set `on`) reaches HNSW_FROM, where a scan of every vector grows with the collection
-and the graph (pgvector's defaults, m 16, ef_construction 64, searched with ef_search = the
-candidate depth, 1,000) is worth its build. Figures: docs/postgres.md.
+exact and needs no graph to build or keep; only a large collection not all in English (or set
+`on`) reaches HNSW_FROM, where a scan of every vector grows with the collection and the graph
+(pgvector's defaults, m 16, ef_construction 64, searched with ef_search = the candidate depth,
+1,000) is worth its build. HNSW_FROM is a judgement, not yet timed (docs/postgres.md).
 """
 
 from __future__ import annotations
