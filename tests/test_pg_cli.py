@@ -63,7 +63,7 @@ def _copy_of(speech_db: tuple[str, Path], name: str, root: Path) -> tuple[str, P
     store = PgStore(target)
     source = PgStore(url)
     store.connect().close()  # creates the empty schema
-    tables = ["texts", "documents", "passages", "sentence_vectors", "lexical_files", "state"]
+    tables = ["texts", "documents", "passages", "sentence_vectors", "e5_vectors", "lexical_files", "state"]
     with source.connect() as conn, conn.transaction():
         conn.execute(f"ALTER TABLE {store.schema}.passages ALTER COLUMN embedding TYPE vector(384)")
         for table in tables:
@@ -76,13 +76,10 @@ def _copy_of(speech_db: tuple[str, Path], name: str, root: Path) -> tuple[str, P
 
 def test_ask_docs_and_eval_give_what_the_folder_store_gives(speech_db: tuple[str, Path],
                                                              built_index: tuple[Path, Path], tmp_path: Path) -> None:
-    """Against a folder index without the multilingual ranker, which the database store has not yet."""
-    from tests.test_documents_cli import copy_library
-
+    """Both with the multilingual ranker (auto: on for the speech's 23 passages); the Russian question
+    of HARDER_QUESTIONS is answered by it in both stores."""
     url, corpus = speech_db
-    without = copy_library(built_index, tmp_path)
-    folder = ("--corpus", str(without[0]), "--index", str(without[1]))
-    assert run_cli(*folder, "index", "--multilingual", "off").returncode == 0
+    folder = ("--corpus", str(built_index[0]), "--index", str(built_index[1]))
     levels = set()
     for question in [*SPEECH_QUESTIONS, *HARDER_QUESTIONS]:
         expected = json.loads(run_cli(*folder, "ask", "--json", question).stdout)
@@ -98,6 +95,7 @@ def test_ask_docs_and_eval_give_what_the_folder_store_gives(speech_db: tuple[str
     assert rounded(ours) == rounded(expected)
     docs = cli(url, corpus, "docs", "--json")
     assert docs.returncode == 0 and docs.stdout == run_cli(*folder, "docs", "--json").stdout
+    assert "multilingual ranker (questions in other languages): on (auto" in cli(url, corpus, "docs").stdout
     ours = json.loads(cli(url, corpus, "eval", "--json").stdout)["metrics"]
     theirs = json.loads(run_cli(*folder, "eval", "--json").stdout)["metrics"]
     assert ours == pytest.approx(theirs, abs=1e-9)
@@ -177,7 +175,8 @@ def test_two_replicas_share_one_collection_and_survive_losing_one(
         killed, survivor = lossy["replicas"]
         assert servers[0][0].wait(timeout=10) == -9
         assert killed["errors"] > 0 and (survivor["answered"], survivor["errors"]) == (200, 0)
-        assert httpx.get(servers[1][1] + "api/health").json()["documents"] == 2
+        health = httpx.get(servers[1][1] + "api/health").json()
+        assert health["documents"] == 2 and health["multilingual"] == {"setting": "auto", "on": True}
     finally:
         for process, _ in servers:
             process.kill()
@@ -273,7 +272,9 @@ def test_index_from_moves_a_collection_between_stores_without_embedding(
     back = tmp_path / "back"
     into_folder = run_cli("--corpus", str(corpus), "--index", str(back), "index", "--from", url)
     assert into_folder.returncode == 0 and "(0 embedded, 23 taken from postgresql://" in into_folder.stderr
-    for question in SPEECH_QUESTIONS:
+    for moved in (into_database, into_folder):  # the multilingual ranker's vectors moved too
+        assert "multilingual vectors of 23 passages" in moved.stderr
+    for question in [*SPEECH_QUESTIONS, "Сколько граждан погибло?"]:
         expected = json.loads(run_cli("--corpus", str(corpus), "--index", str(folder_index), "ask", "--json",
                                       question).stdout)
         assert rounded(ask_json(url, corpus, question)) == rounded(expected)

@@ -57,7 +57,7 @@ def test_a_russian_document_and_a_long_table_are_stored_and_searched_as_the_fold
     rows = "".join(f"| Port {n} | {n * 10} ships |\n" for n in range(1, 80))
     (tiny_corpus / "ports.md").write_text(f"# Ports\n\n| Port | Traffic |\n|---|---|\n{rows}", encoding="utf-8")
     folder, database = make_engine(tiny_corpus, None), make_engine(tiny_corpus, pg_url)
-    folder.build(multilingual="off")  # the database store has no multilingual ranker (yet): compare like with like
+    assert database.index.multilingual is not None  # auto: a small collection not all English, on in both stores
     assert database.index.chunks == folder.index.chunks  # every field, the table's header row included
     assert any(chunk.table_header for chunk in database.index.chunks)
     assert database.index.lexical.analyses == folder.index.lexical.analyses == ("english", "russian")
@@ -149,15 +149,23 @@ def test_two_builds_at_once_both_land(tiny_corpus: Path, tmp_path: Path, pg_url:
     assert held == {"harbour", "orchard", "meadow", "foundry"}
 
 
+def topics_corpus(tmp_path: Path) -> Path:
+    """One short document per topic of tests.test_resume.TOPICS (one passage each)."""
+    from tests.test_resume import TOPICS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for topic in TOPICS:
+        (corpus / f"{topic}.md").write_text(f"# {topic}\n\nThe {topic} report. It counts visitors.\n")
+    return corpus
+
+
 def test_an_interrupted_build_resumes_from_vectors_kept_in_the_database(
         tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.test_resume import TOPICS
 
     monkeypatch.setattr(resume, "GROUP_PASSAGES", 1)  # one document per model call
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for topic in TOPICS:
-        (corpus / f"{topic}.md").write_text(f"# {topic}\n\nThe {topic} report. It counts visitors.\n")
+    corpus = topics_corpus(tmp_path)
     with pytest.raises(Interrupted):
         make_engine(corpus, pg_url, embedder=lambda: CountingEmbedder(stop_after=3)).build()
     assert PgStore(pg_url).read_manifest() is None  # nothing was committed
@@ -312,16 +320,3 @@ def test_the_self_check_is_the_same_on_both_stores_and_its_results_are_kept_in_t
     database.store.keep_self_checks({"harbour": {**harbour.to_dict(), "at1": 0.0}})  # replaces its row only
     kept = PgStore(pg_url).self_checks()
     assert kept["harbour"]["at1"] == 0.0 and kept["orchard"] == orchard.to_dict()
-
-
-def test_the_database_store_says_it_has_no_multilingual_ranker_rather_than_auto(tiny_corpus: Path,
-                                                                                 pg_url: str) -> None:
-    from app.store.multilingual import state, summary
-
-    engine = make_engine(tiny_corpus, pg_url)
-    engine.build()
-    manifest = engine.store.read_manifest()
-    assert manifest is not None and state(manifest) == {"setting": "unavailable", "on": False}  # /api/health
-    assert "not available in the database store" in summary(manifest)  # verbatim docs and index
-    with pytest.raises(UsageError, match="has no multilingual ranker yet"):
-        engine.build(multilingual="on")

@@ -1,8 +1,9 @@
 """Moving a collection between the folder store and PostgreSQL without embedding again
 (`verbatim index --from SOURCE`), against a real PostgreSQL with pgvector and the hashing embedder.
 
-The oracle is the source itself: the target answers every question exactly as the source did,
-and its build embedded nothing (its embedder raises if called).
+The oracle is the source itself: the target answers every question exactly as the source did
+(a Russian one through the multilingual ranker too), and its build embedded nothing (its
+embedders, MiniLM's and multilingual-e5's, raise if called).
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ import pytest
 
 from app.answer.engine import Engine
 from app.errors import IndexStateError, UsageError
+from app.models.e5 import E5
 from app.models.embed import HashingEmbedder
 from app.passages.chunk import ChunkSettings
 from app.search.ranking import Filters
+from app.store import multilingual
+from app.store.postgres import e5 as pg_e5
 from app.store.transfer import take_from
 from app.web.render import answer_to_dict
 from tests.conftest import rounded
 from tests.test_pgstore import QUESTIONS, make_engine
 
 pytestmark = pytest.mark.postgres
+RUSSIAN = "Когда рыбацкие лодки возвращаются со скумбрией?"  # answered by the multilingual ranker (mackerel)
 
 
 class NeverEmbeds(HashingEmbedder):
@@ -36,10 +41,19 @@ class NeverEmbeds(HashingEmbedder):
 
 
 def same_answers(source: Engine, target: Engine) -> None:
-    for question in QUESTIONS:
+    for question in [*QUESTIONS, RUSSIAN]:
         for filters in (Filters(), Filters(frozenset({"harbour"}))):
             expected = rounded(answer_to_dict(source.ask(question, 3, filters=filters)))
             assert rounded(answer_to_dict(target.ask(question, 3, filters=filters))) == expected
+
+
+class NeverEmbedsE5:
+    """The multilingual build's embedder during a move: the e5 vectors must all be taken too."""
+
+    spec = E5
+
+    def embed(self, texts: list[str], *, progress: bool = False) -> object:
+        raise AssertionError(f"embedded {len(texts)} text(s) with e5: the move should have taken every e5 vector")
 
 
 def move(source: Engine, target: Engine, where: str) -> None:
@@ -47,12 +61,16 @@ def move(source: Engine, target: Engine, where: str) -> None:
     assert location == source.store.location
     NeverEmbeds.building = True
     try:
-        report = target.build()
+        with pytest.MonkeyPatch.context() as patch:  # both stores' multilingual builds
+            patch.setattr(multilingual, "E5Passages", NeverEmbedsE5)
+            patch.setattr(pg_e5, "E5Passages", NeverEmbedsE5)
+            report = target.build()
     finally:
         NeverEmbeds.building = False
     passages = len(source.index.chunks)
     assert (moved.documents, moved.passages) == (len(source.index.manifest.documents), passages)
     assert (report.resumed, report.passages) == (passages, passages)  # NeverEmbeds: none embedded anew
+    assert moved.multilingual == passages and getattr(target.index, "multilingual", None) is not None
 
 
 def test_a_folder_index_moves_into_the_database_and_back_without_embedding(

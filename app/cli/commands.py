@@ -56,9 +56,10 @@ def run_index(args: argparse.Namespace, engine: Engine) -> int:
     if args.source is not None:
         from app.store.transfer import take_from
 
-        moved, source = take_from(args.source, engine.store, engine.spec, engine.settings)
+        moved, source = take_from(args.source, engine.store, engine.spec, engine.settings, args.multilingual)
+        e5 = f", multilingual vectors of {moved.multilingual} passages" if moved.multilingual else ""
         _log(args, f"took the texts and vectors of {moved.documents} document(s) ({moved.passages} passages, "
-                   f"{moved.sentences} sentences) from {source} in {moved.seconds:.1f} s")
+                   f"{moved.sentences} sentences{e5}) from {source} in {moved.seconds:.1f} s")
         resumed_as = f"taken from {source}"
     status = _sync(args, engine, reuse=not args.rebuild, resumed_as=resumed_as, multilingual=args.multilingual)
     manifest = engine.store.read_manifest()

@@ -40,6 +40,7 @@ from app.store.folder import (
     write_generation,
 )
 from app.store.multilingual import build_vectors, describe, setting_of, wanted
+from app.store.multilingual import changes as multilingual_changes
 from app.store.protocol import TextCache
 from app.store.resume import Job, PartialFolder, embed_jobs
 
@@ -209,7 +210,7 @@ def build_index(
             raise CorpusError(f"corpus folder {corpus_dir} holds no readable documents{detail}")
         setting = multilingual or setting_of(previous.manifest if previous else None)
         if (reusable and previous is not None and plan.changes_nothing(previous.manifest)
-                and not _multilingual_changes(previous, setting)):
+                and not multilingual_changes(previous.manifest, setting, len(previous.chunks))):
             return BuildReport(len(plan.keep), len(previous.chunks), 0, len(previous.chunks),
                                time.perf_counter() - began, failures=failures, written=False)
         report, warnings = _write(index_dir, plan, previous if reusable else None, embedder, settings, show_progress,
@@ -319,14 +320,6 @@ def _previous_text(previous: StoredIndex | None, doc_id: str) -> str:
     if previous is None:
         raise CorpusError(f"no text of {doc_id} to embed")
     return previous.text(doc_id)
-
-
-def _multilingual_changes(previous: StoredIndex, setting: str) -> bool:
-    """Whether a build with an unchanged corpus must still write: the setting or its outcome changed."""
-    manifest = previous.manifest
-    on = wanted(setting, manifest.documents, len(previous.chunks))
-    return (setting != setting_of(manifest) or on != bool(manifest.multilingual.get("model"))
-            or multilingual_stale(manifest.multilingual) is not None)
 
 
 def _load_previous(index_dir: Path) -> StoredIndex | None:

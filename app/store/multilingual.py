@@ -24,6 +24,7 @@ from app.errors import UsageError
 from app.models.e5 import E5, E5Passages
 from app.models.embed import Embedder
 from app.passages.chunk import Chunk, plain_text
+from app.store.e5index import stale_reason
 from app.store.folder import DocumentRecord, Manifest, StoredIndex
 from app.store.resume import Job, PartialFolder, embed_jobs
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 SETTINGS = ("on", "off", "auto")
-UNAVAILABLE = "unavailable"  # the setting a store without the multilingual ranker reports (the database store)
 DEFAULT_SETTING = "auto"
 AUTO_MIN_SHARE = 0.05  # of the documents not in English, for auto to turn the ranker on in a larger collection
 AUTO_MAX_PASSAGES = 2000  # the speech has 23 passages; 1,000 General Debate statements about 36,000
@@ -79,15 +79,28 @@ def state(manifest: Manifest) -> dict[str, Any]:
 def summary(manifest: Manifest) -> str:
     """One line for `verbatim docs` and `verbatim index`: the multilingual ranker's state and setting."""
     now = state(manifest)
-    if now["setting"] == UNAVAILABLE:
-        return ("multilingual ranker (questions in other languages): not available in the database store yet; "
-                "questions in other languages get a notice, or use the folder store")
     how = {"on": "set on", "off": "set off",
            "auto": f"auto: on for a collection of at most {AUTO_MAX_PASSAGES} passages "
                    "or with at least 5% of its documents not in English"}
     change = "verbatim index --multilingual " + ("off" if now["on"] else "on")
     return (f"multilingual ranker (questions in other languages): {'on' if now['on'] else 'off'} "
             f"({how[now['setting']]}; change with: {change})")
+
+
+def changes(manifest: Manifest, setting: str, passages: int) -> bool:
+    """Whether a build that changes no document must still write a generation: the setting, its
+    outcome for this collection (`passages` in the current generation), or the e5 model changed."""
+    on = wanted(setting, manifest.documents, passages)
+    return (setting != setting_of(manifest) or on != bool(manifest.multilingual.get("model"))
+            or stale_reason(manifest.multilingual) is not None)
+
+
+def e5_job(doc_id: str, text: str, chunks: list[Chunk]) -> Job:
+    """What the multilingual ranker embeds for a document (its passages, then their sentences), as
+    MiniLM's build does; `text`: the document's canonical text. Its key (app.store.resume.job_key
+    with the E5 spec) is what an interrupted build or `index --from` leaves its vectors under."""
+    texts = [c.ranking_text for c in chunks] + [plain_text(text[a:b]) for c in chunks for a, b in c.sentences]
+    return Job(doc_id, texts, len(chunks), tuple(len(c.sentences) for c in chunks))
 
 
 def build_vectors(
@@ -105,9 +118,7 @@ def build_vectors(
     jobs: list[Job] = []
     for doc_id, chunks in order:
         if _reusable(previous, doc_id, chunks) is None:
-            text = text_of(doc_id)
-            texts = [c.ranking_text for c in chunks] + [plain_text(text[a:b]) for c in chunks for a, b in c.sentences]
-            jobs.append(Job(doc_id, texts, len(chunks), tuple(len(c.sentences) for c in chunks)))
+            jobs.append(e5_job(doc_id, text_of(doc_id), chunks))
     fresh, _ = embed_jobs(PartialFolder(index_dir), jobs, embedder, show_progress)
     passages: list[np.ndarray] = []
     sentences: list[np.ndarray] = []

@@ -90,8 +90,7 @@ class IndexStore(Protocol):
     def build(self, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
               reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         """Bring the index in line with the corpus folder; `only`: just these file names (an add);
-        `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it
-        (the database store has no multilingual ranker yet and ignores it)."""
+        `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it."""
         ...
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:

@@ -27,7 +27,10 @@ from app.models.embed import Embedder
 from app.passages.chunk import Chunk, ChunkSettings
 from app.store.bm25 import LexicalIndex
 from app.store.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
-from app.store.folder import Manifest
+from app.store.folder import DocumentRecord, Manifest
+from app.store.multilingual import changes as multilingual_changes
+from app.store.multilingual import setting_of
+from app.store.postgres import e5
 from app.store.postgres.hnsw import measure_recall
 from app.store.postgres.schema import (
     DOCUMENT_FIELDS,
@@ -66,8 +69,9 @@ class DatabasePartial:
 
 
 def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSettings, show_progress: bool,
-         reuse: bool, only: frozenset[str] | None) -> BuildReport:
-    """Bring the database in line with the corpus folder (`only`: just these documents)."""
+         reuse: bool, only: frozenset[str] | None, multilingual: str | None = None) -> BuildReport:
+    """Bring the database in line with the corpus folder (`only`: just these documents);
+    `multilingual`: the collection's new multilingual setting (on, off, auto), None to keep it."""
     import psycopg
 
     began = time.perf_counter()
@@ -79,15 +83,20 @@ def sync(store: PgStore, corpus_dir: Path, embedder: Embedder, settings: ChunkSe
         _lock(conn, store, show_progress)
         plan, previous, reusable = _plan(conn, store, corpus_dir, embedder, settings, reuse, only)
         failures = tuple(entry["reason"] for entry in plan.failures.values())
+        setting = multilingual or setting_of(previous)
         if reusable and previous is not None and plan.changes_nothing(previous):
             count = conn.execute(f"SELECT count(*) FROM {store.schema}.passages").fetchone()[0]
-            return BuildReport(len(plan.keep), count, 0, count, time.perf_counter() - began, failures=failures,
-                               written=False)
+            if not multilingual_changes(previous, setting, count):
+                return BuildReport(len(plan.keep), count, 0, count, time.perf_counter() - began, failures=failures,
+                                   written=False)
         fresh, warnings = chunk_fresh(plan, settings)
         partial = DatabasePartial(conn, store.schema)
         jobs = [embedding_job(doc, fresh[doc.doc_id]) for doc in plan.fresh]
         vectors, resumed = embed_jobs(partial, jobs, embedder, show_progress)
-        passages = _commit(conn, store, plan, fresh, vectors, previous if reusable else None, embedder, settings)
+        e5 = _embed_e5(conn, store, plan, fresh, previous if reusable else None, setting, partial, show_progress)
+        was_on = previous is not None and bool(previous.multilingual.get("model"))
+        passages = _commit(conn, store, plan, fresh, (vectors, e5, was_on), previous if reusable else None,
+                           embedder, settings)
         partial.clear()
         conn.execute(f"DELETE FROM {store.schema}.texts t WHERE NOT EXISTS "
                      f"(SELECT 1 FROM {store.schema}.documents d WHERE d.sha256 = t.sha256)")
@@ -149,10 +158,32 @@ def _keep_the_rest(plan: SyncPlan, previous: Manifest, only: frozenset[str], nam
     plan.failures = {**kept_failures, **plan.failures}
 
 
-def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chunk]], vectors: dict[str, Vectors],
-            previous: Manifest | None, embedder: Embedder, settings: ChunkSettings) -> int:
-    """One transaction: the new generation becomes current, or nothing changes. Returns the passage count."""
+def _embed_e5(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chunk]], previous: Manifest | None,
+              setting: str, partial: DatabasePartial, show_progress: bool) -> e5.E5Build:
+    """The multilingual ranker's vectors of this build (app.store.postgres.e5), before its transaction."""
+    records = plan.keep + [record_for(doc, len(fresh[doc.doc_id]), plan.sidecars.get(doc.doc_id, {}))
+                           for doc in plan.fresh]
+    texts = store.text_cache()
+
+    def kept_text(record: DocumentRecord) -> str:
+        extracted = texts.read(record.sha256, current=False)
+        if extracted is None:
+            raise IndexStateError(f"the stored text of {record.doc_id} in {store.location} is missing or damaged; "
+                                  f"run: verbatim --store {store.location} index --rebuild")
+        return extracted.text
+
+    return e5.embed(conn, store.schema, previous, records, {doc.doc_id: (doc.text, fresh[doc.doc_id])
+                                                             for doc in plan.fresh}, kept_text, setting, partial,
+                    show_progress)
+
+
+def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chunk]],
+            vectors: tuple[dict[str, Vectors], e5.E5Build, bool], previous: Manifest | None, embedder: Embedder,
+            settings: ChunkSettings) -> int:
+    """One transaction: the new generation becomes current, or nothing changes. Returns the passage count.
+    `vectors`: MiniLM's of the fresh documents, the e5 side, and whether the current generation has e5."""
     s = store.schema
+    minilm, multilingual, was_on = vectors
     dimension = embedder.spec.dimension
     records = {doc.doc_id: record_for(doc, len(fresh[doc.doc_id]), plan.sidecars.get(doc.doc_id, {}))
                for doc in plan.fresh}
@@ -167,7 +198,8 @@ def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chu
         changed = [doc for doc_id, doc in kept.items() if before.get(doc_id) != doc] + list(records.values())
         _upsert_documents(conn, s, changed)
         bulk = _prepare_vectors(conn, s, dimension, started_empty)
-        _insert_passages(conn, s, [(fresh[d], vectors[d]) for d in sorted(records, key=lambda d: records[d].path)])
+        _insert_passages(conn, s, [(fresh[d], minilm[d], multilingual.fresh.get(d))
+                                   for d in sorted(records, key=lambda d: records[d].path)])
         if bulk:
             conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
             conn.execute(f"CREATE INDEX passages_embedding ON {s}.passages USING hnsw (embedding vector_ip_ops) "
@@ -175,7 +207,8 @@ def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chu
         generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         count = _write_lexical(conn, s, generation)
         described = _vector_description(conn, s, count, bulk, previous)
-        _write_state(conn, s, generation, embedder, settings, plan, described)
+        entry = e5.write(conn, s, multilingual, was_on, count)
+        _write_state(conn, s, generation, embedder, settings, plan, (described, entry))
     return count
 
 
@@ -204,9 +237,10 @@ def _prepare_vectors(conn: Any, s: str, dimension: int, started_empty: bool) -> 
     return bulk
 
 
-def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors]]) -> None:
-    """COPY the passages (ids taken from the sequence in order) and their sentence vectors."""
-    total = sum(len(chunks) for chunks, _ in documents)
+def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors, Vectors | None]]) -> None:
+    """COPY the passages (ids taken from the sequence in order) and their sentence vectors, and their
+    multilingual-e5 rows where given (app.store.postgres.e5)."""
+    total = sum(len(chunks) for chunks, _, _ in documents)
     if not total:
         return
     ids = [row[0] for row in conn.execute(f"SELECT nextval('{s}.passages_id_seq') FROM generate_series(1, %s)",
@@ -214,23 +248,28 @@ def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vecto
     types = ["bigint", "text", "int4", "int4", "text", "text", "int4", "int4[]", "int4", "int4[]", "text", "text[]",
              "text", "vector"]
     position = 0
+    multilingual = []
     with conn.cursor() as cursor:
         with cursor.copy(f"COPY {s}.passages (id, {PASSAGE_COLUMNS}, embedding) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(types)
-            for chunks, vectors in documents:
+            for chunks, vectors, e5_vectors in documents:
                 for number, chunk in enumerate(chunks):
                     copy.write_row((ids[position + number], *chunk_values(chunk), vectors.passages[number]))
+                if e5_vectors is not None:
+                    multilingual.append((ids[position : position + len(chunks)], chunks, e5_vectors))
                 position += len(chunks)
         position = 0
         with cursor.copy(f"COPY {s}.sentence_vectors (passage_id, data) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["bigint", "bytea"])
-            for chunks, vectors in documents:
+            for chunks, vectors, _ in documents:
                 first = 0
                 for number, chunk in enumerate(chunks):
                     count = len(chunk.sentences)
                     copy.write_row((ids[position + number], vectors.sentences[first : first + count].tobytes()))
                     first += count
                 position += len(chunks)
+    if multilingual:
+        e5.copy_rows(conn, s, multilingual)
 
 
 def _write_lexical(conn: Any, s: str, generation: str) -> int:
@@ -265,13 +304,16 @@ def _vector_description(conn: Any, s: str, count: int, bulk: bool, previous: Man
 
 
 def _write_state(conn: Any, s: str, generation: str, embedder: Embedder, settings: ChunkSettings, plan: SyncPlan,
-                 vectors: dict[str, Any]) -> None:
+                 described: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """The one `state` row: `described` holds the MiniLM index's settings and the multilingual entry."""
     from psycopg.types.json import Jsonb
 
+    vectors, multilingual = described
     conn.execute(
-        f"INSERT INTO {s}.state (singleton, generation, built_at, model, chunking, failures, vectors) "
-        "VALUES (true, %s, %s, %s, %s, %s, %s) ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, "
-        "built_at = EXCLUDED.built_at, model = EXCLUDED.model, chunking = EXCLUDED.chunking, "
-        "failures = EXCLUDED.failures, vectors = EXCLUDED.vectors",
+        f"INSERT INTO {s}.state (singleton, generation, built_at, model, chunking, failures, vectors, multilingual) "
+        "VALUES (true, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (singleton) DO UPDATE SET "
+        "generation = EXCLUDED.generation, built_at = EXCLUDED.built_at, model = EXCLUDED.model, "
+        "chunking = EXCLUDED.chunking, failures = EXCLUDED.failures, vectors = EXCLUDED.vectors, "
+        "multilingual = EXCLUDED.multilingual",
         (generation, datetime.now(UTC).isoformat(timespec="seconds"), Jsonb(asdict(embedder.spec)),
-         Jsonb(settings.as_dict()), Jsonb(plan.failures), Jsonb(vectors)))
+         Jsonb(settings.as_dict()), Jsonb(plan.failures), Jsonb(vectors), Jsonb(multilingual)))

@@ -4,13 +4,16 @@ One collection lives in one PostgreSQL schema (default `verbatim`; `?schema=NAME
 picks another, so one database can hold several collections):
 
     schema_version    the version of this layout (SCHEMA_VERSION); migrations run in order
-    state             one row: the current generation, model, chunking, unreadable files, vector index
+    state             one row: the current generation, model, chunking, unreadable files, vector index,
+                      and the multilingual ranker's setting and model (as the folder manifest's entry)
     documents         one row per document: its citation metadata and the sha256 of its file
     texts             each document's canonical text and own metadata, by the file's sha256, with
                       the reader version that extracted it and the text's own sha256
     passages          offsets, section, paragraphs, labels, pages, sentence spans, the text and
                       the passage vector (pgvector, HNSW index); rows kept small (inline, 4 kB)
     sentence_vectors  each passage's sentences' float16 vectors (for highlighting), out of line
+    e5_vectors        the multilingual ranker's: each passage's e5 vector and its sentences' (float16),
+                      one row per passage while the ranker is on (app.store.postgres.e5)
     lexical_files     the bm25s index files of each generation (replicas cache them locally)
     partial_vectors   vectors of an unfinished build, so that an interrupted build resumes
 
@@ -27,9 +30,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from app.errors import IndexSchemaError, IndexStateError, UsageError
 from app.passages.chunk import Chunk
 from app.store.folder import DocumentRecord, Manifest
-from app.store.multilingual import UNAVAILABLE
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_SCHEMA = "verbatim"
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -76,6 +78,18 @@ ALTER TABLE {s}.texts ADD COLUMN text_sha256 text;
     # 4: the last self-check result of each document (`verbatim eval --self-check`, app.evaluation.selfcheck).
     4: """
 CREATE TABLE {s}.self_checks (doc_id text PRIMARY KEY, result jsonb NOT NULL);
+""",
+    # 5: the multilingual ranker (app.store.multilingual): each passage's multilingual-e5-small vector
+    # (384 dimensions) and its sentences' float16 e5 vectors in a table of their own (rows only while the
+    # ranker is on: turning it on inserts, it never rewrites the passages' rows or MiniLM's graph), and the
+    # collection's setting with the e5 model in `state` ({"setting": on|off|auto, "model": ModelSpec or
+    # null}). A database from before has no e5 vectors: "auto", off until its next `index`, as an older folder.
+    5: """
+CREATE TABLE {s}.e5_vectors (
+    passage_id bigint PRIMARY KEY REFERENCES {s}.passages (id) ON DELETE CASCADE,
+    embedding vector(384) NOT NULL, sentences bytea NOT NULL);
+ALTER TABLE {s}.e5_vectors ALTER COLUMN sentences SET STORAGE EXTERNAL;
+ALTER TABLE {s}.state ADD COLUMN multilingual jsonb NOT NULL DEFAULT '{{"setting": "auto", "model": null}}';
 """,
 }
 
@@ -204,16 +218,16 @@ def chunk_from(row: tuple[Any, ...]) -> Chunk:
 
 
 def manifest_from(state: tuple[Any, ...], documents: list[tuple[Any, ...]]) -> Manifest:
-    generation, built_at, model, chunking, failures, vectors = state
+    generation, built_at, model, chunking, failures, vectors, multilingual = state
     records = [DocumentRecord(**dict(zip(DOCUMENT_FIELDS, row))) for row in documents]
     return Manifest(SCHEMA_VERSION, generation, built_at, model, chunking, records, {}, failures, vectors,
-                    multilingual={"setting": UNAVAILABLE, "model": None})
+                    multilingual=multilingual)
 
 
 def read_state(conn: Any, schema: str) -> Manifest | None:
     """The current generation's description, read in the caller's transaction."""
-    state = conn.execute(f"SELECT generation, built_at, model, chunking, failures, vectors FROM {schema}.state"
-                         ).fetchone()
+    state = conn.execute(f"SELECT generation, built_at, model, chunking, failures, vectors, multilingual "
+                         f"FROM {schema}.state").fetchone()
     if state is None:
         return None
     documents = conn.execute(f"SELECT {', '.join(DOCUMENT_FIELDS)} FROM {schema}.documents "

@@ -27,13 +27,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.documents.formats import READER_VERSION, Extracted
-from app.errors import IndexStateError, UsageError
+from app.errors import IndexStateError
 from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings
 from app.store.bm25 import LexicalIndex
+from app.store.e5index import stale_reason
 from app.store.folder import DocumentRecord, Manifest, text_intact, text_sha256
-from app.store.postgres.index import PgIndex
+from app.store.postgres.e5 import ranker as e5_ranker
+from app.store.postgres.index import PgIndex, dense_depth
 from app.store.postgres.schema import (
     PASSAGE_COLUMNS,
     chunk_from,
@@ -172,15 +174,15 @@ class PgStore:
               reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         from app.store.postgres.build import sync
 
-        if multilingual == "on":
-            raise UsageError(f"the database store {self.location} has no multilingual ranker yet, so it cannot be "
-                             "turned on there; questions in other languages get a notice (the folder store has it)")
-        return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only)
+        return sync(self, corpus_dir, embedder, settings, show_progress, reuse, only, multilingual)
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
-        """Only the model and the chunking: the database, not the corpus folder, is the collection."""
+        """Only the models and the chunking: the database, not the corpus folder, is the collection."""
         manifest = self.read_manifest()
-        return ["no index has been built yet"] if manifest is None else model_mismatch(manifest, spec, settings)
+        if manifest is None:
+            return ["no index has been built yet"]
+        e5 = stale_reason(manifest.multilingual)
+        return model_mismatch(manifest, spec, settings) + ([e5] if e5 else [])
 
     def reasons_to_build(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
         manifest = self.read_manifest()
@@ -191,6 +193,10 @@ class PgStore:
             raise IndexStateError(f"the index in {self.location} does not fit this process: {'; '.join(reasons)}; "
                                   f"run: verbatim --store {self.location} index --rebuild (or set "
                                   "VERBATIM_BACKEND to the backend it was built with)")
+        e5 = stale_reason(manifest.multilingual)
+        if e5 is not None:  # `index` embeds the multilingual vectors again, MiniLM's are kept
+            raise IndexStateError(f"the index in {self.location} does not fit this process: {e5}; "
+                                  f"run: verbatim --store {self.location} index")
         return []
 
     def stamp(self) -> object:
@@ -214,9 +220,10 @@ class PgStore:
 
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             self._fetch_chunks(conn, ids, int(manifest.model.get("dimension", 0)))
-        chunks = [self._chunks[int(i)] for i in ids]
+            chunks = [self._chunks[int(i)] for i in ids]
+            multilingual = e5_ranker(self, conn, manifest, ids, chunks, dense_depth())
         self._chunks = {int(i): chunk for i, chunk in zip(ids, chunks)}  # forget removed passages
-        return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids)
+        return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids, multilingual)
 
     def _fetch_chunks(self, conn: Any, ids: Any, dimension: int) -> None:
         """Read the passages not yet held, each checked before it is ever served (see `_damaged_rows`)."""
