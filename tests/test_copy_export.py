@@ -174,3 +174,13 @@ def test_index_changes_name_each_kind_on_its_own_line() -> None:
         "also now in the index, to match the corpus folder (not done by this command): a"]
     assert index_changes(("a", "new"), (), (), frozenset({"new"})) == [
         "now in the index: new", "also now in the index, to match the corpus folder (not done by this command): a"]
+
+
+def test_a_change_of_many_documents_is_counted_not_listed() -> None:
+    from app.cli.messages import index_changes
+
+    many = tuple(f"doc-{n:05d}" for n in range(10952))
+    line, = index_changes(many, (), ())
+    assert line == ("now in the index: 10952 documents (doc-00000, doc-00001, doc-00002, doc-00003, doc-00004, "
+                    "... doc-10951; `verbatim docs` lists them)")
+    assert index_changes(many[:20], (), ()) == [f"now in the index: {', '.join(many[:20])}"]
