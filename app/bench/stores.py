@@ -100,7 +100,7 @@ def _database_recall(engine: Engine, vectors: Any) -> dict[str, Any]:
         for vector in vectors:
             rows = conn.execute(f"SELECT id FROM {store.schema}.passages ORDER BY embedding <#> %b LIMIT %s",
                                 (vector, K)).fetchall()
-            truth.append([index.row_of[i] for (i,) in rows if i in index.row_of])
+            truth.append([index.minilm.row_of[i] for (i,) in rows if i in index.minilm.row_of])
     return {"recall@10": _recall(found, truth), "questions": len(truth),
             "ef_search": index.manifest.vectors.get("ef_search"), "depth": depth}
 
