@@ -24,7 +24,7 @@ from tests.conftest import rounded
 from tests.test_pgstore import make_engine, topics_corpus
 from tests.test_resume import TOPICS, Interrupted
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # the real multilingual-e5 model
 RUSSIAN = ["Когда рыбацкие лодки возвращаются со скумбрией?",  # harbour: "Fishing boats return at dawn with mackerel."
            "Когда созревают яблоки?"]  # orchard: "Apples ripen in September."
 MODEL = E5Passages()  # one multilingual-e5 for the module's counting embedders (loaded at its first use)
