@@ -55,11 +55,12 @@ def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path,
                    "bench", "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
         if workdir is not None:
             command += ["--workdir", str(workdir)]
-        results.append(_json_of(command, f"the benchmark of size {size}"))
+        results.append(json_of(command, f"the benchmark of size {size}"))
     return results
 
 
-def _json_of(command: list[str], what: str) -> dict[str, Any]:
+def json_of(command: list[str], what: str) -> dict[str, Any]:
+    """The JSON object a child command prints; VerbatimError naming `what` when it fails."""
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
     if done.returncode != 0:
         from app.errors import VerbatimError
@@ -118,8 +119,8 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         figures |= _approximate(local.index)
         del local
         figures["peak_memory_build_mib"] = peak_memory_mib()
-        figures["cold_start_s"] = round(_cold_start(corpus, store.cli_args(), first_question), 2)
-        figures |= _json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store.cli_args(),
+        figures["cold_start_s"] = round(cold_start(corpus, store.cli_args(), first_question), 2)
+        figures |= json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store.cli_args(),
                              "bench", "--serving", "--set", str(set_path)], f"the serving measurement of size {size}")
         if workdir is None:
             store.discard()  # a scratch collection (a folder inside the scratch folder, or a schema)
@@ -219,7 +220,8 @@ def _approximate(index: Any) -> dict[str, Any]:
             "ann_built_to_measure": True}
 
 
-def _cold_start(corpus: Path, store_args: list[str], question: str) -> float:
+def cold_start(corpus: Path, store_args: list[str], question: str) -> float:
+    """Seconds from a new `verbatim ask` process's start to its exit with the first answer."""
     began = time.perf_counter()
     subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args,
                     "ask", "--json", "-k", "5", question], check=True, capture_output=True)

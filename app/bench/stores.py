@@ -19,13 +19,13 @@ searched as a question is against an exact inner product over all its vectors.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from app.answer.engine import Engine
+from app.bench.scale import cold_start as one_cold_start
+from app.bench.scale import json_of
 from app.evaluation.metrics import load_items
 
 K = 10
@@ -58,26 +58,14 @@ def compare_stores(engine: Engine, folder: Path, set_path: Path, recall_question
 
 
 def _child(corpus: Path, store_args: list[str], command: list[str]) -> dict[str, Any]:
-    import json
-
-    done = subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args, *command],
-                          stdout=subprocess.PIPE, text=True, check=False)
-    if done.returncode not in (0, 1):  # eval exits 1 only for a failed gate, which is not run here
-        from app.errors import VerbatimError
-
-        raise VerbatimError(f"`verbatim {' '.join(command)}` failed (exit {done.returncode}); see the lines above")
-    return dict(json.loads(done.stdout))
+    """The JSON a `verbatim` child process prints for `command` on this store."""
+    return json_of([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args, *command],
+                    f"`verbatim {' '.join(command)}`")
 
 
 def _cold_start(corpus: Path, store_args: list[str], question: str) -> float:
     """Seconds from a new process's start to its first answer printed (the better of two)."""
-    times = []
-    for _ in range(2):
-        began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "app", "-q", "--corpus", str(corpus), *store_args,
-                        "ask", "--json", "-k", "5", question], check=True, capture_output=True)
-        times.append(time.perf_counter() - began)
-    return round(min(times), 2)
+    return round(min(one_cold_start(corpus, store_args, question) for _ in range(2)), 2)
 
 
 def _recall(found: list[list[int]], truth: list[list[int]]) -> float:
