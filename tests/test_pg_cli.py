@@ -299,7 +299,9 @@ def test_bench_compare_stores_puts_the_folder_and_the_database_side_by_side(
     folder, database = figures["folder"], figures["postgresql"]
     assert folder["eval"] == database["eval"]  # the same vectors and BM25: the same answers
     assert folder["ann_recall@10_questions"]["recall@10"] == database["ann_recall@10_questions"]["recall@10"] == 1.0
-    assert database["ann_recall@10_questions"]["questions"] == 6
+    recall = database["ann_recall@10_questions"]
+    assert recall["from_set"] == 6 and recall["questions"] == 6 + recall["sampled_sentences"]
+    assert recall["sampled_sentences"] > 10  # topped up towards 200 with the speech's sentences
     assert database["database_memory_mib"] > 0 and folder["database_memory_mib"] is None
     assert all(side["cold_start_s"] > 0 and side["ask_fused_highlighted_p50_ms"] > 0 for side in (folder, database))
     refused = run_cli("--corpus", str(corpus), "--index", str(folder_index), "bench", "--compare-stores",

@@ -10,11 +10,13 @@ store, in processes of their own so each one's memory is its own:
 - quality: `verbatim eval --set SET`'s metrics (the two must agree within noise: same vectors,
   same BM25, only the approximate nearest-neighbour search differs).
 
-And for each store's approximate search, recall@10 against exact search on the first
-`recall_questions` questions of the set (real questions embedded by the model, not the build's
-probes): PostgreSQL's HNSW index searched as a question is (app.store.postgres.index, its
-ef_search) against a sequential scan with index scans switched off; the folder's FAISS index
-searched as a question is against an exact inner product over all its vectors.
+And for each store's approximate search, recall@10 against exact search on `recall_questions`
+queries embedded by the model as questions are (not the build's probes): the set's questions,
+topped up with known-item queries, sentences of evenly spaced documents as the self-check
+samples them (app.evaluation.selfcheck), where the set holds fewer. PostgreSQL's HNSW index
+searched as a question is (app.store.postgres.index, its ef_search) against a sequential scan
+with index scans switched off; the folder's FAISS index searched as a question is against
+an exact inner product over all its vectors.
 """
 
 from __future__ import annotations
@@ -51,10 +53,37 @@ def compare_stores(engine: Engine, folder: Path, set_path: Path, recall_question
             **_child(engine.corpus_dir, store_args, ["bench", "--serving", "--set", str(set_path)]),
             "eval": _child(engine.corpus_dir, store_args, ["eval", "--set", str(set_path), "--json"])["metrics"],
         }
-    vectors = engine.embedder.embed(questions[:recall_questions])
-    figures["postgresql"]["ann_recall@10_questions"] = _database_recall(engine, vectors)
-    figures["folder"]["ann_recall@10_questions"] = _folder_recall(engine, folder, vectors)
+    queries = recall_queries(engine.index, questions, recall_questions)
+    vectors = engine.embedder.embed(queries)
+    sampled = {"from_set": min(len(questions), recall_questions), "sampled_sentences": len(queries) - len(questions)}
+    figures["postgresql"]["ann_recall@10_questions"] = {**_database_recall(engine, vectors), **sampled}
+    figures["folder"]["ann_recall@10_questions"] = {**_folder_recall(engine, folder, vectors), **sampled}
     return figures
+
+
+def recall_queries(index: Any, questions: list[str], total: int) -> list[str]:
+    """`total` queries (fewer when the collection has too few sentences): the first of `questions`,
+    then self-check sentences (app.evaluation.selfcheck.sample, deterministic per document id),
+    as many from each document as spread the rest over all of them (one each at the whole General
+    Debate), from evenly spaced documents in id order first."""
+    import math
+
+    from app.evaluation.selfcheck import candidate_sentences, sample
+
+    queries = list(questions[:total])
+    documents = sorted(index.manifest.documents, key=lambda doc: doc.doc_id)
+    wanted = total - len(queries)
+    if wanted <= 0 or not documents:
+        return queries
+    step, each = max(len(documents) // wanted, 1), math.ceil(wanted / len(documents))
+    order = documents[::step] + [doc for number, doc in enumerate(documents) if number % step]
+    for doc in order:
+        if len(queries) == total:
+            break
+        chunks = [index.chunks[row] for row in index.rows_by_document.get(doc.doc_id, [])]
+        picked = sample(candidate_sentences(index.text(doc.doc_id), chunks, doc.format), doc.doc_id, each)
+        queries.extend([probe.query for probe in picked if probe.query not in queries][:total - len(queries)])
+    return queries
 
 
 def _child(corpus: Path, store_args: list[str], command: list[str]) -> dict[str, Any]:
