@@ -24,6 +24,37 @@ def test_folding_for_matching(text: str, expected: str) -> None:
     assert fold_for_matching(text) == expected
 
 
+def test_marks_are_stripped_exactly_as_a_test_of_each_character_would() -> None:
+    """The translate table (built once) drops what `unicodedata.combining` calls combining, no more:
+    Latin, Cyrillic (й, ё keep their letters, lose the marks), Greek, Devanagari, Arabic, random code points."""
+    import random
+    import unicodedata
+
+    from app.store.bm25 import _strip_marks
+
+    def by_character(text: str) -> str:
+        return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+    draw = random.Random(7)
+    texts = ["Café naïve Zürich ﬁ ǅ x\u0301y", "жалобы заключённых, й", "Қанша көлік өртелді?", "ἀρχή",
+             "हिन्दी", "مُشَكَّل", *("".join(chr(draw.randrange(0x20, 0x30000)) for _ in range(300)) for _ in range(300))]
+    assert [_strip_marks(text) for text in texts] == [by_character(text) for text in texts]
+    assert _strip_marks("coup d'État") == "coup d'Etat"
+
+
+def test_one_fold_per_passage_gives_the_same_terms_and_word_counts_as_analysing_each() -> None:
+    from app.store.bm25 import count_words
+
+    texts = ["A total of **1 237** people were arrested in Région 14.", "Жалобы заключённых рассмотрены.",
+             "Über 3 500 Beamte wurden verletzt.", "Over 22 thousand cameras, Form 7-B."]
+    codes = [None, "ru", "de", "en"]
+    index = LexicalIndex.build(texts, codes)
+    assert index.words == count_words(texts)
+    assert index.analyses == ("english", "german", "russian")
+    for text, code in zip(texts, codes):  # every term of each passage is in the index's vocabulary
+        assert set(analyze(text, code)) <= set(index._retriever.vocab_dict)
+
+
 def test_numbers_written_differently_find_the_same_passage() -> None:
     texts = ["A total of **1 237** people were arrested.",
              "A total of **1 273** people were convicted.",
