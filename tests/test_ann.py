@@ -96,6 +96,7 @@ def test_bench_sizes_measures_a_kept_workdir_and_reuses_it(tmp_path: Path) -> No
     assert first.returncode == 0, first.stderr
     (row,) = json.loads(first.stdout)["sizes"]
     assert row["size"] == "1" and row["passages"] > 10
+    assert row["multilingual"] == {"setting": "auto", "ranker": True}  # the speech: small, so auto turns it on
     assert row["build_passages_per_s"] > 0 and row["model_passages_per_s"] > 0
     assert 0 < row["ask_fused_highlighted_p50_ms"] <= row["ask_fused_highlighted_p95_ms"]
     assert 0 < row["peak_memory_serving_mib"] <= row["peak_memory_mib"]

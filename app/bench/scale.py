@@ -32,6 +32,7 @@ from app.answer.engine import Engine
 from app.bench.speed import _percentile, materialize_ungdc, model_rate, peak_memory_mib
 from app.evaluation.metrics import load_items
 from app.passages.chunk import ChunkSettings
+from app.search.crosslang import multilingual_ranker
 
 MODEL_SAMPLE = 2000  # passages the model embeds alone, for the floor it sets on build throughput
 
@@ -47,12 +48,14 @@ def parse_sizes(text: str) -> list[str]:
 
 
 def run_sizes(engine: Engine, sizes: list[str], ungdc: Path, set_path: Path,
-              workdir: Path | None = None) -> list[dict[str, Any]]:
-    """Each size measured in a fresh `verbatim bench --one-size` process."""
+              workdir: Path | None = None, multilingual: str = "auto") -> list[dict[str, Any]]:
+    """Each size measured in a fresh `verbatim bench --one-size` process; `multilingual`: the
+    collections' multilingual setting (app.store.multilingual: on, off, auto)."""
     results = []
     for size in sizes:
         command = [sys.executable, "-m", "app", "-q", "--corpus", str(engine.corpus_dir), *engine.store.cli_args(),
-                   "bench", "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path)]
+                   "bench", "--one-size", size, "--ungdc", str(ungdc), "--set", str(set_path),
+                   "--multilingual", multilingual]
         if workdir is not None:
             command += ["--workdir", str(workdir)]
         results.append(json_of(command, f"the benchmark of size {size}"))
@@ -82,7 +85,7 @@ def _folder(workdir: Path | None, size: str) -> Iterator[Path]:
 
 
 def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
-                 workdir: Path | None = None) -> dict[str, Any]:
+                 workdir: Path | None = None, multilingual: str = "auto") -> dict[str, Any]:
     first_question = load_items(set_path)[0].question
     with _folder(workdir, size) as root:
         corpus = engine.corpus_dir if size == "1" else root / "corpus"
@@ -99,7 +102,7 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         model_before = model_rate(embedder, sample)
         store = engine.store.beside(root / "index", f"bench_{size}")  # a folder, or a schema of the database
         began = time.perf_counter()
-        report = store.build(corpus, embedder, engine.settings, sys.stderr.isatty(), True)
+        report = store.build(corpus, embedder, engine.settings, sys.stderr.isatty(), True, None, multilingual)
         build = _build_figures(root, report, time.perf_counter() - began)
         model_after = model_rate(embedder, sample)
         model = 2 / (1 / model_before + 1 / model_after)  # the sample's throughput over both runs
@@ -108,6 +111,7 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
                        log=lambda message: None, store=store)
         figures: dict[str, Any] = {
             "size": size, "model": engine.spec.name, "documents": report.documents, "passages": report.passages,
+            "multilingual": {"setting": multilingual, "ranker": multilingual_ranker(local.index) is not None},
             "sentences": sum(len(chunk.sentences) for chunk in local.index.chunks), **build,
             "model_passages_per_s": round(model, 1),
             "model_passages_per_s_before_after": [round(model_before, 1), round(model_after, 1)],

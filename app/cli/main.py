@@ -154,7 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--compare-stores", type=Path, metavar="DIR",
                        help="instead, with --store URL: the same collection in the folder index DIR and in the "
                             "database side by side (cold start, ask latencies, memory, --set's metrics, and "
-                            "recall@10 of each approximate search against exact search on 200 of its questions)")
+                            "recall@10 of each approximate search against exact search on 200 queries: the set's "
+                            "questions, then sentences of the documents)")
+    bench.add_argument("--multilingual", choices=("on", "off", "auto"), default="auto",
+                       help="with --sizes: build each collection with the multilingual ranker on, off, or as "
+                            "auto decides (the default), to measure what it costs")
     bench.add_argument("--one-size", help=argparse.SUPPRESS)
     bench.add_argument("--serving", action="store_true", help=argparse.SUPPRESS)
 

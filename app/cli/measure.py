@@ -16,7 +16,7 @@ def run_bench(args: argparse.Namespace, engine: Engine) -> int:
     if args.one_size:  # one row of --sizes, in its own process
         from app.bench.scale import measure_size
 
-        _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path, args.workdir))
+        _emit(measure_size(engine, args.one_size, args.ungdc, args.set_path, args.workdir, args.multilingual))
         return 0
     if args.serving:  # latencies and memory of a process that only serves a built index
         from app.bench.scale import measure_serving
@@ -31,7 +31,8 @@ def run_bench(args: argparse.Namespace, engine: Engine) -> int:
     if args.sizes:
         from app.bench.scale import parse_sizes, run_sizes, table
 
-        results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path, args.workdir)
+        results = run_sizes(engine, parse_sizes(args.sizes), args.ungdc, args.set_path, args.workdir,
+                            args.multilingual)
         if args.json:
             _emit({"sizes": results})
         else:

@@ -31,8 +31,8 @@ LANGUAGE_CUTS = {"de": 0.7638, "es": 0.7733, "fr": 0.8072, "kk": 0.8011, "ru": 0
 
 
 def multilingual_ranker(index: LoadedIndex) -> DenseRanker | None:
-    """The loaded generation's multilingual ranker; None when the collection has none (setting off,
-    or the database store, which has none yet)."""
+    """The loaded generation's multilingual ranker (either store); None when the collection has none
+    (its setting is off, or auto decided off)."""
     ranker: Any = getattr(index, "multilingual", None)
     return ranker
 
