@@ -118,8 +118,10 @@ def _database_recall(engine: Engine, vectors: Any) -> dict[str, Any]:
             rows = conn.execute(f"SELECT id FROM {store.schema}.passages ORDER BY embedding <#> %b LIMIT %s",
                                 (vector, K)).fetchall()
             truth.append([index.minilm.row_of[i] for (i,) in rows if i in index.minilm.row_of])
-    return {"recall@10": _recall(found, truth), "questions": len(truth),
-            "ef_search": index.manifest.vectors.get("ef_search"), "depth": depth}
+    served = min(depth, index.minilm.depth)  # VERBATIM_PG_DENSE_DEPTH caps what a question takes
+    floor = index.manifest.vectors.get("ef_search")
+    return {"recall@10": _recall(found, truth), "questions": len(truth), "depth": served,
+            "ef_search": max(floor, served) if floor is not None else None}
 
 
 def _folder_recall(engine: Engine, folder: Path, vectors: Any) -> dict[str, Any]:
