@@ -101,3 +101,34 @@ def test_a_lone_question_takes_the_cpus_idle_at_that_instant(tmp_path: Path, lin
     loadavg.write_text(line, encoding="ascii")
     assert idle_cpus(cpus, loadavg) == expected
     assert idle_cpus(cpus, tmp_path / "missing") == 1
+
+
+def test_the_engines_own_spinning_workers_do_not_count_as_busy(tmp_path: Path) -> None:
+    """libgomp's workers spin for a while after a call; at the next question they are the team it
+    uses, not another program's threads, so a core they spin on counts as idle."""
+    from app.models.e5 import idle_cpus, running_threads, thread_ids
+
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("1.00 1.00 1.00 2/300 4242\n", encoding="ascii")  # the caller and one more
+    assert idle_cpus(2, loadavg) == 1
+    assert idle_cpus(2, loadavg, own_workers=1) == 2  # the one more is the engine's own worker
+    tasks = tmp_path / "task"
+    for thread, state in [(101, "R"), (102, "S"), (103, "R")]:
+        (tasks / str(thread)).mkdir(parents=True)
+        (tasks / str(thread) / "stat").write_text(f"{thread} (py thread (x)) {state} 1 2 3\n", encoding="ascii")
+    assert thread_ids(tasks) == {101, 102, 103}
+    assert running_threads(frozenset({101, 102}), tasks) == 1  # the name may hold ")": read after the last
+    assert running_threads(frozenset({101, 103, 999}), tasks) == 2  # a thread gone is not running
+    assert thread_ids(tmp_path / "missing") == frozenset()
+    assert threading.get_native_id() in thread_ids()  # the real /proc/self/task
+
+
+def test_the_engines_workers_are_learnt_at_the_processs_first_call_on_several_threads() -> None:
+    from app.models.e5 import _WORKERS, thread_ids
+
+    E5Embedder(threads=2).passage(["first passage", "second passage"])  # a batch runs on all its threads
+    assert _WORKERS.ids and _WORKERS.ids <= thread_ids()  # the pool's workers (one for two threads), alive
+    assert threading.get_native_id() not in _WORKERS.ids
+    learnt = _WORKERS.ids
+    E5Embedder(threads=2).passage(["another engine", "the same pool"])  # one libgomp, one pool per process
+    assert _WORKERS.ids == learnt

@@ -106,15 +106,60 @@ def default_threads() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def idle_cpus(cpus: int, loadavg: Path = Path("/proc/loadavg")) -> int:
+def idle_cpus(cpus: int, loadavg: Path = Path("/proc/loadavg"), own_workers: int = 0) -> int:
     """Of `cpus`, how many no other thread is running on at this instant: `cpus` less the
     runnable threads besides the caller (the fourth field of /proc/loadavg, "running/total",
-    which counts the reader itself). At least 1; 1 where the file cannot be read (not Linux)."""
+    which counts the reader itself) and besides `own_workers`, the engine's own OpenMP workers
+    found running (spinning after the last call, ready for this one; see `running_threads`).
+    At least 1; 1 where the file cannot be read (not Linux)."""
     try:
         running = int(loadavg.read_text(encoding="ascii").split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return 1
-    return max(1, min(cpus, cpus - (running - 1)))
+    return max(1, min(cpus, cpus - (running - 1 - own_workers)))
+
+
+def thread_ids(tasks: Path = Path("/proc/self/task")) -> frozenset[int]:
+    """This process's thread ids (empty where /proc cannot be read)."""
+    try:
+        return frozenset(int(name) for name in os.listdir(tasks) if name.isdigit())
+    except OSError:
+        return frozenset()
+
+
+def running_threads(ids: frozenset[int], tasks: Path = Path("/proc/self/task")) -> int:
+    """How many of this process's threads `ids` are running at this instant (state R in their
+    /proc stat line, the field after the parenthesised name); a thread gone counts as not running."""
+    count = 0
+    for thread in ids:
+        try:
+            line = (tasks / str(thread) / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        count += line[line.rindex(")") + 2 : line.rindex(")") + 3] == "R"
+    return count
+
+
+class _Workers:
+    """The engine's OpenMP worker threads: its bundled libgomp keeps one pool for the process,
+    started by the first call on several threads (of any `E5Embedder`), so they are the threads
+    that call adds; None until such a call."""
+
+    def __init__(self) -> None:
+        self.ids: frozenset[int] | None = None
+        self._lock = threading.Lock()
+
+    def learn(self, call: Any) -> Any:
+        """Run `call` (an engine call on several threads) and keep the threads it started."""
+        with self._lock:
+            before = thread_ids()
+            result = call()
+            if self.ids is None:
+                self.ids = thread_ids() - before
+            return result
+
+
+_WORKERS = _Workers()
 
 
 class E5Embedder:
@@ -139,9 +184,15 @@ class E5Embedder:
         if not texts:
             return np.zeros((0, E5.dimension), dtype=np.float32)
         with self._lock:
+            threads = self.threads
             if self._openmp is not None:  # a lone question takes the CPUs idle right now (see query)
-                self._openmp.omp_set_num_threads(idle_cpus(self.threads) if len(texts) == 1 else self.threads)
-            vectors = self._engine.encode(list(texts), is_query)
+                if len(texts) == 1:
+                    threads = idle_cpus(self.threads, own_workers=running_threads(_WORKERS.ids or frozenset()))
+                self._openmp.omp_set_num_threads(threads)
+            if threads > 1 and _WORKERS.ids is None:
+                vectors = _WORKERS.learn(lambda: self._engine.encode(list(texts), is_query))
+            else:
+                vectors = self._engine.encode(list(texts), is_query)
         return np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(texts), E5.dimension))
 
     def query(self, texts: list[str]) -> np.ndarray:
@@ -150,7 +201,9 @@ class E5Embedder:
         A lone question runs on as many threads as CPUs are idle at that instant (idle_cpus): on
         two idle cores its embedding takes about half the time of one thread, but an OpenMP team
         whose second thread must wait for a busy core stalls (102 against 21 ms, docs/languages.md,
-        Speed), so with the other core busy it keeps to one."""
+        Speed), so with the other core busy it keeps to one. The engine's own workers, still
+        spinning from the previous call (libgomp's active wait), are not counted as busy: they
+        are the team this call uses (counted, they made every other question take one thread)."""
         return self._run(texts, True)
 
     def passage(self, texts: list[str]) -> np.ndarray:
