@@ -55,7 +55,8 @@ def compare_stores(engine: Engine, folder: Path, set_path: Path, recall_question
         }
     queries = recall_queries(engine.index, questions, recall_questions)
     vectors = engine.embedder.embed(queries)
-    sampled = {"from_set": min(len(questions), recall_questions), "sampled_sentences": len(queries) - len(questions)}
+    taken = min(len(questions), recall_questions)
+    sampled = {"from_set": taken, "sampled_sentences": len(queries) - taken}
     figures["postgresql"]["ann_recall@10_questions"] = {**_database_recall(engine, vectors), **sampled}
     figures["folder"]["ann_recall@10_questions"] = {**_folder_recall(engine, folder, vectors), **sampled}
     return figures
@@ -65,7 +66,8 @@ def recall_queries(index: Any, questions: list[str], total: int) -> list[str]:
     """`total` queries (fewer when the collection has too few sentences): the first of `questions`,
     then self-check sentences (app.evaluation.selfcheck.sample, deterministic per document id),
     as many from each document as spread the rest over all of them (one each at the whole General
-    Debate), from evenly spaced documents in id order first."""
+    Debate), from evenly spaced documents in id order first, and more from each (twice as many a
+    round) while documents with too few sentences leave the total short."""
     import math
 
     from app.evaluation.selfcheck import candidate_sentences, sample
@@ -77,12 +79,17 @@ def recall_queries(index: Any, questions: list[str], total: int) -> list[str]:
         return queries
     step, each = max(len(documents) // wanted, 1), math.ceil(wanted / len(documents))
     order = documents[::step] + [doc for number, doc in enumerate(documents) if number % step]
-    for doc in order:
-        if len(queries) == total:
+    while len(queries) < total:  # more from each document while some have too few sentences
+        found = len(queries)
+        for doc in order:
+            if len(queries) == total:
+                break
+            chunks = [index.chunks[row] for row in index.rows_by_document.get(doc.doc_id, [])]
+            picked = sample(candidate_sentences(index.text(doc.doc_id), chunks, doc.format), doc.doc_id, each)
+            queries.extend([probe.query for probe in picked if probe.query not in queries][:total - len(queries)])
+        if len(queries) == found:  # every sentence taken
             break
-        chunks = [index.chunks[row] for row in index.rows_by_document.get(doc.doc_id, [])]
-        picked = sample(candidate_sentences(index.text(doc.doc_id), chunks, doc.format), doc.doc_id, each)
-        queries.extend([probe.query for probe in picked if probe.query not in queries][:total - len(queries)])
+        each *= 2
     return queries
 
 
