@@ -320,3 +320,19 @@ def test_the_self_check_is_the_same_on_both_stores_and_its_results_are_kept_in_t
     database.store.keep_self_checks({"harbour": {**harbour.to_dict(), "at1": 0.0}})  # replaces its row only
     kept = PgStore(pg_url).self_checks()
     assert kept["harbour"]["at1"] == 0.0 and kept["orchard"] == orchard.to_dict()
+
+
+def test_an_add_embedding_with_another_model_names_both_models_and_the_setting(tiny_corpus: Path, pg_url: str) -> None:
+    """`verbatim add` under another backend (say VERBATIM_BACKEND unset for an onnx-int8 collection):
+    refused before anything is embedded, naming the index's model, this process's, and what to set."""
+    from dataclasses import replace
+
+    make_engine(tiny_corpus, pg_url).build(multilingual="off")
+    other = replace(HashingEmbedder.spec, name="hashing (another backend)")
+    engine = Engine(tiny_corpus, tiny_corpus.parent / "index", make_embedder=HashingEmbedder, spec=other,
+                    ranking=RankingSettings(min_score=0.0), log=lambda message: None, store=PgStore(pg_url))
+    message = f"built with the model {HashingEmbedder.spec.name}, and this process embeds with hashing \\(another"
+    with pytest.raises(IndexStateError, match=message) as raised:
+        engine.build(only=frozenset({"orchard"}))
+    assert "set VERBATIM_BACKEND to the backend the index was built with" in str(raised.value)
+    assert "index --rebuild" in str(raised.value)
