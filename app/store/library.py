@@ -90,13 +90,15 @@ def add_files(
                 raise CorpusError(f"{path.name}: the corpus already holds a different version of it as document "
                                   f"{same.doc_id}; pass --replace to update it")
             extracted = extract(path.name, data, limit)  # refuses unreadable documents before copying
+            carried = _carried_metadata(path, corpus_dir)
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
         taken = {held.doc_id for held in existing.values() if held.name != path.name}
         doc_id = same.doc_id if same is not None else distinct_id(path.name, taken)
         texts.write(digest, extracted)  # so the build does not extract it again
-        sidecar_meta: dict[str, object] = {**meta, **({ID_FIELD: doc_id} if doc_id != doc_id_for(path.name) else {})}
+        sidecar_meta: dict[str, object] = {**carried, **meta,
+                                           **({ID_FIELD: doc_id} if doc_id != doc_id_for(path.name) else {})}
         if sidecar_meta:
             sidecar = corpus_dir / (path.name + META_SUFFIX)
             write_atomic(sidecar, _json({**read_sidecar(corpus_dir / path.name), **sidecar_meta}))
@@ -108,6 +110,16 @@ def add_files(
         verb = f"replaced document {doc_id} with" if same is not None else "added"
         outcome.copied.append(f"{verb} {path.name} in {corpus_dir}" + ("" if same else f" as document {doc_id}"))
     return outcome
+
+
+def _carried_metadata(path: Path, corpus_dir: Path) -> dict[str, object]:
+    """The metadata fields (META_FIELDS) of the sidecar beside the file being added
+    (`NAME.meta.json`), so a document comes with its date and title; flags given to `add` win
+    over them. Not its id (ids belong to the collection). CorpusError for a sidecar that is not a
+    JSON object."""
+    if path.parent.resolve() == corpus_dir.resolve():
+        return {}  # already the corpus's own sidecar
+    return {key: value for key, value in read_sidecar(path).items() if key in META_FIELDS}
 
 
 @dataclass(frozen=True)
