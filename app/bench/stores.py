@@ -79,13 +79,20 @@ def recall_queries(index: Any, questions: list[str], total: int) -> list[str]:
         return queries
     step, each = max(len(documents) // wanted, 1), math.ceil(wanted / len(documents))
     order = documents[::step] + [doc for number, doc in enumerate(documents) if number % step]
+    candidates: dict[str, list[Any]] = {}  # each document's sentences, found once over the rounds
+
+    def sentences(doc: Any) -> list[Any]:
+        if doc.doc_id not in candidates:
+            chunks = [index.chunks[row] for row in index.rows_by_document.get(doc.doc_id, [])]
+            candidates[doc.doc_id] = candidate_sentences(index.text(doc.doc_id), chunks, doc.format)
+        return candidates[doc.doc_id]
+
     while len(queries) < total:  # more from each document while some have too few sentences
         found = len(queries)
         for doc in order:
             if len(queries) == total:
                 break
-            chunks = [index.chunks[row] for row in index.rows_by_document.get(doc.doc_id, [])]
-            picked = sample(candidate_sentences(index.text(doc.doc_id), chunks, doc.format), doc.doc_id, each)
+            picked = sample(sentences(doc), doc.doc_id, each)
             queries.extend([probe.query for probe in picked if probe.query not in queries][:total - len(queries)])
         if len(queries) == found:  # every sentence taken
             break

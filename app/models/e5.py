@@ -137,7 +137,7 @@ def running_threads(ids: frozenset[int], tasks: Path = Path("/proc/self/task")) 
             line = (tasks / str(thread) / "stat").read_text(encoding="ascii", errors="replace")
         except OSError:
             continue
-        count += line[line.rindex(")") + 2 : line.rindex(")") + 3] == "R"
+        count += line[line.rindex(")") + 2 :].startswith("R")
     return count
 
 

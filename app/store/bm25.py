@@ -138,13 +138,14 @@ def _in_order(words: list[tuple[int, str]], found: list[tuple[int, str]]) -> lis
     return [term for _, term in sorted(words + found, key=lambda item: item[0])]
 
 
-def analyze(text: str, language: str | None = None) -> list[str]:
+def analyze(text: str, language: str | None = None, folded: str | None = None) -> list[str]:
     """The tokens BM25 sees, in text order: folded words, stop words dropped, Snowball-stemmed in
     `language` (an ISO 639-1 code; None: English, as for every document before languages were
-    told), each of the text's `identifiers` after its words."""
+    told), each of the text's `identifiers` after its words. `folded`: `fold_for_matching(text)`
+    where the caller has it already (the English analysis starts from it)."""
     algorithm = analysis_for(language)
     if algorithm == ENGLISH:
-        return _analyze_english(fold_for_matching(text))
+        return _analyze_english(fold_for_matching(text) if folded is None else folded)
     # Other languages are stemmed with their diacritics (Snowball expects "й", "ä", "é"), then folded.
     folded = _numbers(unicodedata.normalize("NFC", plain_text(text)).lower())
     fold = _LETTER_FOLDS.get(algorithm)
@@ -221,7 +222,7 @@ class LexicalIndex:
         for text, code in zip(texts, codes):  # each text folded once, for its terms and its words
             folded = fold_for_matching(text)
             words.update(_LETTERS.findall(folded))
-            terms.append((_analyze_english(folded) if analysis_for(code) == ENGLISH else analyze(text, code)) or [""])
+            terms.append(analyze(text, code, folded) or [""])
         retriever = bm25s.BM25(k1=K1, b=B)
         retriever.index(terms, show_progress=False)
         analyses = sorted({analysis_for(code) for code in codes}, key=lambda name: (name != ENGLISH, name))

@@ -120,12 +120,13 @@ def _plan(conn: Any, store: PgStore, corpus_dir: Path, embedder: Embedder, setti
     reusable = (reuse and previous is not None and previous.model == asdict(embedder.spec)
                 and previous.chunking == settings.as_dict())
     if only is not None and previous is not None and not reusable:
-        built = previous.model.get("name") if previous.model != asdict(embedder.spec) else None
-        raise IndexStateError(
-            (f"the index in {store.location} was built with the model {built}, and this process embeds with "
-             f"{embedder.spec.name}; set VERBATIM_BACKEND to the backend the index was built with, or "
-             if built else f"the index in {store.location} was built with other chunking settings; ")
-            + f"run first: verbatim --store {store.location} index --rebuild")
+        if previous.model != asdict(embedder.spec):
+            why = (f"was built with the model {previous.model.get('name')}, and this process embeds with "
+                   f"{embedder.spec.name}; set VERBATIM_BACKEND to the backend the index was built with, or")
+        else:
+            why = "was built with other chunking settings;"
+        raise IndexStateError(f"the index in {store.location} {why} run first: "
+                              f"verbatim --store {store.location} index --rebuild")
     files = [f for f in scan_corpus(corpus_dir) if only is None or f.doc_id in only]
     plan = plan_sync(store.text_cache(), files, _scoped(previous, only), reusable)
     if only is not None and previous is not None:
