@@ -60,6 +60,10 @@ STOPWORD_LISTS = {
 }
 NO_STEMMER = "none"  # a known language Snowball has no stemmer for: words are folded, not stemmed
 _LETTER_FOLDS = {"russian": str.maketrans("ё", "е")}  # spelling variants folded before stemming
+# Raise whenever `analyze` or `count_words` would give another result for some text (a new rule, a
+# new stop-word list, another fold): terms and word counts kept from an earlier build are then
+# made again instead of being mixed with new ones.
+ANALYSIS_VERSION = 1
 
 
 @cache
@@ -198,6 +202,50 @@ def count_words(texts: Iterable[str]) -> dict[str, int]:
     return dict(counts)
 
 
+def passage_terms(text: str, language: str | None) -> tuple[list[str], list[str]]:
+    """A passage's BM25 terms (`analyze` in its `language`; `[""]` for a passage without any, as
+    bm25s wants a token for every passage) and its words (as `count_words` counts them), from
+    one fold of the text."""
+    folded = fold_for_matching(text)
+    return analyze(text, language, folded) or [""], _LETTERS.findall(folded)
+
+
+def analysis_key(language: str | None) -> str:
+    """What a passage's stored terms depend on besides its text: the analysis its language gets,
+    `ANALYSIS_VERSION` and PyStemmer's version ("russian/1/3.0.0"). Terms stored under another
+    key are analysed again (see app.store.postgres.build)."""
+    return f"{analysis_for(language)}/{ANALYSIS_VERSION}/{_stemmer_version()}"
+
+
+@cache
+def _stemmer_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("PyStemmer")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def kept_word_counts(languages_file: bytes | None, words_file: bytes | None) -> dict[str, int] | None:
+    """The word counts an earlier build saved (the contents of its `LANGUAGES_FILE` and
+    `WORDS_FILE`), or None where they cannot be carried on: either file missing or unreadable,
+    or counted under another `ANALYSIS_VERSION`."""
+    import json
+
+    if languages_file is None or words_file is None:
+        return None
+    try:
+        if json.loads(languages_file).get("version") != ANALYSIS_VERSION:
+            return None
+        words = json.loads(words_file)
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(words, dict) or not all(isinstance(count, int) for count in words.values()):
+        return None
+    return words
+
+
 class LexicalIndex:
     """A bm25s index over passages, saved as plain .npy and JSON files (never pickled), with the
     passages' word counts (`words`), counted once at build time: 382,000 General Debate
@@ -215,24 +263,34 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: list[str], languages: Sequence[str | None] | None = None) -> LexicalIndex:
         """Index `texts`, each analysed in its language (`languages[i]`; None: English)."""
-        import bm25s
-
         codes = list(languages) if languages is not None else [None] * len(texts)
         terms, words = [], Counter[str]()
         for text, code in zip(texts, codes):  # each text folded once, for its terms and its words
-            folded = fold_for_matching(text)
-            words.update(_LETTERS.findall(folded))
-            terms.append(analyze(text, code, folded) or [""])
+            passage, found = passage_terms(text, code)
+            terms.append(passage)
+            words.update(found)
+        return cls.from_terms(terms, codes, dict(words))
+
+    @classmethod
+    def from_terms(cls, terms: list[list[str]], languages: Sequence[str | None],
+                   words: dict[str, int]) -> LexicalIndex:
+        """Index passages already analysed: `terms[i]` is `passage_terms(text_i, languages[i])[0]`,
+        `words` the word counts of all of them (`count_words`). The build of a store that keeps
+        each passage's terms (the database store) analyses only its new passages; bm25s's own
+        indexing (about 16 s for the 383,584 passages of the whole General Debate) remains."""
+        import bm25s
+
         retriever = bm25s.BM25(k1=K1, b=B)
         retriever.index(terms, show_progress=False)
-        analyses = sorted({analysis_for(code) for code in codes}, key=lambda name: (name != ENGLISH, name))
-        return cls(retriever, analyses or [ENGLISH], dict(words))
+        analyses = sorted({analysis_for(code) for code in languages}, key=lambda name: (name != ENGLISH, name))
+        return cls(retriever, analyses or [ENGLISH], words)
 
     def save(self, folder: Path) -> None:
         import json
 
         self._retriever.save(str(folder), show_progress=False)
-        (folder / LANGUAGES_FILE).write_text(json.dumps({"analyses": list(self.analyses)}) + "\n", encoding="utf-8")
+        described = {"analyses": list(self.analyses), "version": ANALYSIS_VERSION}
+        (folder / LANGUAGES_FILE).write_text(json.dumps(described) + "\n", encoding="utf-8")
         if self._words is not None:
             (folder / WORDS_FILE).write_text(json.dumps(self._words, ensure_ascii=False), encoding="utf-8")
 

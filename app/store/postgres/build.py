@@ -5,7 +5,8 @@ run one after the other and both land. The new documents are read, chunked and e
 first (each document's vectors committed to `partial_vectors` as soon as they exist, so an
 interrupted build resumes); then one transaction deletes the passages of removed and changed
 documents, inserts the new passages and their vectors, rebuilds the bm25s index over every
-passage and stores its files for the new generation, and makes that generation current. A
+passage (analysing only the new ones: each passage's terms are kept in `lexical_terms`) and
+stores its files for the new generation, and makes that generation current. A
 build killed at any moment leaves the previous generation whole: PostgreSQL rolls back the
 transaction of a connection that went away. Passages are inserted into the live HNSW index;
 when the collection starts empty the graph is built once after the bulk load instead.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +27,15 @@ from app.documents.corpus import scan_corpus
 from app.errors import CorpusError, IndexStateError
 from app.models.embed import Embedder
 from app.passages.chunk import Chunk, ChunkSettings
-from app.store.bm25 import LexicalIndex
+from app.store.bm25 import (
+    LANGUAGES_FILE,
+    WORDS_FILE,
+    LexicalIndex,
+    analysis_key,
+    count_words,
+    kept_word_counts,
+    passage_terms,
+)
 from app.store.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
 from app.store.folder import DocumentRecord, Manifest
 from app.store.multilingual import changes as multilingual_changes
@@ -197,20 +207,22 @@ def _commit(conn: Any, store: PgStore, plan: SyncPlan, fresh: dict[str, list[Chu
     with conn.transaction():
         started_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {s}.passages)").fetchone()[0]
         held = [row[0] for row in conn.execute(f"SELECT doc_id FROM {s}.documents").fetchall()]
-        conn.execute(f"DELETE FROM {s}.passages WHERE doc_id = ANY(%s)", ([d for d in held if d not in kept],))
+        deleted = conn.execute(f"DELETE FROM {s}.passages WHERE doc_id = ANY(%s) RETURNING id, {PASSAGE_COLUMNS}",
+                               ([d for d in held if d not in kept],)).fetchall()
         conn.execute(f"DELETE FROM {s}.documents WHERE doc_id = ANY(%s)",
                      ([d for d in held if d not in kept and d not in records],))
         changed = [doc for doc_id, doc in kept.items() if before.get(doc_id) != doc] + list(records.values())
         _upsert_documents(conn, s, changed)
         bulk = _prepare_vectors(conn, s, dimension, started_empty)
-        _insert_passages(conn, s, [(fresh[d], minilm[d], multilingual.fresh.get(d))
-                                   for d in sorted(records, key=lambda d: records[d].path)])
+        inserted = _insert_passages(conn, s, [(fresh[d], minilm[d], multilingual.fresh.get(d))
+                                              for d in sorted(records, key=lambda d: records[d].path)])
         if bulk:
             conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
             conn.execute(f"CREATE INDEX passages_embedding ON {s}.passages USING hnsw (embedding vector_ip_ops) "
                          f"WITH (m = {HNSW_M}, ef_construction = {EF_CONSTRUCTION})")
         generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        count = _write_lexical(conn, s, generation)
+        words = None if bulk or previous is None else _kept_words(conn, s, previous.generation, deleted)
+        count = _write_lexical(conn, s, generation, words, inserted)
         described = _vector_description(conn, s, count, bulk, previous)
         entry = e5.write(conn, s, multilingual, was_on, count)
         _write_state(conn, s, generation, embedder, settings, plan, (described, entry))
@@ -242,12 +254,12 @@ def _prepare_vectors(conn: Any, s: str, dimension: int, started_empty: bool) -> 
     return bulk
 
 
-def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors, Vectors | None]]) -> None:
+def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vectors, Vectors | None]]) -> set[int]:
     """COPY the passages (ids taken from the sequence in order) and their sentence vectors, and their
-    multilingual-e5 rows where given (app.store.postgres.e5)."""
+    multilingual-e5 rows where given (app.store.postgres.e5). Returns the new passages' ids."""
     total = sum(len(chunks) for chunks, _, _ in documents)
     if not total:
-        return
+        return set()
     ids = [row[0] for row in conn.execute(f"SELECT nextval('{s}.passages_id_seq') FROM generate_series(1, %s)",
                                           (total,)).fetchall()]
     types = ["bigint", "text", "int4", "int4", "text", "text", "int4", "int4[]", "int4", "int4[]", "text", "text[]",
@@ -275,18 +287,41 @@ def _insert_passages(conn: Any, s: str, documents: list[tuple[list[Chunk], Vecto
                 position += len(chunks)
     if multilingual:
         e5.copy_rows(conn, s, multilingual)
+    return set(ids)
 
 
-def _write_lexical(conn: Any, s: str, generation: str) -> int:
+def _kept_words(conn: Any, s: str, generation: str, deleted: list[tuple[Any, ...]]) -> Counter[str] | None:
+    """The word counts of the passages this build keeps: the current generation's counts less those
+    of the `deleted` passage rows (id and PASSAGE_COLUMNS); None where the current generation's
+    counts cannot be carried on (see `kept_word_counts`) and every passage is counted again."""
+    files = dict(conn.execute(f"SELECT name, data FROM {s}.lexical_files WHERE generation = %s AND name = ANY(%s)",
+                              (generation, [LANGUAGES_FILE, WORDS_FILE])).fetchall())
+    kept = kept_word_counts(files.get(LANGUAGES_FILE), files.get(WORDS_FILE))
+    if kept is None:
+        return None
+    words = Counter(kept)
+    words.subtract(count_words(chunk_from(row[1:]).ranking_text for row in deleted))
+    return words
+
+
+def _write_lexical(conn: Any, s: str, generation: str, words: Counter[str] | None, inserted: set[int]) -> int:
     """The bm25s index over every passage in the folder store's row order, each analysed in its
-    document's language as the folder build does, stored for `generation`."""
+    document's language as the folder build does, stored for `generation`.
+
+    Only passages without terms of the current analysis in `lexical_terms` are analysed (this
+    build's `inserted` ones, every one after an analysis change (`analysis_key`), any whose row
+    was lost) and their terms kept. `words`: the kept passages' word counts (`_kept_words`), to
+    which the inserted passages' are added; None counts every passage's words, analysing all."""
     import numpy as np
 
-    rows = conn.execute(f"SELECT p.id, {', '.join('p.' + c.strip() for c in PASSAGE_COLUMNS.split(','))}, d.language "
-                        f"FROM {s}.passages p JOIN {s}.documents d USING (doc_id) "
+    rows = conn.execute(f"SELECT p.id, d.language, t.analysis, t.terms FROM {s}.passages p "
+                        f"JOIN {s}.documents d USING (doc_id) LEFT JOIN {s}.lexical_terms t ON t.passage_id = p.id "
                         'ORDER BY d.path COLLATE "C", p.start_offset').fetchall()
-    chunks = [chunk_from(row[1:-1]) for row in rows]
-    lexical = LexicalIndex.build([chunk.ranking_text for chunk in chunks], [row[-1] for row in rows])
+    stale = {row[0]: row[1] for row in rows if words is None or row[2] != analysis_key(row[1])}
+    analysed, counted = _analyse(conn, s, stale, inserted if words is not None else None, len(stale) == len(rows))
+    total = (words if words is not None else Counter()) + counted  # (`+` also drops counts that fell to 0)
+    terms = [analysed[row[0]] if row[0] in analysed else row[3] for row in rows]
+    lexical = LexicalIndex.from_terms(terms, [row[1] for row in rows], dict(total))
     with tempfile.TemporaryDirectory(prefix="verbatim-bm25-") as scratch:
         folder = Path(scratch)
         lexical.save(folder)
@@ -296,6 +331,33 @@ def _write_lexical(conn: Any, s: str, generation: str) -> int:
         cursor.executemany(f"INSERT INTO {s}.lexical_files (generation, name, data) VALUES (%s, %s, %s)", files)
     conn.execute(f"DELETE FROM {s}.lexical_files WHERE generation <> %s", (generation,))
     return len(rows)
+
+
+def _analyse(conn: Any, s: str, stale: dict[int, str | None], counted: set[int] | None, every: bool
+             ) -> tuple[dict[int, list[str]], Counter[str]]:
+    """Analyse the `stale` passages (id -> their document's language; `every`: they are all the
+    passages) and keep their terms in `lexical_terms`; returns their terms and the word counts of
+    those in `counted` (None: of all)."""
+    terms: dict[int, list[str]] = {}
+    words: Counter[str] = Counter()
+    if not stale:
+        return terms, words
+    cursor = conn.execute(f"SELECT id, {PASSAGE_COLUMNS} FROM {s}.passages"
+                          + ("" if every else " WHERE id = ANY(%s)"), None if every else (list(stale),))
+    for row in cursor:
+        terms[row[0]], found = passage_terms(chunk_from(row[1:]).ranking_text, stale[row[0]])
+        if counted is None or row[0] in counted:
+            words.update(found)
+    if every:
+        conn.execute(f"DELETE FROM {s}.lexical_terms")
+    else:
+        conn.execute(f"DELETE FROM {s}.lexical_terms WHERE passage_id = ANY(%s)", (list(stale),))
+    with conn.cursor() as copying, copying.copy(
+            f"COPY {s}.lexical_terms (passage_id, analysis, terms) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["bigint", "text", "text[]"])
+        for passage_id, language in stale.items():
+            copy.write_row((passage_id, analysis_key(language), terms[passage_id]))
+    return terms, words
 
 
 def _vector_description(conn: Any, s: str, count: int, bulk: bool, previous: Manifest | None) -> dict[str, Any]:
