@@ -221,7 +221,7 @@ class PgStore:
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             self._fetch_chunks(conn, ids, int(manifest.model.get("dimension", 0)))
             chunks = [self._chunks[int(i)] for i in ids]
-            multilingual = e5_ranker(self, conn, manifest, ids, chunks, dense_depth())
+            multilingual = e5_ranker(self, conn, manifest, ids, chunks, dense_depth(len(ids)))
         self._chunks = {int(i): chunk for i, chunk in zip(ids, chunks)}  # forget removed passages
         return PgIndex(manifest, chunks, LexicalIndex.load(folder), self, ids, multilingual)
 
