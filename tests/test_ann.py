@@ -106,3 +106,42 @@ def test_bench_sizes_measures_a_kept_workdir_and_reuses_it(tmp_path: Path) -> No
     (reused,) = json.loads(again.stdout)["sizes"]
     assert reused["build_from_earlier_run"] is True
     assert reused["build_s"] == row["build_s"]
+
+
+def test_probe_questions_are_whole_sentences_of_the_passages_drawn_the_same_each_time(
+        tiny_corpus: Path, tmp_path: Path) -> None:
+    from app.passages.chunk import plain_text
+
+    (tiny_corpus / "long.md").write_text("# Long\n\n" + " ".join(
+        f"Sentence number {n} tells the reader about item {n} of the list." for n in range(300))
+        + "\n\nThank you.\n", encoding="utf-8")
+    build_index(tiny_corpus, tmp_path / "index", HashingEmbedder(), multilingual="off")
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None
+    chunks = load_index(tmp_path / "index", manifest).chunks
+    probes = ann.probe_texts(chunks, 50)
+    assert probes == ann.probe_texts(chunks, 50) and len(probes) == 50 and len(set(probes)) == 50
+    sentences = {plain_text(chunk.text[start - chunk.start:end - chunk.start]).strip()
+                 for chunk in chunks for start, end in chunk.sentences}
+    assert set(probes) <= sentences  # each one a sentence of a passage, as it reads
+    assert all(len(probe.split()) >= ann.PROBE_WORDS for probe in probes) and "Thank you." not in probes
+    assert sorted(ann.probe_texts(chunks[:1], 50)) == ["Fishing boats return at dawn with mackerel.",
+                                                       "The harbour handled 1 200 ships in spring."]
+
+
+def test_the_graph_s_ef_search_is_chosen_on_sentences_embedded_as_questions(
+        tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERBATIM_APPROXIMATE_FROM", "2")
+    embedded: list[list[str]] = []
+
+    class Recording(HashingEmbedder):
+        def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
+            embedded.append(list(texts))
+            return super().embed(texts, progress=progress)
+
+    build_index(tiny_corpus, tmp_path / "index", Recording())
+    manifest = read_manifest(tmp_path / "index")
+    assert manifest is not None
+    probes = ann.probe_texts(load_index(tmp_path / "index", manifest).chunks)
+    assert probes and probes in embedded  # embedded on their own, as a question is
+    assert manifest.vectors["probe_queries"] == len(probes)

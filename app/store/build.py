@@ -24,6 +24,7 @@ from app.errors import CorpusError
 from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
+from app.store.ann import approximate, probe_texts
 from app.store.bm25 import LexicalIndex
 from app.store.e5index import stale_reason as multilingual_stale
 from app.store.e5index import write_files as write_multilingual
@@ -294,8 +295,10 @@ def _write(
             index_dir, by_document, previous,
             lambda doc_id: fresh_texts[doc_id] if doc_id in fresh_texts else _previous_text(previous, doc_id),
             show_progress)
+    probe_questions = probe_texts(chunks) if approximate(len(chunks)) else []  # (a graph's efSearch is chosen on them)
+    probes = embedder.embed(probe_questions) if probe_questions else None
     files, vector_index = write_generation(index_dir, generation, chunks, passages, lexical,
-                                           sentences.reshape(-1, dimension))
+                                           sentences.reshape(-1, dimension), probes)
     if multilingual_on:
         files = {**files, **write_multilingual(index_dir / generation, e5_passages, e5_sentences)}
     manifest = Manifest(

@@ -229,16 +229,18 @@ def _fsync_path(path: Path) -> None:
 
 def write_generation(
     folder: Path, generation: str, chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
-    sentence_vectors: np.ndarray,
+    sentence_vectors: np.ndarray, probes: np.ndarray | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Write a new generation's files (not yet current); returns each file's sha256 and the vector index kind."""
+    """Write a new generation's files (not yet current); returns each file's sha256 and the vector index kind.
+    `probes`: the query vectors an HNSW graph's efSearch is chosen on (app.store.ann; None: the
+    sentence vectors)."""
     import faiss
 
     from app.store.ann import build_vector_index
 
     gen_dir = folder / generation
     gen_dir.mkdir(parents=True, exist_ok=False)
-    index, description = build_vector_index(vectors, sentence_vectors)
+    index, description = build_vector_index(vectors, sentence_vectors if probes is None else probes)
     faiss.write_index(index, str(gen_dir / VECTORS))
     with (gen_dir / CHUNKS).open("w", encoding="utf-8") as handle:
         for chunk in chunks:
