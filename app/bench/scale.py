@@ -120,7 +120,7 @@ def measure_size(engine: Engine, size: str, ungdc: Path, set_path: Path,
         }
         if build.get("build_passages_per_s"):
             figures["build_vs_model"] = round(build["build_passages_per_s"] / model, 3)
-        figures |= _approximate(local.index)
+        figures |= _approximate(local.index, embedder)
         del local
         figures["peak_memory_build_mib"] = peak_memory_mib()
         figures["cold_start_s"] = round(cold_start(corpus, store.cli_args(), first_question), 2)
@@ -209,17 +209,17 @@ def _latencies(engine: Engine, questions: list[str]) -> dict[str, float]:
     return out
 
 
-def _approximate(index: Any) -> dict[str, Any]:
-    """The HNSW graph's recall@10 and search time, on the index itself or on one built to measure."""
-    import numpy as np
-
+def _approximate(index: Any, embedder: Any) -> dict[str, Any]:
+    """The HNSW graph's recall@10, on the index itself or on one built to measure with the probes
+    a build would choose its efSearch on (app.store.ann.probe_texts, embedded by `embedder`)."""
     from app.store import ann
     if index.manifest.vectors.get("type") == "hnsw":
         return {"ann_recall@10": index.manifest.vectors["recall@10"], "ann_built_to_measure": False}
     if index.faiss_index.ntotal < 1000:
         return {"ann_recall@10": None, "ann_built_to_measure": False}
     vectors = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
-    _, description = ann.build_vector_index(vectors, np.asarray(index.sentence_vectors), threshold=1)
+    probes = ann.probe_texts(index.chunks)
+    _, description = ann.build_vector_index(vectors, embedder.embed(probes) if probes else vectors[:0], threshold=1)
     return {"ann_recall@10": description["recall@10"], "ann_ef_search": description["ef_search"],
             "ann_built_to_measure": True}
 
