@@ -36,3 +36,19 @@ def test_a_broken_sidecar_beside_the_file_is_named_and_nothing_is_copied(tmp_pat
     assert outcome.added == [] and len(outcome.failed) == 1
     assert "report.md.meta.json: not valid JSON" in outcome.failed[0]
     assert not (corpus / "report.md").exists()
+
+
+def test_a_sidecar_field_the_build_would_refuse_is_refused_at_add_and_nothing_is_copied(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    document = _source(tmp_path, json.dumps({"date": "yesterday", "title": "Committee report"}))
+    outcome = add_files(corpus, FolderStore(tmp_path / "index").text_cache(), [document], {})
+    assert outcome.added == [] and len(outcome.failed) == 1
+    assert "'date': 'yesterday' is not a date; write it as YYYY-MM-DD" in outcome.failed[0]
+    assert not (corpus / "report.md").exists() and not (corpus / "report.md.meta.json").exists()
+
+    (document.parent / "report.md.meta.json").write_text(json.dumps({"title": ["not", "a", "string"]}))
+    outcome = add_files(corpus, FolderStore(tmp_path / "index").text_cache(), [document], {})
+    assert outcome.failed == ["report.md.meta.json: 'title' must be a string, got ['not', 'a', 'string']"]
+
+    outcome = add_files(corpus, FolderStore(tmp_path / "index").text_cache(), [document], {"title": "Report"})
+    assert outcome.added == ["report"]  # a flag over the bad field: what will be written is what is checked

@@ -23,6 +23,7 @@ from app.documents.corpus import (
     META_SUFFIX,
     distinct_id,
     doc_id_for,
+    make_document,
     max_file_bytes,
     read_sidecar,
     scan_corpus,
@@ -91,6 +92,8 @@ def add_files(
                                   f"{same.doc_id}; pass --replace to update it")
             extracted = extract(path.name, data, limit)  # refuses unreadable documents before copying
             carried = _carried_metadata(path, corpus_dir)
+            kept = read_sidecar(corpus_dir / path.name) if same is not None else {}
+            make_document(path.name, digest, extracted, {**kept, **carried, **meta})  # refuses a bad date or field
         except CorpusError as exc:
             outcome.failed.append(str(exc))
             continue
