@@ -11,6 +11,7 @@ import pytest
 from app.answer.engine import Engine
 from app.errors import IndexStateError, UsageError
 from app.models.embed import HashingEmbedder
+from app.models.spec import ModelSpec
 from app.search.ranking import RankingSettings, rank_passages
 from app.store.build import build_index
 from app.store.folder import MANIFEST, SCHEMA_VERSION, load_index, read_manifest
@@ -187,3 +188,43 @@ def test_atomic_writes_leave_an_ordinary_file_and_no_temp(tmp_path: Path) -> Non
     assert target.read_bytes() == b"[]"
     assert target.stat().st_mode & 0o777 == 0o644  # not the temp file's private 0600
     assert [p.name for p in target.parent.iterdir()] == ["file.json"]
+
+
+class _OtherModel(HashingEmbedder):
+    spec = ModelSpec("test/other-hashing", "1" * 64, 64)
+
+
+def test_a_large_index_of_another_model_is_refused_not_embedded_again_on_the_way(
+        tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.store import open as store_open
+
+    build_index(tiny_corpus, tmp_path / "index", HashingEmbedder(), multilingual="off")
+    built = read_manifest(tmp_path / "index")
+    assert built is not None
+    other = Engine(tiny_corpus, tmp_path / "index", make_embedder=_OtherModel, spec=_OtherModel.spec,
+                   log=lambda message: None)
+    monkeypatch.setattr(store_open, "REEMBED_UNASKED", 2)  # as if the collection were large
+    with pytest.raises(IndexStateError, match=r"built with model test/hashing, not test/other-hashing; it is not "
+                                              r"embedded again on the way \(3 passages\): run: verbatim --index .* "
+                                              r"index --rebuild"):
+        other.ask("When do apples ripen?", 1)
+    (tiny_corpus / "glacier.md").write_text("# Glacier\n\nThe glacier retreated.\n", encoding="utf-8")
+    with pytest.raises(IndexStateError, match="not test/other-hashing; it is not embedded again"):
+        other.build(only=frozenset({"glacier"}))  # what `verbatim add` runs
+    assert read_manifest(tmp_path / "index") == built  # untouched
+
+    monkeypatch.setattr(store_open, "REEMBED_UNASKED", 2_000)  # a small one is simply built again
+    assert other.ask("When do apples ripen?", 1).hits[0].chunk.doc_id == "orchard"
+    rebuilt = read_manifest(tmp_path / "index")
+    assert rebuilt is not None and rebuilt.model["name"] == "test/other-hashing"
+
+
+def test_the_refusal_names_the_backend_the_index_was_built_with() -> None:
+    from dataclasses import asdict
+
+    from app.models.embed import MINILM, backend_of
+    from app.models.onnx import SPECS
+
+    assert backend_of(asdict(SPECS["onnx-int8"])) == "onnx-int8"
+    assert backend_of(asdict(MINILM)) == "torch"
+    assert backend_of(asdict(HashingEmbedder.spec)) is None

@@ -270,6 +270,16 @@ def configured_backend() -> tuple[ModelSpec, Callable[[], Embedder]]:
     raise ModelError(f"VERBATIM_BACKEND={name!r} is not a backend; use one of: {', '.join(BACKENDS)}")
 
 
+def backend_of(model: dict[str, object]) -> str | None:
+    """The VERBATIM_BACKEND value whose model is `model` (a manifest's `model` entry), or None."""
+    from dataclasses import asdict
+
+    from app.models.onnx import SPECS
+
+    named = {"torch": MINILM, **SPECS}
+    return next((backend for backend, spec in named.items() if asdict(spec) == model), None)
+
+
 class HashingEmbedder:
     """Deterministic bag-of-words vectors (feature hashing): shared words give similar vectors.
 

@@ -13,12 +13,13 @@ searches whatever `LoadedIndex` the store loads. Two stores exist:
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.documents.corpus import scan_corpus
-from app.errors import IndexSchemaError, UsageError
-from app.models.embed import Embedder
+from app.errors import IndexSchemaError, IndexStateError, UsageError
+from app.models.embed import Embedder, backend_of
 from app.models.spec import ModelSpec
 from app.passages.chunk import ChunkSettings
 from app.store.folder import (
@@ -32,7 +33,7 @@ from app.store.folder import (
     read_self_checks,
     write_self_checks,
 )
-from app.store.protocol import IndexStore, LoadedIndex, TextCache
+from app.store.protocol import IndexStore, LoadedIndex, TextCache, model_mismatch
 
 if TYPE_CHECKING:
     from app.store.build import BuildReport
@@ -40,6 +41,12 @@ if TYPE_CHECKING:
 __all__ = ["STORE_SCHEMES", "FolderStore", "IndexStore", "LoadedIndex", "is_database_url", "open_store"]
 
 STORE_SCHEMES = ("postgresql://", "postgres://")
+
+
+# Passages a serving process embeds again without being asked when it was started with another model
+# or chunking than its index's: about a minute with PyTorch here (34.7 passages/s with sentence
+# vectors pooled from the passage pass, docs/performance.md). Above it: IndexStateError.
+REEMBED_UNASKED = 2_000
 
 
 class FolderStore:
@@ -56,6 +63,8 @@ class FolderStore:
               reuse: bool, only: frozenset[str] | None = None, multilingual: str | None = None) -> BuildReport:
         from app.store.build import build_index
 
+        if only is not None:  # an add or remove: never the whole collection embedded again on the way
+            self._refuse_unasked_reembed(embedder.spec, settings)
         return build_index(corpus_dir, self.folder, embedder, settings, show_progress, reuse, multilingual)
 
     def stale_reasons(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
@@ -69,7 +78,31 @@ class FolderStore:
         return stale_reasons(manifest, files, spec, settings)
 
     def reasons_to_build(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
-        return self.stale_reasons(corpus_dir, spec, settings)
+        """Why the index is built before it serves (IndexStateError where that is `_unasked_reembed`)."""
+        reasons = self.stale_reasons(corpus_dir, spec, settings)
+        if reasons:
+            self._refuse_unasked_reembed(spec, settings)
+        return reasons
+
+    def _refuse_unasked_reembed(self, spec: ModelSpec, settings: ChunkSettings) -> None:
+        """IndexStateError when building now would embed a collection of more than REEMBED_UNASKED
+        passages again because this process runs another model or chunking than the index's (a
+        forgotten VERBATIM_BACKEND would cost 86 minutes at the whole General Debate): that is
+        for `verbatim index --rebuild` to do, asked for; serving and `add`/`remove` refuse."""
+        try:
+            manifest = read_manifest(self.folder)
+        except IndexSchemaError:
+            return
+        if manifest is None or not (mismatch := model_mismatch(manifest, spec, settings)):
+            return
+        passages = sum(doc.chunks for doc in manifest.documents)
+        if passages <= REEMBED_UNASKED:
+            return
+        backend = backend_of(manifest.model) if manifest.model != asdict(spec) else None
+        hint = f"set VERBATIM_BACKEND={backend} (the backend it was built with), or " if backend else ""
+        raise IndexStateError(f"the index in {self.folder} does not fit this process: {'; '.join(mismatch)}; "
+                              f"it is not embedded again on the way ({passages:,} passages): {hint}run: "
+                              f"verbatim --index {self.folder} index --rebuild")
 
     def stamp(self) -> object:
         try:
