@@ -38,6 +38,8 @@ K1, B = 0.9, 0.4  # Anserini's defaults; chosen on SciFact train and eval/dev.js
 ENGLISH = "english"
 LANGUAGES_FILE = "languages.json"  # beside bm25s's files: the analyses the index was built with
 WORDS_FILE = "words.json"  # beside them: the passages' words and counts, for typo correction
+TERMS_FILE = "terms.npy"  # each passage's terms as ids into bm25s's vocabulary, one after another (int32)
+TERM_OFFSETS_FILE = "term_offsets.npy"  # where each passage's terms start in TERMS_FILE, and the end (int64)
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A word, then a number or code on the same line: "Region 14", "Form 7-B", "Article 3(2)".
 _IDENTIFIER = re.compile(r"\b([^\W\d_]{2,})[ \t]+(\d{1,6}(?:[-./]?[0-9a-z]{1,4}\b)*)(?![\w.,]\d)")
@@ -246,19 +248,39 @@ def kept_word_counts(languages_file: bytes | None, words_file: bytes | None) -> 
     return words
 
 
+class KeptTerms:
+    """Each passage's terms as an earlier build analysed them, by its row in that build."""
+
+    def __init__(self, flat: np.ndarray, offsets: np.ndarray, vocabulary: list[str]) -> None:
+        """`flat`: (terms,) int32 ids into `vocabulary`; `offsets`: (passages + 1,) int64, where each
+        passage's ids start in `flat` and, last, their end."""
+        self._flat, self._offsets, self._vocabulary = flat, offsets, vocabulary
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def of(self, row: int) -> list[str]:
+        vocabulary = self._vocabulary
+        return [vocabulary[number] for number in self._flat[self._offsets[row]:self._offsets[row + 1]].tolist()]
+
+
 class LexicalIndex:
     """A bm25s index over passages, saved as plain .npy and JSON files (never pickled), with the
     passages' word counts (`words`), counted once at build time: 382,000 General Debate
     passages take about 50 s to count, too long to do at a server's first question."""
 
     def __init__(self, retriever: Any, analyses: Sequence[str] = (ENGLISH,),
-                 words: dict[str, int] | None = None, folder: Path | None = None) -> None:
+                 words: dict[str, int] | None = None, folder: Path | None = None,
+                 terms: list[list[str]] | None = None) -> None:
         """`analyses`: the analyses (Snowball names, see `analysis_for`) its passages were indexed with;
-        `words`: the passages' word counts, or None to read them from `folder` when first needed."""
+        `words`: the passages' word counts, or None to read them from `folder` when first needed;
+        `terms`: each passage's terms, saved with the index so that the next build analyses only
+        its new passages (`kept_terms`)."""
         self._retriever = retriever
         self.analyses = tuple(analyses) or (ENGLISH,)
         self._words = words
         self._folder = folder
+        self._terms = terms
 
     @classmethod
     def build(cls, texts: list[str], languages: Sequence[str | None] | None = None) -> LexicalIndex:
@@ -283,16 +305,48 @@ class LexicalIndex:
         retriever = bm25s.BM25(k1=K1, b=B)
         retriever.index(terms, show_progress=False)
         analyses = sorted({analysis_for(code) for code in languages}, key=lambda name: (name != ENGLISH, name))
-        return cls(retriever, analyses or [ENGLISH], words)
+        return cls(retriever, analyses or [ENGLISH], words, terms=terms)
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, with_terms: bool = False) -> None:
+        """Write the index's files into `folder`; `with_terms`: each passage's terms too, for the
+        next build (`kept_terms`; the database store keeps them in its own table instead)."""
         import json
 
         self._retriever.save(str(folder), show_progress=False)
-        described = {"analyses": list(self.analyses), "version": ANALYSIS_VERSION}
+        described = {"analyses": list(self.analyses), "version": ANALYSIS_VERSION, "stemmer": _stemmer_version()}
         (folder / LANGUAGES_FILE).write_text(json.dumps(described) + "\n", encoding="utf-8")
         if self._words is not None:
             (folder / WORDS_FILE).write_text(json.dumps(self._words, ensure_ascii=False), encoding="utf-8")
+        if with_terms and self._terms is not None:
+            import numpy as np
+
+            vocabulary = self._retriever.vocab_dict
+            offsets = np.zeros(len(self._terms) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(terms) for terms in self._terms])
+            flat = np.fromiter((vocabulary[term] for terms in self._terms for term in terms), dtype=np.int32,
+                               count=int(offsets[-1]))
+            np.save(folder / TERMS_FILE, flat, allow_pickle=False)
+            np.save(folder / TERM_OFFSETS_FILE, offsets, allow_pickle=False)
+
+    def kept_terms(self) -> KeptTerms | None:
+        """The terms the build that saved this index analysed for each of its passages, or None
+        where it kept none or analysed them otherwise than this code would (another
+        `ANALYSIS_VERSION` or PyStemmer): the next build then analyses every passage."""
+        import json
+
+        import numpy as np
+
+        folder = self._folder
+        if folder is None or not (folder / TERMS_FILE).is_file() or not (folder / TERM_OFFSETS_FILE).is_file():
+            return None
+        described = json.loads((folder / LANGUAGES_FILE).read_text(encoding="utf-8"))
+        if described.get("version") != ANALYSIS_VERSION or described.get("stemmer") != _stemmer_version():
+            return None
+        vocabulary = [""] * len(self._retriever.vocab_dict)
+        for term, number in self._retriever.vocab_dict.items():
+            vocabulary[number] = term
+        return KeptTerms(np.load(folder / TERMS_FILE, mmap_mode="r", allow_pickle=False),
+                         np.load(folder / TERM_OFFSETS_FILE, allow_pickle=False), vocabulary)
 
     @property
     def words(self) -> dict[str, int] | None:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ from app.models.embed import Embedder
 from app.models.spec import ModelSpec
 from app.passages.chunk import Chunk, ChunkSettings, chunk_document, markup_for, plain_text
 from app.store.ann import approximate, probe_texts
-from app.store.bm25 import LexicalIndex
+from app.store.bm25 import LexicalIndex, count_words, passage_terms
 from app.store.e5index import stale_reason as multilingual_stale
 from app.store.e5index import write_files as write_multilingual
 from app.store.folder import (
@@ -265,11 +266,13 @@ def _write(
     order = sorted([(r.path, r, None) for r in plan.keep] + [(d.path, None, d) for d in plan.fresh],
                    key=lambda item: item[0])
     by_document: list[tuple[str, list[Chunk]]] = []
+    sources: list[int | None] = []  # each passage's row in the previous generation (None: new)
     for _, kept, doc in order:
         first_chunk = len(chunks)
         if kept is not None and previous is not None and old_vectors is not None:
             rows = old_rows.get(kept.doc_id, [])  # a document's passages are consecutive rows
             chunks += [previous.chunks[row] for row in rows]
+            sources += rows
             passage_parts.append(old_vectors[rows])
             if rows:
                 first = previous.sentence_rows[rows[0]]
@@ -279,6 +282,7 @@ def _write(
         elif doc is not None:
             doc_chunks = fresh_chunks[doc.doc_id]
             chunks += doc_chunks
+            sources += [None] * len(doc_chunks)
             passage_parts.append(fresh_vectors[doc.doc_id].passages)
             sentence_parts.append(fresh_vectors[doc.doc_id].sentences)
             records.append(record_for(doc, len(doc_chunks), plan.sidecars.get(doc.doc_id, {})))
@@ -287,7 +291,7 @@ def _write(
     sentences = np.vstack(sentence_parts) if sentence_parts else np.zeros((0, dimension), np.float16)
     generation = f"gen-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     languages = {record.doc_id: record.language for record in records}
-    lexical = LexicalIndex.build([c.ranking_text for c in chunks], [languages[c.doc_id] for c in chunks])
+    lexical = _lexical(chunks, [languages[c.doc_id] for c in chunks], sources, previous)
     multilingual_on = wanted(setting, records, len(chunks))
     if multilingual_on:  # the e5 vectors first: an interrupted e5 embedding leaves no generation folder
         fresh_texts = {doc.doc_id: doc.text for doc in plan.fresh}
@@ -317,6 +321,32 @@ def _write(
     partial.clear()
     fresh = sum(job.passages for job in jobs)
     return (len(records), len(chunks), fresh, len(chunks) - fresh, resumed), warnings
+
+
+def _lexical(chunks: list[Chunk], languages: list[str | None], sources: list[int | None],
+             previous: StoredIndex | None) -> LexicalIndex:
+    """The bm25s index of the new generation. A passage the previous generation holds (`sources`:
+    its row there) takes the terms that build kept (`LexicalIndex.kept_terms`; a kept document's
+    language is its own, or it would have been read again), and the word counts are the previous
+    ones less the dropped passages' plus the new ones'; so only new passages are analysed. Without
+    kept terms (an index saved before they were, another analysis) every passage is analysed."""
+    kept = previous.lexical.kept_terms() if previous is not None else None
+    words = previous.lexical.words if previous is not None and kept is not None else None
+    if previous is None or kept is None or words is None or len(kept) != len(previous.chunks):
+        kept, counts, sources = None, Counter[str](), [None] * len(chunks)
+    else:
+        counts = Counter(words)
+        dropped = set(range(len(previous.chunks))) - {row for row in sources if row is not None}
+        counts.subtract(count_words(previous.chunks[row].ranking_text for row in sorted(dropped)))
+    terms = []
+    for chunk, language, source in zip(chunks, languages, sources):
+        if kept is not None and source is not None:
+            terms.append(kept.of(source))
+        else:
+            analysed, found = passage_terms(chunk.ranking_text, language)
+            terms.append(analysed)
+            counts.update(found)
+    return LexicalIndex.from_terms(terms, languages, dict(+counts))
 
 
 def _previous_text(previous: StoredIndex | None, doc_id: str) -> str:

@@ -245,7 +245,7 @@ def write_generation(
     with (gen_dir / CHUNKS).open("w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(chunk_to_json(chunk) + "\n")
-    lexical.save(gen_dir / LEXICAL)
+    lexical.save(gen_dir / LEXICAL, with_terms=True)
     import numpy as np
 
     np.save(gen_dir / SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)
