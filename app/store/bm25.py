@@ -260,6 +260,7 @@ class KeptTerms:
         return len(self._offsets) - 1
 
     def of(self, row: int) -> list[str]:
+        """The terms of the passage at `row` of the build that kept them, in text order."""
         vocabulary = self._vocabulary
         return [vocabulary[number] for number in self._flat[self._offsets[row]:self._offsets[row + 1]].tolist()]
 
@@ -297,9 +298,10 @@ class LexicalIndex:
     def from_terms(cls, terms: list[list[str]], languages: Sequence[str | None],
                    words: dict[str, int]) -> LexicalIndex:
         """Index passages already analysed: `terms[i]` is `passage_terms(text_i, languages[i])[0]`,
-        `words` the word counts of all of them (`count_words`). The build of a store that keeps
-        each passage's terms (the database store) analyses only its new passages; bm25s's own
-        indexing (about 16 s for the 383,584 passages of the whole General Debate) remains."""
+        `words` the word counts of all of them (`count_words`). Both stores keep each passage's
+        terms (the folder beside these files, `kept_terms`; the database in a table), so a build
+        analyses only its new passages; bm25s's own indexing (about 16-22 s for the 383,584
+        passages of the whole General Debate) remains."""
         import bm25s
 
         retriever = bm25s.BM25(k1=K1, b=B)
