@@ -5,7 +5,7 @@ passages in its row order): after every add, change, remove, language change and
 change, the store's bm25s index, its analyses and its word counts must equal it exactly,
 while `passage_terms` ran only for the passages the step had to analyse. The database keeps
 the terms in a table (app.store.postgres.build), the folder beside its bm25s files
-(app.store.build, `LexicalIndex.kept_terms`).
+(app.store.build, app.store.terms).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from app.store import build as folderbuild
 from app.store.bm25 import LexicalIndex
 from app.store.postgres import build as pgbuild
 from app.store.postgres.store import PgStore
+from app.store.terms import analysis_key
 from tests.test_pgstore import make_engine
 
 
@@ -134,7 +135,7 @@ def test_terms_of_another_analysis_or_missing_terms_are_made_again(
     assert "planted" not in engine.index.lexical._retriever.vocab_dict
     assert_as_a_whole_build(engine)
     keys = store.query(f"SELECT DISTINCT analysis FROM {store.schema}.lexical_terms")
-    assert keys == [(bm25.analysis_key(None),)]
+    assert keys == [(analysis_key(None),)]
 
 
 @pytest.mark.postgres

@@ -158,9 +158,9 @@ def test_a_database_of_schema_4_is_migrated_and_gets_the_ranker_at_its_next_inde
     make_engine(tiny_corpus, pg_url).build()
     before = answer_to_dict(make_engine(tiny_corpus, pg_url).ask("When do apples ripen?", 1))
     store = PgStore(pg_url)
-    s = store.schema  # back to the layout of schema version 4: no e5 table, no setting
-    store.query(f"DROP TABLE {s}.e5_vectors; ALTER TABLE {s}.state DROP COLUMN multilingual; "
-                f"UPDATE {s}.schema_version SET version = 4",
+    s = store.schema  # back to the layout of schema version 4: no e5 table, no setting, no kept terms
+    store.query(f"DROP TABLE {s}.e5_vectors; DROP TABLE {s}.lexical_terms; "
+                f"ALTER TABLE {s}.state DROP COLUMN multilingual; UPDATE {s}.schema_version SET version = 4",
                 fetch=False)
     migrated = make_engine(tiny_corpus, pg_url)
     assert state(migrated.index.manifest) == {"setting": "auto", "on": False}  # off until its next index
@@ -168,3 +168,4 @@ def test_a_database_of_schema_4_is_migrated_and_gets_the_ranker_at_its_next_inde
     assert answer_to_dict(migrated.ask("When do apples ripen?", 1)) == before
     assert migrated.build().written and migrated.index.multilingual is not None  # type: ignore[attr-defined]
     assert e5_rows(pg_url) == len(migrated.index.chunks)
+    assert store.query(f"SELECT count(*) FROM {s}.lexical_terms")[0][0] == len(migrated.index.chunks)

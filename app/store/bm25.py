@@ -38,8 +38,6 @@ K1, B = 0.9, 0.4  # Anserini's defaults; chosen on SciFact train and eval/dev.js
 ENGLISH = "english"
 LANGUAGES_FILE = "languages.json"  # beside bm25s's files: the analyses the index was built with
 WORDS_FILE = "words.json"  # beside them: the passages' words and counts, for typo correction
-TERMS_FILE = "terms.npy"  # each passage's terms as ids into bm25s's vocabulary, one after another (int32)
-TERM_OFFSETS_FILE = "term_offsets.npy"  # where each passage's terms start in TERMS_FILE, and the end (int64)
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A word, then a number or code on the same line: "Region 14", "Form 7-B", "Article 3(2)".
 _IDENTIFIER = re.compile(r"\b([^\W\d_]{2,})[ \t]+(\d{1,6}(?:[-./]?[0-9a-z]{1,4}\b)*)(?![\w.,]\d)")
@@ -212,57 +210,15 @@ def passage_terms(text: str, language: str | None) -> tuple[list[str], list[str]
     return analyze(text, language, folded) or [""], _LETTERS.findall(folded)
 
 
-def analysis_key(language: str | None) -> str:
-    """What a passage's stored terms depend on besides its text: the analysis its language gets,
-    `ANALYSIS_VERSION` and PyStemmer's version ("russian/1/3.0.0"). Terms stored under another
-    key are analysed again (see app.store.postgres.build)."""
-    return f"{analysis_for(language)}/{ANALYSIS_VERSION}/{_stemmer_version()}"
-
-
 @cache
-def _stemmer_version() -> str:
+def stemmer_version() -> str:
+    """PyStemmer's version: stems, and so kept terms, may differ between its versions."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("PyStemmer")
     except PackageNotFoundError:
         return "unknown"
-
-
-def kept_word_counts(languages_file: bytes | None, words_file: bytes | None) -> dict[str, int] | None:
-    """The word counts an earlier build saved (the contents of its `LANGUAGES_FILE` and
-    `WORDS_FILE`), or None where they cannot be carried on: either file missing or unreadable,
-    or counted under another `ANALYSIS_VERSION`."""
-    import json
-
-    if languages_file is None or words_file is None:
-        return None
-    try:
-        if json.loads(languages_file).get("version") != ANALYSIS_VERSION:
-            return None
-        words = json.loads(words_file)
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(words, dict) or not all(isinstance(count, int) for count in words.values()):
-        return None
-    return words
-
-
-class KeptTerms:
-    """Each passage's terms as an earlier build analysed them, by its row in that build."""
-
-    def __init__(self, flat: np.ndarray, offsets: np.ndarray, vocabulary: list[str]) -> None:
-        """`flat`: (terms,) int32 ids into `vocabulary`; `offsets`: (passages + 1,) int64, where each
-        passage's ids start in `flat` and, last, their end."""
-        self._flat, self._offsets, self._vocabulary = flat, offsets, vocabulary
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def of(self, row: int) -> list[str]:
-        """The terms of the passage at `row` of the build that kept them, in text order."""
-        vocabulary = self._vocabulary
-        return [vocabulary[number] for number in self._flat[self._offsets[row]:self._offsets[row + 1]].tolist()]
 
 
 class LexicalIndex:
@@ -275,8 +231,8 @@ class LexicalIndex:
                  terms: list[list[str]] | None = None) -> None:
         """`analyses`: the analyses (Snowball names, see `analysis_for`) its passages were indexed with;
         `words`: the passages' word counts, or None to read them from `folder` when first needed;
-        `terms`: each passage's terms, saved with the index so that the next build analyses only
-        its new passages (`kept_terms`)."""
+        `terms`: each passage's terms, kept so that the next build analyses only its new passages
+        (app.store.terms)."""
         self._retriever = retriever
         self.analyses = tuple(analyses) or (ENGLISH,)
         self._words = words
@@ -299,7 +255,7 @@ class LexicalIndex:
                    words: dict[str, int]) -> LexicalIndex:
         """Index passages already analysed: `terms[i]` is `passage_terms(text_i, languages[i])[0]`,
         `words` the word counts of all of them (`count_words`). Both stores keep each passage's
-        terms (the folder beside these files, `kept_terms`; the database in a table), so a build
+        terms (the folder beside these files, the database in a table: app.store.terms), so a build
         analyses only its new passages; bm25s's own indexing (about 16-22 s for the 383,584
         passages of the whole General Debate) remains."""
         import bm25s
@@ -309,46 +265,30 @@ class LexicalIndex:
         analyses = sorted({analysis_for(code) for code in languages}, key=lambda name: (name != ENGLISH, name))
         return cls(retriever, analyses or [ENGLISH], words, terms=terms)
 
-    def save(self, folder: Path, with_terms: bool = False) -> None:
-        """Write the index's files into `folder`; `with_terms`: each passage's terms too, for the
-        next build (`kept_terms`; the database store keeps them in its own table instead)."""
+    def save(self, folder: Path) -> None:
+        """Write the index's files into `folder` (each passage's terms: app.store.terms.save_terms)."""
         import json
 
         self._retriever.save(str(folder), show_progress=False)
-        described = {"analyses": list(self.analyses), "version": ANALYSIS_VERSION, "stemmer": _stemmer_version()}
+        described = {"analyses": list(self.analyses), "version": ANALYSIS_VERSION, "stemmer": stemmer_version()}
         (folder / LANGUAGES_FILE).write_text(json.dumps(described) + "\n", encoding="utf-8")
         if self._words is not None:
             (folder / WORDS_FILE).write_text(json.dumps(self._words, ensure_ascii=False), encoding="utf-8")
-        if with_terms and self._terms is not None:
-            import numpy as np
 
-            vocabulary = self._retriever.vocab_dict
-            offsets = np.zeros(len(self._terms) + 1, dtype=np.int64)
-            offsets[1:] = np.cumsum([len(terms) for terms in self._terms])
-            flat = np.fromiter((vocabulary[term] for terms in self._terms for term in terms), dtype=np.int32,
-                               count=int(offsets[-1]))
-            np.save(folder / TERMS_FILE, flat, allow_pickle=False)
-            np.save(folder / TERM_OFFSETS_FILE, offsets, allow_pickle=False)
+    @property
+    def terms(self) -> list[list[str]] | None:
+        """Each passage's terms when this index was built from them here, else None."""
+        return self._terms
 
-    def kept_terms(self) -> KeptTerms | None:
-        """The terms the build that saved this index analysed for each of its passages, or None
-        where it kept none or analysed them otherwise than this code would (another
-        `ANALYSIS_VERSION` or PyStemmer): the next build then analyses every passage."""
-        import json
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        """bm25s's term ids."""
+        return dict(self._retriever.vocab_dict)
 
-        import numpy as np
-
-        folder = self._folder
-        if folder is None or not (folder / TERMS_FILE).is_file() or not (folder / TERM_OFFSETS_FILE).is_file():
-            return None
-        described = json.loads((folder / LANGUAGES_FILE).read_text(encoding="utf-8"))
-        if described.get("version") != ANALYSIS_VERSION or described.get("stemmer") != _stemmer_version():
-            return None
-        vocabulary = [""] * len(self._retriever.vocab_dict)
-        for term, number in self._retriever.vocab_dict.items():
-            vocabulary[number] = term
-        return KeptTerms(np.load(folder / TERMS_FILE, mmap_mode="r", allow_pickle=False),
-                         np.load(folder / TERM_OFFSETS_FILE, allow_pickle=False), vocabulary)
+    @property
+    def folder(self) -> Path | None:
+        """Where the index was loaded from (None: built in this process)."""
+        return self._folder
 
     @property
     def words(self) -> dict[str, int] | None:

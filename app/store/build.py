@@ -45,6 +45,7 @@ from app.store.multilingual import build_vectors, describe, setting_of, wanted
 from app.store.multilingual import changes as multilingual_changes
 from app.store.protocol import TextCache
 from app.store.resume import Job, PartialFolder, embed_jobs
+from app.store.terms import kept_terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -326,11 +327,11 @@ def _write(
 def _lexical(chunks: list[Chunk], languages: list[str | None], sources: list[int | None],
              previous: StoredIndex | None) -> LexicalIndex:
     """The bm25s index of the new generation. A passage the previous generation holds (`sources`:
-    its row there) takes the terms that build kept (`LexicalIndex.kept_terms`; a kept document's
+    its row there) takes the terms that build kept (app.store.terms; a kept document's
     language is its own, or it would have been read again), and the word counts are the previous
     ones less the dropped passages' plus the new ones'; so only new passages are analysed. Without
     kept terms (an index saved before they were, another analysis) every passage is analysed."""
-    kept = previous.lexical.kept_terms() if previous is not None else None
+    kept = kept_terms(previous.lexical) if previous is not None else None
     words = previous.lexical.words if previous is not None and kept is not None else None
     if previous is None or kept is None or words is None or len(kept) != len(previous.chunks):
         kept, counts, sources = None, Counter[str](), [None] * len(chunks)

@@ -35,6 +35,7 @@ from app.passages.chunk import Chunk
 from app.store.bm25 import LexicalIndex
 from app.store.e5index import MultilingualRanker, load_ranker
 from app.store.integrity import FileWatch, map_above_bytes
+from app.store.terms import save_terms
 from app.store.vectors import FaissVectors
 
 if TYPE_CHECKING:
@@ -245,7 +246,8 @@ def write_generation(
     with (gen_dir / CHUNKS).open("w", encoding="utf-8") as handle:
         for chunk in chunks:
             handle.write(chunk_to_json(chunk) + "\n")
-    lexical.save(gen_dir / LEXICAL, with_terms=True)
+    lexical.save(gen_dir / LEXICAL)
+    save_terms(lexical, gen_dir / LEXICAL)
     import numpy as np
 
     np.save(gen_dir / SENTENCES, sentence_vectors.astype(np.float16), allow_pickle=False)

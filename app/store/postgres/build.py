@@ -27,15 +27,7 @@ from app.documents.corpus import scan_corpus
 from app.errors import CorpusError, IndexStateError
 from app.models.embed import Embedder
 from app.passages.chunk import Chunk, ChunkSettings
-from app.store.bm25 import (
-    LANGUAGES_FILE,
-    WORDS_FILE,
-    LexicalIndex,
-    analysis_key,
-    count_words,
-    kept_word_counts,
-    passage_terms,
-)
+from app.store.bm25 import LANGUAGES_FILE, WORDS_FILE, LexicalIndex, count_words, passage_terms
 from app.store.build import BuildReport, SyncPlan, chunk_fresh, embedding_job, plan_sync, record_for
 from app.store.folder import DocumentRecord, Manifest
 from app.store.multilingual import changes as multilingual_changes
@@ -51,6 +43,7 @@ from app.store.postgres.schema import (
     writer_lock_key,
 )
 from app.store.resume import Vectors, embed_jobs
+from app.store.terms import analysis_key, kept_word_counts
 
 if TYPE_CHECKING:
     from app.store.postgres.store import PgStore

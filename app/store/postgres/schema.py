@@ -94,7 +94,7 @@ ALTER TABLE {s}.e5_vectors ALTER COLUMN sentences SET STORAGE EXTERNAL;
 ALTER TABLE {s}.state ADD COLUMN multilingual jsonb NOT NULL DEFAULT '{{"setting": "auto", "model": null}}';
 """,
     # 6: each passage's BM25 terms as the build analysed them (app.store.bm25.passage_terms), with the
-    # analysis they came from (app.store.bm25.analysis_key), so that a build analyses only its new passages:
+    # analysis they came from (app.store.terms.analysis_key), so that a build analyses only its new passages:
     # at the whole General Debate analysis was 75 of the 122 s an `add` spent on BM25. A database from before
     # has no rows here: its next build analyses every passage once and keeps the terms.
     6: """
