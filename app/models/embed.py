@@ -258,15 +258,22 @@ def _all_found(vectors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.n
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
+def backend_specs() -> dict[str, ModelSpec]:
+    """The model each VERBATIM_BACKEND value embeds with (what an index built under it records)."""
+    from app.models.onnx import SPECS
+
+    return {"torch": MINILM, **{name: SPECS[name] for name in BACKENDS if name != "torch"}}
+
+
 def configured_backend() -> tuple[ModelSpec, Callable[[], Embedder]]:
     """The model backend VERBATIM_BACKEND names (default torch: PyTorch, CUDA when present)."""
     name = os.environ.get("VERBATIM_BACKEND", "").strip().lower() or "torch"
     if name == "torch":
         return MINILM, default_embedder
     if name in BACKENDS:
-        from app.models.onnx import SPECS, OnnxEmbedder
+        from app.models.onnx import OnnxEmbedder
 
-        return SPECS[name], lambda: OnnxEmbedder(name)
+        return backend_specs()[name], lambda: OnnxEmbedder(name)
     raise ModelError(f"VERBATIM_BACKEND={name!r} is not a backend; use one of: {', '.join(BACKENDS)}")
 
 
@@ -274,10 +281,7 @@ def backend_of(model: dict[str, object]) -> str | None:
     """The VERBATIM_BACKEND value whose model is `model` (a manifest's `model` entry), or None."""
     from dataclasses import asdict
 
-    from app.models.onnx import SPECS
-
-    named = {"torch": MINILM, **SPECS}
-    return next((backend for backend, spec in named.items() if asdict(spec) == model), None)
+    return next((backend for backend, spec in backend_specs().items() if asdict(spec) == model), None)
 
 
 class HashingEmbedder:

@@ -63,10 +63,17 @@ def probe_texts(chunks: Sequence[Chunk], count: int = PROBES) -> list[str]:
 
     from app.passages.chunk import plain_text
 
-    spans = [(chunk, span) for chunk in chunks for span in chunk.sentences]
-    rows = np.random.default_rng(0).choice(len(spans), size=min(4 * count, len(spans)), replace=False)
-    texts = [plain_text(chunk.text[start - chunk.start : end - chunk.start]).strip()
-             for chunk, (start, end) in (spans[row] for row in rows.tolist())]
+    # Sentences numbered in passage order; a drawn number is found in its passage by the running
+    # total, without listing the millions of sentences of a large collection.
+    ends = np.cumsum(np.fromiter((len(chunk.sentences) for chunk in chunks), dtype=np.int64, count=len(chunks)))
+    total = int(ends[-1]) if len(ends) else 0
+    rows = np.random.default_rng(0).choice(total, size=min(4 * count, total), replace=False)
+    texts = []
+    for row in rows.tolist():
+        at = int(np.searchsorted(ends, row, side="right"))
+        chunk = chunks[at]
+        start, end = chunk.sentences[row - (int(ends[at]) - len(chunk.sentences))]
+        texts.append(plain_text(chunk.text[start - chunk.start : end - chunk.start]).strip())
     return [text for text in texts if len(_WORDS.findall(text)) >= PROBE_WORDS][:count]
 
 

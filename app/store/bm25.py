@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -281,9 +281,11 @@ class LexicalIndex:
         return self._terms
 
     @property
-    def vocabulary(self) -> dict[str, int]:
-        """bm25s's term ids."""
-        return dict(self._retriever.vocab_dict)
+    def vocabulary(self) -> Mapping[str, int]:
+        """bm25s's term ids (its own dictionary, read-only)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._retriever.vocab_dict)
 
     @property
     def folder(self) -> Path | None:

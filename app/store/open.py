@@ -78,7 +78,7 @@ class FolderStore:
         return stale_reasons(manifest, files, spec, settings)
 
     def reasons_to_build(self, corpus_dir: Path, spec: ModelSpec, settings: ChunkSettings) -> list[str]:
-        """Why the index is built before it serves (IndexStateError where that is `_unasked_reembed`)."""
+        """Why the index is built before it serves (IndexStateError where `_refuse_unasked_reembed` says so)."""
         reasons = self.stale_reasons(corpus_dir, spec, settings)
         if reasons:
             self._refuse_unasked_reembed(spec, settings)
