@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from app.evaluation.crosscut import fit_cut, fit_cuts
+from app.evaluation.crosscut import FITTING_SETS, fit_cut, fit_cuts
 from app.evaluation.metrics import EvalItem
-from app.search.crosslang import LANGUAGE_CUTS, MIN_COSINE, cut
+from app.search.coverage import Coverage
+from app.search.crosslang import LANGUAGE_CUTS, MIN_COSINE, OTHER_LANGUAGE_CUT, answered, cut
+from app.search.ranking import Ranking
 
 
 def test_a_cut_falls_halfway_below_the_lowest_answerable_cosine_when_the_two_kinds_separate() -> None:
@@ -34,8 +36,27 @@ def test_each_language_gets_its_own_cut_and_any_other_the_cut_over_all() -> None
     assert every == pytest.approx(0.77)  # over all four, cuts at 0.80 and 0.85 err once each: the lower one
 
 
+def test_each_language_gets_its_own_cut_and_questions_the_product_takes_for_english_are_left_out() -> None:
+    def item(question: str, language: str, answerable: bool) -> EvalItem:
+        return EvalItem(question, question, ("a quote",) if answerable else (),
+                        "other-language" if answerable else "off-topic", language=language)
+
+    scores: dict[str, float | None] = {"ru-a": 1.25, "ru-o": 1.20, "ru-english-looking-o": None}
+    items = [item(q, q[:2], q.endswith("a")) for q in scores]
+    assert fit_cuts(items, scores.__getitem__)[1] == {"ru": pytest.approx(1.225)}
+
+
 def test_the_product_uses_its_languages_cut_and_the_general_one_elsewhere() -> None:
-    assert cut("kk") == LANGUAGE_CUTS["kk"] and cut("it") == MIN_COSINE and cut(None) == MIN_COSINE
+    assert cut("kk") == LANGUAGE_CUTS["kk"] and cut("it") == OTHER_LANGUAGE_CUT
+
+
+def test_another_language_is_judged_on_its_score_and_a_documents_language_on_the_best_cosine() -> None:
+    ranking = Ranking(hits=[], dense={0: 0.80}, lexical={})
+    low, high = Coverage(0.80, -0.10), Coverage(0.95, 0.0)
+    assert not answered(ranking, "kk", low) and answered(ranking, "kk", high)
+    assert answered(ranking) == (MIN_COSINE <= 0.80)
+    with pytest.raises(ValueError, match="coverage"):
+        answered(ranking, "kk")
 
 
 @pytest.mark.slow
@@ -45,8 +66,7 @@ def test_the_shipped_cuts_are_the_ones_fitted_on_the_fitting_sets(tmp_path: Path
     from app.paths import CORPUS, REPO_ROOT
 
     engine = Engine(CORPUS, tmp_path / "index", log=lambda message: None)  # the shipped corpus, the default setting
-    sets = ("crosslang-dev.jsonl", "crosslang-dev-offtopic.jsonl", "crosslang-heldout.jsonl")
-    items = [item for name in sets for item in load_items(REPO_ROOT / "eval" / name)]
-    every, languages = fit_cuts(items, lambda question: engine.ask(question, 10).confidence)
-    assert every == pytest.approx(MIN_COSINE, abs=2e-3)
+    items = [item for name in FITTING_SETS for item in load_items(REPO_ROOT / "eval" / name)]
+    every, languages = fit_cuts(items, lambda question: engine.ask(question, 10).features.get("score"))
+    assert every == pytest.approx(OTHER_LANGUAGE_CUT, abs=2e-3)
     assert languages == pytest.approx(LANGUAGE_CUTS, abs=2e-3)

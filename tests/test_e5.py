@@ -132,3 +132,17 @@ def test_the_engines_workers_are_learnt_at_the_processs_first_call_on_several_th
     learnt = _WORKERS.ids
     E5Embedder(threads=2).passage(["another engine", "the same pool"])  # one libgomp, one pool per process
     assert _WORKERS.ids == learnt
+
+
+def test_words_are_embedded_as_questions_and_kept_up_to_the_cache_size(model: E5Embedder,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.models.e5 as e5
+
+    monkeypatch.setattr(model, "_words", {})
+    monkeypatch.setattr(e5, "WORD_CACHE", 2)
+    table = model.words(["погода", "weather"], keep=False)
+    assert np.array_equal(table, model.query(["погода", "weather"])) and model._words == {}
+    asked = model.words(["погода", "көлік", "погода", "weather"])
+    assert np.array_equal(asked, np.stack([table[0], model.query(["көлік"])[0], table[0], table[1]]))
+    assert list(model._words) == ["көлік", "weather"]  # the oldest, погода, went first
+    assert model.words([]).shape == (0, E5.dimension)

@@ -40,6 +40,7 @@ from app.store.protocol import IndexStore, LoadedIndex
 
 if TYPE_CHECKING:
     from app.models.e5 import E5Embedder
+    from app.search.coverage import Alignment
     from app.search.lexicon import Lexicon
 
 
@@ -73,6 +74,8 @@ class Engine:
         self._stamp: object = None
         self._index_lock = threading.RLock()
         self._lexicon: tuple[LoadedIndex, Lexicon] | None = None
+        self._alignment: tuple[LoadedIndex, Alignment] | None = None
+        self._alignment_lock = threading.Lock()  # not the index's: English questions go on meanwhile
         self._damage: str | None = None
 
     @cached_property
@@ -166,9 +169,14 @@ class Engine:
         return loaded
 
     def load(self) -> LoadedIndex:
-        """Load (building or refreshing first if needed) the index and the model now."""
+        """Load (building or refreshing first if needed) the index and the model now; with a multilingual
+        ranker, its word tables are made meanwhile in a thread (`alignment`), so the first question in
+        another language does not wait for them."""
         self.embedder  # noqa: B018 - cached_property: loads the model
-        return self.index
+        index = self.index
+        if getattr(index, "multilingual", None) is not None:  # the first question in another language
+            threading.Thread(target=self.alignment, args=(index,), daemon=True, name="e5-words").start()
+        return index
 
     def lexicon(self, index: LoadedIndex) -> Lexicon:
         """The collection's words and languages, derived once per loaded generation."""
@@ -249,16 +257,35 @@ class Engine:
         """A question in a language none of the documents are in, answered by the multilingual ranker
         (app.search.crosslang): the documents' passages as they are, with a notice saying so."""
         from app.documents.language import language_name
+        from app.search.coverage import question_words
         from app.search.crosslang import answered, multilingual_ranker, notice, rank_across
 
         ranker = multilingual_ranker(index)
         assert ranker is not None  # checked by the caller
         ranking = rank_across(index, ranker, text, self.multilingual_embedder.query([text])[0], k, filters)
+        coverage = self.alignment(index).coverage(self.multilingual_embedder.words(question_words(text)))
         quoted = [language_name(hit.document.language or "en") for hit in ranking.hits]
-        level = "answered" if answered(ranking, language) else "none"
+        level = "answered" if answered(ranking, language, coverage) else "none"
         hits = ranking.hits if level == "answered" else ranking.hits[:1]
+        features = {"e5_cosine": ranking.confidence, "term_nearness": coverage.nearness,
+                    "term_shortfall": coverage.shortfall, "score": coverage.score(ranking.confidence)}
         return Answer(text, level != "answered", hits, ranking.confidence, text, level=level,
-                      notice=notice(language_name(language), collection, quoted), language=language)
+                      notice=notice(language_name(language), collection, quoted), language=language,
+                      features=features)
+
+    def alignment(self, index: LoadedIndex) -> Alignment:
+        """The e5 word tables of a loaded generation (app.search.coverage), made once for it: the
+        collection's words and the background's, about 3.5 ms a word (the speech: about 15 s)."""
+        from app.search.coverage import align
+
+        with self._alignment_lock:
+            if self._alignment is None or self._alignment[0] is not index:
+                languages = self.lexicon(index).languages.codes
+                embedder = self.multilingual_embedder
+                tables = align([chunk.text for chunk in index.chunks], languages,
+                               lambda words: embedder.words(words, keep=False))
+                self._alignment = (index, tables)
+            return self._alignment[1]
 
     def features(self, question: str, ranking: Ranking) -> dict[str, float]:
         """The query-performance predictors of a searched question and its ranking (app.search.qpp)."""

@@ -161,6 +161,7 @@ class _Workers:
 
 
 _WORKERS = _Workers()
+WORD_CACHE = 10_000  # question words' vectors kept (1.5 KiB each: 15 MiB)
 
 
 class E5Embedder:
@@ -178,6 +179,8 @@ class E5Embedder:
         self._engine = load_engine(weights)
         self._openmp = engine_openmp(weights)
         self._lock = threading.Lock()
+        self._words: dict[str, np.ndarray] = {}  # word -> its vector, the last WORD_CACHE asked
+        self._words_lock = threading.Lock()
 
     def _run(self, texts: list[str], is_query: bool) -> np.ndarray:
         import numpy as np
@@ -210,6 +213,29 @@ class E5Embedder:
     def passage(self, texts: list[str]) -> np.ndarray:
         """Passages or sentences, embedded with the `passage: ` prefix: (len(texts), 384)."""
         return self._run(texts, False)
+
+    def words(self, words: list[str], *, keep: bool = True) -> np.ndarray:
+        """Single words, embedded as questions are (app.search.coverage): (len(words), 384).
+
+        With `keep`, the last WORD_CACHE words' vectors are kept (a word's vector depends on nothing
+        else), so the words questions share (how, many, January) are embedded once; a collection's
+        word table, embedded once per generation, passes `keep=False`."""
+        import numpy as np
+
+        with self._words_lock:
+            known = {word: self._words[word] for word in words if word in self._words}
+        missing = list(dict.fromkeys(word for word in words if word not in known))
+        fresh: dict[str, np.ndarray] = {}
+        for start in range(0, len(missing), 256):
+            batch = missing[start : start + 256]
+            fresh.update(zip(batch, self._run(batch, True), strict=True))
+        with self._words_lock:
+            if keep:
+                self._words.update(fresh)
+                while len(self._words) > WORD_CACHE:  # the oldest first (dicts keep insertion order)
+                    del self._words[next(iter(self._words))]
+        found = [fresh[word] if word in fresh else known[word] for word in words]
+        return np.stack(found) if found else np.zeros((0, E5.dimension), dtype=np.float32)
 
     def unlocked(self) -> Any:
         """The engine itself, without the lock (for the thread-safety test)."""
