@@ -10,7 +10,6 @@ from app.search.coverage import (
     MAX_QUESTION_WORDS,
     NEARNESS_WEIGHT,
     SHORTFALL_WEIGHT,
-    TRANSLATION_MIN,
     Alignment,
     Coverage,
     align,
@@ -82,15 +81,3 @@ def test_the_background_of_a_set_of_languages_is_embedded_once_per_process() -> 
     second = align(["gamma delta epsilon"], ["fi"], embed)
     assert calls == [BACKGROUND, 2, 3]
     assert first.background is second.background and second.documents.shape == (3, 3)
-
-
-def test_a_word_is_translated_into_its_nearest_collection_word_only_when_near_and_nothing_commoner_is_nearer() -> None:
-    documents = np.stack([unit(1, 0, 0), unit(0, 1, 0)])
-    background = np.stack([unit(0, 0, 1)])
-    tables = Alignment(documents, background, ("vehicles", "burned"))
-    close = unit(1, 0.05, 0)  # cosine to "vehicles" about 0.999
-    assert float(close @ documents[0]) >= TRANSLATION_MIN
-    far = unit(1, 1, 0.2)  # nearest "vehicles" at about 0.70: too far
-    beaten = unit(0.05, 1, 1.2)  # nearer the background than "burned"
-    coverage = tables.coverage(np.stack([close, far, beaten, close]))
-    assert coverage.translations == ("vehicles",)  # distinct, in the question's order

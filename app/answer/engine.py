@@ -262,9 +262,8 @@ class Engine:
 
         ranker = multilingual_ranker(index)
         assert ranker is not None  # checked by the caller
+        ranking = rank_across(index, ranker, text, self.multilingual_embedder.query([text])[0], k, filters)
         coverage = self.alignment(index).coverage(self.multilingual_embedder.words(question_words(text)))
-        searched = Query(" ".join([text, *coverage.translations]))  # BM25 also matches the words' translations
-        ranking = rank_across(index, ranker, searched, self.multilingual_embedder.query([text])[0], k, filters)
         quoted = [language_name(hit.document.language or "en") for hit in ranking.hits]
         level = "answered" if answered(ranking, language, coverage) else "none"
         hits = ranking.hits if level == "answered" else ranking.hits[:1]

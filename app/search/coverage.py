@@ -15,11 +15,6 @@ vectors), which gives two per-question predictors:
   the documents hold the word's best translation; negative when a common word they do not use
   is nearer (погода: weather 0.94 in the background, time 0.89 in the speech).
 
-The same tables translate: a question word's nearest collection word, when no common word is
-nearer, is searched by BM25 beside the question, so BM25 matches more than the question's names
-and numbers. On the fitting sets'
-220 answerable questions MRR@10 rose from 0.842 to 0.867 (Recall@5 0.964 to 0.968).
-
 `Coverage.score(best)` adds both, weighted, to the best passage cosine; the abstention cuts
 (app.search.crosslang) are fitted on that score. The weights and the background's size were
 chosen on the fitting sets by leaving questions out (docs/languages.md, Abstention): against the
@@ -50,7 +45,6 @@ MAX_QUESTION_WORDS = 12  # a question's first 12 distinct words are looked at (e
 MAX_COLLECTION_WORDS = 20_000  # a larger collection keeps its most frequent words
 NEARNESS_WEIGHT = 0.5  # chosen with the background's size on the fitting sets (module docstring)
 SHORTFALL_WEIGHT = 0.5
-TRANSLATION_MIN = 0.88  # e5 cosine of a question word to a collection word searched by BM25 (fitting sets)
 
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_LETTERS},}}")
 
@@ -91,15 +85,10 @@ def background_words(languages: Iterable[str], size: int = BACKGROUND) -> list[s
 
 @dataclass(frozen=True)
 class Coverage:
-    """How well the documents' words cover a question's (module docstring). Cosines: e5, in [-1, 1].
-
-    `translations`: for each question word whose nearest collection word is at least TRANSLATION_MIN
-    near and no background word is nearer, that collection word (distinct, in question order);
-    BM25 searches them beside the question (app.search.crosslang)."""
+    """How well the documents' words cover a question's (module docstring). Cosines: e5, in [-1, 1]."""
 
     nearness: float
     shortfall: float  # <= 0
-    translations: tuple[str, ...] = ()
 
     def score(self, best: float) -> float:
         """The abstention score: the best passage's e5 cosine plus the weighted coverage."""
@@ -113,7 +102,6 @@ class Alignment:
 
     documents: np.ndarray
     background: np.ndarray
-    words: tuple[str, ...] = ()  # the collection's words, the rows of `documents`
 
     def coverage(self, words: np.ndarray) -> Coverage:
         """`words`: the question's word vectors, (w, 384) with w >= 1.
@@ -124,14 +112,10 @@ class Alignment:
         import numpy as np
 
         with _one_blas_thread():
-            cosines = words @ self.documents.T if len(self.documents) else np.zeros((len(words), 1))
+            near_documents = (words @ self.documents.T).max(axis=1) if len(self.documents) else np.zeros(len(words))
             near_background = (words @ self.background.T).max(axis=1)
-        nearest = cosines.argmax(axis=1)
-        near_documents = cosines.max(axis=1)
         shortfall = near_documents - np.maximum(near_documents, near_background)
-        translations = [self.words[row] for row, cosine, short in zip(nearest, near_documents, shortfall, strict=True)
-                        if cosine >= TRANSLATION_MIN and short == 0 and row < len(self.words)]
-        return Coverage(float(near_documents.mean()), float(shortfall.mean()), tuple(dict.fromkeys(translations)))
+        return Coverage(float(near_documents.mean()), float(shortfall.mean()))
 
 
 @cache
@@ -159,5 +143,4 @@ def align(texts: Sequence[str], languages: Iterable[str], embed_words: Callable[
         if key not in _BACKGROUNDS:
             _BACKGROUNDS[key] = embed_words(background_words(key))
         background = _BACKGROUNDS[key]
-    words = collection_words(texts)
-    return Alignment(embed_words(words), background, tuple(words))
+    return Alignment(embed_words(collection_words(texts)), background)
