@@ -132,6 +132,24 @@ def test_question_in_russian_gets_english_passages_with_the_notice(tiny_corpus: 
     assert "mackerel" in marked
 
 
+def test_calibrating_the_english_rule_leaves_questions_in_other_languages_out(tiny_corpus: Path,
+                                                                               tmp_path: Path) -> None:
+    """A question in another language carries its own rule's values (e5 cosine, word coverage), not
+    the English rule's predictors: `eval --calibrate` must not fit the English rule on them."""
+    from app.evaluation.calibration import observe
+
+    engine = make_engine(tiny_corpus, tmp_path / "index")
+    questions = tmp_path / "set.jsonl"
+    questions.write_text(
+        json.dumps({"id": "ru", "question": "Когда рыбацкие лодки возвращаются со скумбрией?",
+                    "quotes": [], "kind": "off-topic"}, ensure_ascii=False) + "\n"
+        + json.dumps({"id": "en", "question": "When do the fishing boats come back?", "quotes": [],
+                      "kind": "off-topic"}) + "\n", encoding="utf-8")
+    seen = {observed.item.id: observed for observed in observe(engine, [questions], None)}
+    assert seen["ru"].features == {} and "score" in engine.ask(seen["ru"].item.question).features
+    assert "cosine" in seen["en"].features
+
+
 def test_without_the_ranker_the_old_notice_stays(tiny_corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     build_index(tiny_corpus, index_dir, HashingEmbedder(), multilingual="off")

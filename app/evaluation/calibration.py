@@ -27,7 +27,7 @@ class Observed:
     """One calibration question as the engine saw it: its kind, whether it has an answer, its predictors."""
 
     item: EvalItem
-    features: dict[str, float]  # empty when it was not searched (another language)
+    features: dict[str, float]  # empty for a question in another language (its own rule, app.search.crosslang)
     level: str
 
 
@@ -61,5 +61,6 @@ def observe(engine: Engine, sets: list[Path], off_topic: Path | None) -> list[Ob
             answer = engine.ask(item.question, 10, item.history)
         except UsageError:  # a question without a word to search for is refused, not calibrated
             continue
-        observed.append(Observed(item, answer.features, answer.level))
+        own_rule = answer.language is not None  # another language: judged by its cuts, not this rule
+        observed.append(Observed(item, {} if own_rule else answer.features, answer.level))
     return observed
