@@ -173,8 +173,10 @@ class Engine:
         ranker, its word tables are made meanwhile in a thread (`alignment`), so the first question in
         another language does not wait for them."""
         self.embedder  # noqa: B018 - cached_property: loads the model
+        from app.search.crosslang import multilingual_ranker
+
         index = self.index
-        if getattr(index, "multilingual", None) is not None:  # the first question in another language
+        if multilingual_ranker(index) is not None:  # ready for the first question in another language
             threading.Thread(target=self.alignment, args=(index,), daemon=True, name="e5-words").start()
         return index
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -50,10 +50,15 @@ SHORTFALL_WEIGHT = 0.5
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_LETTERS},}}")
 
 
+def _tokens(text: str) -> Iterator[str]:
+    """Every word of `text` of at least MIN_LETTERS letters, lower-cased, repeats included."""
+    return (match.group(0).lower() for match in _WORD.finditer(text))
+
+
 def words_of(text: str) -> list[str]:
     """The distinct words of `text` of at least MIN_LETTERS letters, lower-cased, in order of first
     appearance. A script without spaces (Chinese) yields its runs of letters as words."""
-    return list(dict.fromkeys(match.group(0).lower() for match in _WORD.finditer(text)))
+    return list(dict.fromkeys(_tokens(text)))
 
 
 def question_words(text: str) -> list[str]:
@@ -66,7 +71,7 @@ def collection_words(texts: Iterable[str], limit: int = MAX_COLLECTION_WORDS) ->
     """The `limit` most frequent words of the collection's passages (ties: alphabetical)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(match.group(0).lower() for match in _WORD.finditer(text))
+        counts.update(_tokens(text))
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
     return [word for word, _ in ranked[:limit]]
 
